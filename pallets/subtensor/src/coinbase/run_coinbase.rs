@@ -1,0 +1,137 @@
+//! The per-block step: mint the block reward into the subnets' pending emission, retarget
+//! registration prices, and run the epoch of every subnet whose tempo comes due.
+//!
+//! Split rule: each subnet gets `reward * share / sum of shares` ([`EmissionShare`], 1 each by
+//! default, so equal), floored; the rounding dust goes to the lowest netuid, so exactly the
+//! block reward is minted. With no subnet, nothing is minted.
+//!
+//! Epoch schedule: subnet `netuid` runs its epoch at every block where
+//! `(block + netuid) % tempo == 0`, so subnets with equal tempo run in different blocks.
+//!
+//! Payout at the epoch: the owner's cut ([`SubnetOwnerCut`]) goes to the owner coldkey's free
+//! balance; the rest is what Yuma distributes, as stake, to miners (incentive) and validators
+//! (dividends, shared with nominators). Whatever cannot be paid (rounding dust, nobody with
+//! stake, an owner account that cannot receive it) stays pending for the next epoch, so no
+//! emission is lost and total issuance grows by exactly the block rewards.
+
+use crate::{staking::mul_div, *};
+use alloc::vec::Vec;
+use frame_support::{
+    traits::{fungible::Mutate, Get},
+    weights::Weight,
+};
+
+impl<T: Config> Pallet<T> {
+    /// The chain's total issuance (rao): the currency's issuance plus everything the pallet holds
+    /// (stake, subnet locks, pending emission).
+    pub fn total_issuance() -> u64 {
+        use frame_support::traits::fungible::Inspect;
+        T::Currency::total_issuance()
+            .saturating_add(TotalStake::<T>::get())
+            .saturating_add(TotalSubnetLocked::<T>::get())
+            .saturating_add(TotalPendingEmission::<T>::get())
+    }
+
+    /// Whether `netuid` runs its epoch at block `now`.
+    pub fn should_run_epoch(netuid: NetUid, now: u64) -> bool {
+        let tempo = u64::from(Tempo::<T>::get(netuid));
+        tempo > 0 && now.saturating_add(u64::from(netuid.0)) % tempo == 0
+    }
+
+    /// Blocks until the next epoch of `netuid` after block `now`.
+    pub fn blocks_until_next_epoch(netuid: NetUid, now: u64) -> u64 {
+        let tempo = u64::from(Tempo::<T>::get(netuid));
+        if tempo == 0 {
+            return u64::MAX;
+        }
+        let phase = now.saturating_add(u64::from(netuid.0)) % tempo;
+        tempo - phase
+    }
+
+    /// Existing subnets in netuid order.
+    pub fn subnets() -> Vec<NetUid> {
+        let mut nets: Vec<NetUid> =
+            NetworksAdded::<T>::iter().filter(|(_, added)| *added).map(|(n, _)| n).collect();
+        nets.sort();
+        nets
+    }
+
+    /// Everything `on_initialize` does; returns its weight.
+    pub(crate) fn block_step() -> Weight {
+        let db = T::DbWeight::get();
+        let now = Self::current_block();
+        let _ = RegistrationsThisBlock::<T>::clear(u32::MAX, None);
+        let subnets = Self::subnets();
+        let mut weight = db.reads_writes(4, 2).saturating_add(db.reads(subnets.len() as u64));
+
+        let reward = coinbase::block_emission::block_emission(Self::total_issuance());
+        BlockEmission::<T>::put(reward);
+        weight = weight.saturating_add(Self::mint_to_subnets(&subnets, reward));
+
+        for &netuid in &subnets {
+            Self::adjust_registration_terms(netuid, now);
+            weight = weight.saturating_add(db.reads_writes(8, 6));
+            if Self::should_run_epoch(netuid, now) {
+                weight = weight.saturating_add(Self::run_epoch_and_pay(netuid, now));
+            }
+        }
+        TotalIssuance::<T>::put(Self::total_issuance());
+        weight
+    }
+
+    /// Split `reward` among `subnets` by their emission shares into pending emission.
+    fn mint_to_subnets(subnets: &[NetUid], reward: u64) -> Weight {
+        let shares: Vec<(NetUid, u64)> =
+            subnets.iter().map(|&n| (n, EmissionShare::<T>::get(n))).collect();
+        let total_share = shares.iter().fold(0u64, |acc, (_, s)| acc.saturating_add(*s));
+        if reward == 0 || total_share == 0 {
+            return T::DbWeight::get().reads(subnets.len() as u64);
+        }
+        let parts: Vec<u64> = shares.iter().map(|(_, s)| mul_div(reward, *s, total_share)).collect();
+        let dust = reward.saturating_sub(parts.iter().fold(0u64, |a, p| a.saturating_add(*p)));
+        let first_paid = shares.iter().position(|(_, s)| *s > 0);
+        for (i, ((netuid, _), part)) in shares.iter().zip(parts).enumerate() {
+            let amount = if Some(i) == first_paid { part.saturating_add(dust) } else { part };
+            if amount > 0 {
+                PendingEmission::<T>::mutate(netuid, |p| *p = p.saturating_add(amount));
+            }
+        }
+        TotalPendingEmission::<T>::mutate(|t| *t = t.saturating_add(reward));
+        T::DbWeight::get().reads_writes(subnets.len() as u64 * 2, subnets.len() as u64 + 1)
+    }
+
+    /// Run the epoch of `netuid` and pay out its pending emission.
+    fn run_epoch_and_pay(netuid: NetUid, now: u64) -> Weight {
+        let pending = PendingEmission::<T>::get(netuid);
+        let owner_cut = mul_div(pending, u64::from(SubnetOwnerCut::<T>::get()), u64::from(u16::MAX));
+        let owner_paid = match SubnetOwner::<T>::get(netuid) {
+            Some(owner) if owner_cut > 0 => {
+                T::Currency::mint_into(&owner, owner_cut).map(|_| owner_cut).unwrap_or(0)
+            }
+            _ => 0,
+        };
+        let to_distribute = pending.saturating_sub(owner_cut);
+        let input = Self::epoch_input(netuid, now, to_distribute);
+        let n = input.stake.len() as u32;
+        let weights_count: u32 = input.weights.iter().map(|r| r.len() as u32).sum();
+        let output = epoch::run_epoch(&input);
+        Self::store_epoch_output(netuid, &output);
+
+        let mut distributed = 0u64;
+        for (uid, hotkey) in Self::subnet_hotkeys(netuid).into_iter().enumerate() {
+            let Some(hotkey) = hotkey else { continue };
+            let server = output.server_emission.get(uid).copied().unwrap_or(0);
+            let validator = output.validator_emission.get(uid).copied().unwrap_or(0);
+            if server > 0 || validator > 0 {
+                distributed = distributed.saturating_add(Self::emit_to_hotkey(&hotkey, server, validator));
+            }
+        }
+        let paid = owner_paid.saturating_add(distributed).min(pending);
+        let carried = pending.saturating_sub(paid);
+        PendingEmission::<T>::insert(netuid, carried);
+        TotalPendingEmission::<T>::mutate(|t| *t = t.saturating_sub(paid));
+        LastStepBlock::<T>::insert(netuid, now);
+        Self::deposit_event(Event::EpochCompleted { netuid, owner_cut: owner_paid, distributed, carried });
+        T::WeightInfo::epoch(n, weights_count)
+    }
+}

@@ -1,0 +1,183 @@
+//! Bonds and dividends, in the two modes of the reference chain.
+//!
+//! * Classic Yuma: the stored (column max-upscaled) bonds are column-normalised; the new
+//!   bonds are `colnorm(alpha · colnorm(W_b ∘ S) + (1 - alpha) · B)`; dividends are
+//!   `normalise(B · incentive)`; the bonds are stored column max-upscaled.
+//! * Yuma-3: the stored bonds are plain u16 proportions; the EMA runs directly on the bond
+//!   weights, `B' = (1 - a_ij) B + a_ij W_b`, with a fixed `a` or (liquid alpha) a per-entry
+//!   sigmoid; dividends are `normalise(S_i · Σ_j colnorm(B')_ij · incentive_j)`; the bonds are
+//!   stored unscaled.
+//!
+//! All work is per stored entry (no dense rows, no n × n alpha matrix).
+
+use super::math::{
+    clamp, exp_safe, normalize, safe_div_64, u16_proportion, ONE, ZERO,
+};
+use super::sparse::{col_max_upscale, col_normalize, ema, matmul_transpose, row_scale, SparseMatrix, SparseRow};
+use alloc::vec::Vec;
+use substrate_fixed::types::{I32F32, I64F64};
+
+/// New bonds and the dividends they earn.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BondsOutcome {
+    /// New bonds (classic: column max-upscaled; Yuma-3: raw EMA).
+    pub bonds: SparseMatrix,
+    /// Normalised dividends, one per uid.
+    pub dividends: Vec<I32F32>,
+}
+
+/// EMA factor of the bonds: `1 - bonds_moving_average / 1e6`.
+pub fn moving_average_alpha(bonds_moving_average: u64) -> I32F32 {
+    let bma = safe_div_64(
+        I64F64::saturating_from_num(bonds_moving_average),
+        I64F64::saturating_from_num(1_000_000_u32),
+    );
+    ONE.saturating_sub(I32F32::saturating_from_num(bma))
+}
+
+/// Classic Yuma bonds. `old` holds the previous bonds as stored (u16 values as fixed-point
+/// integers), already masked for recently registered miners.
+pub fn classic(
+    weights_for_bonds: &[SparseRow],
+    mut old: SparseMatrix,
+    active_stake: &[I32F32],
+    incentive: &[I32F32],
+    n: usize,
+    alpha: I32F32,
+) -> BondsOutcome {
+    col_normalize(&mut old, n);
+    let mut delta = row_scale(weights_for_bonds, active_stake);
+    col_normalize(&mut delta, n);
+    let mut bonds = ema(&delta, &old, alpha);
+    col_normalize(&mut bonds, n);
+    let mut dividends = matmul_transpose(&bonds, incentive);
+    normalize(&mut dividends);
+    col_max_upscale(&mut bonds, n);
+    BondsOutcome { bonds, dividends }
+}
+
+/// Liquid-alpha settings of Yuma-3.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct LiquidAlpha {
+    /// Lower bound of the per-entry alpha.
+    pub low: I32F32,
+    /// Upper bound of the per-entry alpha.
+    pub high: I32F32,
+    /// Sigmoid steepness (the sigmoid uses `steepness / 100`).
+    pub steepness: I32F32,
+}
+
+impl LiquidAlpha {
+    /// Reads the stored u16 bounds and i16 steepness.
+    pub fn new(alpha_low: u16, alpha_high: u16, steepness: i16) -> Self {
+        Self {
+            low: u16_proportion(alpha_low),
+            high: u16_proportion(alpha_high),
+            steepness: I32F32::from_num(steepness),
+        }
+    }
+
+    /// Alpha of one (validator, miner) entry: a sigmoid of how far the weight is above
+    /// consensus (buying) or below the bond (selling), between `low` and `high`.
+    pub fn alpha(&self, consensus: I32F32, weight: I32F32, bond: I32F32) -> I32F32 {
+        let half = I32F32::from_bits(1 << 31);
+        let diff_buy = clamp(weight.saturating_sub(consensus), ZERO, ONE);
+        let diff_sell = clamp(bond.saturating_sub(weight), ZERO, ONE);
+        let diff = if weight >= bond { diff_buy } else { diff_sell };
+        let slope = self.steepness.saturating_div(I32F32::from_num(-100));
+        let e = exp_safe(slope.saturating_mul(diff.saturating_sub(half)));
+        // `1 + e >= 1`, so the division cannot fail.
+        let sigmoid = ONE.saturating_div(ONE.saturating_add(e));
+        let alpha = self.low.saturating_add(sigmoid.saturating_mul(self.high.saturating_sub(self.low)));
+        clamp(alpha, self.low, self.high)
+    }
+}
+
+/// EMA factor of the Yuma-3 bonds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Yuma3Alpha {
+    /// One factor for every entry (`1 - bonds_moving_average / 1e6`).
+    Fixed(I32F32),
+    /// Liquid alpha; falls back to the fixed factor when every consensus value is zero.
+    Liquid(LiquidAlpha, I32F32),
+}
+
+/// Yuma-3 bonds. `old` holds the previous bonds as u16 proportions, already masked for
+/// recently registered miners.
+pub fn yuma3(
+    weights_for_bonds: &[SparseRow],
+    old: &[SparseRow],
+    consensus: &[I32F32],
+    active_stake: &[I32F32],
+    incentive: &[I32F32],
+    n: usize,
+    alpha: Yuma3Alpha,
+) -> BondsOutcome {
+    let bonds = match alpha {
+        Yuma3Alpha::Liquid(la, _) if consensus.iter().any(|c| *c != ZERO) => {
+            liquid_ema(weights_for_bonds, old, consensus, &la)
+        }
+        Yuma3Alpha::Liquid(_, fixed) | Yuma3Alpha::Fixed(fixed) => {
+            ema(weights_for_bonds, old, fixed)
+        }
+    };
+    let mut normalized = bonds.clone();
+    col_normalize(&mut normalized, n);
+    let per_validator = matmul_transpose(&normalized, incentive);
+    let mut dividends: Vec<I32F32> = per_validator
+        .iter()
+        .zip(active_stake.iter())
+        .map(|(b, s)| b.checked_mul(*s).unwrap_or(ZERO))
+        .collect();
+    normalize(&mut dividends);
+    BondsOutcome { bonds, dividends }
+}
+
+/// Per-entry EMA with liquid alpha: for every entry `j` of the bond-weight row,
+/// `min(1, (1 - a) · b_ij + max(0, a · w_ij))` with `a` from [`LiquidAlpha::alpha`]. Bonds on
+/// miners absent from the weight row are dropped (as in the reference); only positive results
+/// are kept.
+fn liquid_ema(
+    weights: &[SparseRow],
+    old: &[SparseRow],
+    consensus: &[I32F32],
+    la: &LiquidAlpha,
+) -> SparseMatrix {
+    if weights.len() != old.len() {
+        return weights.to_vec();
+    }
+    weights
+        .iter()
+        .zip(old.iter())
+        .map(|(w_row, b_row)| {
+            let mut out: SparseRow = Vec::with_capacity(w_row.len());
+            let mut b_iter = b_row.iter().peekable();
+            for &(j, w) in w_row {
+                let Some(&c) = consensus.get(usize::from(j)) else { continue };
+                // Rows are sorted by column: advance the bond row up to column j.
+                let mut bond: Option<I32F32> = None;
+                while let Some(&&(jb, b)) = b_iter.peek() {
+                    if jb < j {
+                        b_iter.next();
+                    } else {
+                        if jb == j {
+                            bond = Some(b);
+                        }
+                        break;
+                    }
+                }
+                let a = la.alpha(c, w, bond.unwrap_or(ZERO));
+                let decayed = match bond {
+                    Some(b) => ONE.saturating_sub(a).saturating_mul(b),
+                    None => ZERO,
+                };
+                let inc = a.saturating_mul(w).max(ZERO);
+                let v = decayed.saturating_add(inc).min(ONE);
+                if v > ZERO {
+                    out.push((j, v));
+                }
+            }
+            out
+        })
+        .collect()
+}

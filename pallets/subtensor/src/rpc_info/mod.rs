@@ -1,0 +1,162 @@
+//! Views for the runtime APIs: neurons and subnets in the reference chain's layouts
+//! ([`NeuronInfo`], [`NeuronInfoLite`], [`SubnetInfo`], [`SubnetHyperparams`]), built from
+//! storage.
+
+use crate::*;
+use alloc::vec::Vec;
+use codec::Compact;
+use subtensor_primitives::{NeuronInfo, NeuronInfoLite, SubnetHyperparams, SubnetInfo};
+
+/// Entry `uid` of a per-UID vector, or the default.
+fn at<V: Copy + Default>(vec: &[V], uid: u16) -> V {
+    vec.get(usize::from(uid)).copied().unwrap_or_default()
+}
+
+impl<T: Config> Pallet<T> {
+    /// The lite neuron at `(netuid, uid)`, if any.
+    pub fn neuron_lite(netuid: NetUid, uid: u16) -> Option<NeuronInfoLite<T::AccountId>> {
+        let hotkey = Keys::<T>::get(netuid, uid)?;
+        let coldkey = Owner::<T>::get(&hotkey)?;
+        let stake = Stake::<T>::iter_prefix(&hotkey).map(|(c, s)| (c, Compact(s))).collect();
+        Some(NeuronInfoLite {
+            axon_info: Axons::<T>::get(netuid, &hotkey).unwrap_or_default(),
+            prometheus_info: Prometheus::<T>::get(netuid, &hotkey).unwrap_or_default(),
+            hotkey,
+            coldkey,
+            uid,
+            netuid,
+            active: at(&Active::<T>::get(netuid), uid),
+            stake,
+            rank: at(&Rank::<T>::get(netuid), uid),
+            emission: at(&Emission::<T>::get(netuid), uid),
+            incentive: at(&Incentive::<T>::get(netuid), uid),
+            consensus: at(&Consensus::<T>::get(netuid), uid),
+            trust: at(&Trust::<T>::get(netuid), uid),
+            validator_trust: at(&ValidatorTrust::<T>::get(netuid), uid),
+            dividends: at(&Dividends::<T>::get(netuid), uid),
+            last_update: at(&LastUpdate::<T>::get(netuid), uid),
+            validator_permit: at(&ValidatorPermit::<T>::get(netuid), uid),
+            pruning_score: at(&PruningScores::<T>::get(netuid), uid),
+        })
+    }
+
+    /// The full neuron (with weights and bonds) at `(netuid, uid)`, if any.
+    pub fn neuron(netuid: NetUid, uid: u16) -> Option<NeuronInfo<T::AccountId>> {
+        let lite = Self::neuron_lite(netuid, uid)?;
+        let compact_row = |row: SparseRow| -> Vec<(Compact<u16>, Compact<u16>)> {
+            row.into_iter().map(|(d, v)| (Compact(d), Compact(v))).collect()
+        };
+        Some(NeuronInfo {
+            hotkey: lite.hotkey,
+            coldkey: lite.coldkey,
+            uid,
+            netuid,
+            active: lite.active,
+            axon_info: lite.axon_info,
+            prometheus_info: lite.prometheus_info,
+            stake: lite.stake,
+            rank: lite.rank,
+            emission: lite.emission,
+            incentive: lite.incentive,
+            consensus: lite.consensus,
+            trust: lite.trust,
+            validator_trust: lite.validator_trust,
+            dividends: lite.dividends,
+            last_update: lite.last_update,
+            validator_permit: lite.validator_permit,
+            weights: compact_row(Weights::<T>::get(netuid, uid)),
+            bonds: compact_row(Bonds::<T>::get(netuid, uid)),
+            pruning_score: lite.pruning_score,
+        })
+    }
+
+    /// Every lite neuron of `netuid`, in UID order (empty for an unknown subnet).
+    pub fn neurons_lite(netuid: NetUid) -> Vec<NeuronInfoLite<T::AccountId>> {
+        (0..SubnetworkN::<T>::get(netuid)).filter_map(|uid| Self::neuron_lite(netuid, uid)).collect()
+    }
+
+    /// Every full neuron of `netuid`, in UID order (empty for an unknown subnet).
+    pub fn neurons(netuid: NetUid) -> Vec<NeuronInfo<T::AccountId>> {
+        (0..SubnetworkN::<T>::get(netuid)).filter_map(|uid| Self::neuron(netuid, uid)).collect()
+    }
+
+    /// The subnet summary of `netuid`, if it exists.
+    pub fn subnet_info(netuid: NetUid) -> Option<SubnetInfo<T::AccountId>> {
+        if !NetworksAdded::<T>::get(netuid) {
+            return None;
+        }
+        let now = Self::current_block();
+        Some(SubnetInfo {
+            netuid,
+            rho: Rho::<T>::get(netuid),
+            kappa: Kappa::<T>::get(netuid),
+            difficulty: Difficulty::<T>::get(netuid),
+            immunity_period: ImmunityPeriod::<T>::get(netuid),
+            max_allowed_validators: MaxAllowedValidators::<T>::get(netuid),
+            min_allowed_weights: MinAllowedWeights::<T>::get(netuid),
+            max_weights_limit: MaxWeightsLimit::<T>::get(netuid),
+            scaling_law_power: ScalingLawPower::<T>::get(netuid),
+            subnetwork_n: SubnetworkN::<T>::get(netuid),
+            max_allowed_uids: MaxAllowedUids::<T>::get(netuid),
+            blocks_since_last_step: now.saturating_sub(LastStepBlock::<T>::get(netuid)),
+            tempo: Tempo::<T>::get(netuid),
+            network_modality: 0,
+            network_connect: Vec::new(),
+            emission_values: Self::expected_emission_per_block(netuid),
+            burn: Burn::<T>::get(netuid),
+            owner: SubnetOwner::<T>::get(netuid)?,
+        })
+    }
+
+    /// The summary of every existing subnet in netuid order (each `Some`; the `Option` is the
+    /// reference chain's return type).
+    pub fn subnets_info() -> Vec<Option<SubnetInfo<T::AccountId>>> {
+        Self::subnets().into_iter().map(Self::subnet_info).collect()
+    }
+
+    /// The hyperparameters of `netuid`, if it exists.
+    pub fn subnet_hyperparams(netuid: NetUid) -> Option<SubnetHyperparams> {
+        if !NetworksAdded::<T>::get(netuid) {
+            return None;
+        }
+        let (alpha_low, alpha_high) = AlphaValues::<T>::get(netuid);
+        Some(SubnetHyperparams {
+            rho: Rho::<T>::get(netuid),
+            kappa: Kappa::<T>::get(netuid),
+            immunity_period: ImmunityPeriod::<T>::get(netuid),
+            min_allowed_weights: MinAllowedWeights::<T>::get(netuid),
+            max_weights_limit: MaxWeightsLimit::<T>::get(netuid),
+            tempo: Tempo::<T>::get(netuid),
+            min_difficulty: MinDifficulty::<T>::get(netuid),
+            max_difficulty: MaxDifficulty::<T>::get(netuid),
+            weights_version: WeightsVersionKey::<T>::get(netuid),
+            weights_rate_limit: WeightsSetRateLimit::<T>::get(netuid),
+            adjustment_interval: AdjustmentInterval::<T>::get(netuid),
+            activity_cutoff: u64::from(ActivityCutoff::<T>::get(netuid)),
+            registration_allowed: NetworkRegistrationAllowed::<T>::get(netuid),
+            target_regs_per_interval: TargetRegistrationsPerInterval::<T>::get(netuid),
+            min_burn: MinBurn::<T>::get(netuid),
+            max_burn: MaxBurn::<T>::get(netuid),
+            bonds_moving_avg: BondsMovingAverage::<T>::get(netuid),
+            max_regs_per_block: MaxRegistrationsPerBlock::<T>::get(netuid),
+            serving_rate_limit: ServingRateLimit::<T>::get(netuid),
+            max_validators: MaxAllowedValidators::<T>::get(netuid),
+            adjustment_alpha: AdjustmentAlpha::<T>::get(netuid),
+            difficulty: Difficulty::<T>::get(netuid),
+            commit_reveal_period: RevealPeriodEpochs::<T>::get(netuid),
+            commit_reveal_weights_enabled: CommitRevealWeightsEnabled::<T>::get(netuid),
+            alpha_high,
+            alpha_low,
+            liquid_alpha_enabled: LiquidAlphaOn::<T>::get(netuid),
+        })
+    }
+
+    /// The rao per block `netuid` currently receives from the block reward.
+    pub fn expected_emission_per_block(netuid: NetUid) -> u64 {
+        let subnets = Self::subnets();
+        let total: u64 =
+            subnets.iter().fold(0u64, |a, n| a.saturating_add(EmissionShare::<T>::get(n)));
+        let reward = coinbase::block_emission::block_emission(Self::total_issuance());
+        staking::mul_div(reward, EmissionShare::<T>::get(netuid), total)
+    }
+}

@@ -1,0 +1,9 @@
+//! Subnets and the neurons on them: creation and dissolution, hyperparameters, UID slots,
+//! registration, weights and serving.
+
+pub mod hyperparams;
+pub mod network;
+pub mod registration;
+pub mod serving;
+pub mod uids;
+pub mod weights;
