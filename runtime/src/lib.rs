@@ -1,1 +1,123 @@
-//! placeholder
+//! # Subtensor runtime
+//!
+//! The state transition function of the chain: FRAME's System, Timestamp, Balances,
+//! TransactionPayment, Utility and Sudo, plus the [`pallet_subtensor`] market.
+//!
+//! The runtime is compiled natively into the node (no WASM build is possible on our machines),
+//! but the node reaches it only through the runtime API entry points that
+//! [`sp_api::impl_runtime_apis!`] generates (`api::dispatch(method, scale_args)`), exactly the
+//! calls a Substrate client makes over `state_call`. Its types follow mainnet Bittensor:
+//! AccountId32 with sr25519 `MultiSignature`, `MultiAddress`, nonce u32, block number u32,
+//! balance u64 in rao (9 decimals, token TAO), SS58 prefix 42, v4 signed extrinsics with the
+//! standard transaction extensions in the standard order (see [`TxExtension`]).
+//!
+//! Modules: [`configs`] (pallet parameters), [`check_nonce`] (nonce check that lets key-only
+//! hotkeys send fee-free calls), [`genesis_config_presets`] (`dev` and `local`), and the runtime
+//! API implementations in `apis`.
+#![cfg_attr(not(feature = "std"), no_std)]
+#![recursion_limit = "256"]
+// `construct_runtime!` generates undocumented public items (the `Runtime` struct, call and event
+// enums); every item written by hand here is documented.
+#![allow(missing_docs)]
+
+extern crate alloc;
+
+mod apis;
+pub mod check_nonce;
+pub mod configs;
+pub mod genesis_config_presets;
+
+pub use apis::RUNTIME_API_VERSIONS;
+#[cfg(feature = "std")]
+pub use apis::api;
+
+use sp_runtime::{generic, traits::BlakeTwo256};
+use sp_version::RuntimeVersion;
+
+pub use pallet_subtensor;
+pub use subtensor_primitives::{
+    AccountId, Balance, BlockNumber, Hash, NetUid, Nonce, Signature, RAO_PER_TAO, SS58_PREFIX,
+    TOKEN_DECIMALS, TOKEN_SYMBOL,
+};
+
+/// The runtime version. Bump `spec_version` whenever calls, storage or metadata change:
+/// clients cache metadata per spec version, and this runtime cannot be upgraded on chain.
+#[sp_version::runtime_version]
+pub const VERSION: RuntimeVersion = RuntimeVersion {
+    spec_name: alloc::borrow::Cow::Borrowed("node-subtensor"),
+    impl_name: alloc::borrow::Cow::Borrowed("subtensor-rs"),
+    authoring_version: 1,
+    spec_version: 100,
+    impl_version: 1,
+    apis: RUNTIME_API_VERSIONS,
+    transaction_version: 1,
+    system_version: 1,
+};
+
+/// Milliseconds per block on mainnet-like chains (12 s).
+pub const MILLISECS_PER_BLOCK: u64 = 12_000;
+
+/// The address format of extrinsics.
+pub type Address = sp_runtime::MultiAddress<AccountId, ()>;
+
+/// The block header.
+pub type Header = generic::Header<BlockNumber, BlakeTwo256>;
+
+/// The transaction extensions, in the standard order that Python clients hard-code: the
+/// explicit data of a signed extrinsic is era, compact nonce, compact tip and the metadata-hash
+/// mode byte; the implicit data is spec version, transaction version, genesis hash, era birth
+/// hash and the (absent) metadata hash.
+pub type TxExtension = (
+    frame_system::CheckNonZeroSender<Runtime>,
+    frame_system::CheckSpecVersion<Runtime>,
+    frame_system::CheckTxVersion<Runtime>,
+    frame_system::CheckGenesis<Runtime>,
+    frame_system::CheckEra<Runtime>,
+    check_nonce::CheckNonce<Runtime>,
+    frame_system::CheckWeight<Runtime>,
+    pallet_transaction_payment::ChargeTransactionPayment<Runtime>,
+    frame_metadata_hash_extension::CheckMetadataHash<Runtime>,
+);
+
+/// An extrinsic as it appears in a block.
+pub type UncheckedExtrinsic =
+    generic::UncheckedExtrinsic<Address, RuntimeCall, Signature, TxExtension>;
+
+/// The payload a signer signs.
+pub type SignedPayload = generic::SignedPayload<RuntimeCall, TxExtension>;
+
+/// A block of this runtime.
+pub type Block = generic::Block<Header, UncheckedExtrinsic>;
+
+/// Executes blocks and transactions.
+pub type Executive = frame_executive::Executive<
+    Runtime,
+    Block,
+    frame_system::ChainContext<Runtime>,
+    Runtime,
+    AllPalletsWithSystem,
+>;
+
+/// Opaque types for the node, which need not know the runtime's call type.
+pub mod opaque {
+    use super::*;
+    /// An opaque extrinsic.
+    pub type UncheckedExtrinsic = sp_runtime::OpaqueExtrinsic;
+    /// An opaque block.
+    pub type Block = generic::Block<Header, UncheckedExtrinsic>;
+}
+
+// The pallets and their indices (those of the reference chain): System 0 (accounts, blocks,
+// events), Timestamp 2 (the timestamp inherent), Balances 5 (TAO), TransactionPayment 6 (fees),
+// SubtensorModule 7 (the market), Utility 11 (batches), Sudo 12 (the root key of dev chains).
+frame_support::construct_runtime!(
+    pub enum Runtime {
+        System: frame_system = 0,
+        Timestamp: pallet_timestamp = 2,
+        Balances: pallet_balances = 5,
+        TransactionPayment: pallet_transaction_payment = 6,
+        SubtensorModule: pallet_subtensor = 7,
+        Utility: pallet_utility = 11,
+        Sudo: pallet_sudo = 12,
+    }
+);

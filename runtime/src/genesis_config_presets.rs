@@ -1,0 +1,64 @@
+//! Genesis presets: `dev` (one authority, Alice is sudo, loopback axons allowed) and `local`
+//! (the same accounts, for a local multi-process network).
+//!
+//! Both fund the well-known dev accounts (//Alice, //Bob, //Charlie, //Dave, //Eve, //Ferdie)
+//! with 1,000,000 TAO each, as the reference chain's dev specs do, and pre-create subnet 1 owned
+//! by //Alice with //Alice//hot as its owner hotkey, so a dev chain is usable at block 0.
+
+use crate::*;
+use alloc::{vec, vec::Vec};
+use frame_support::build_struct_json_patch;
+use serde_json::Value;
+use sp_genesis_builder::{PresetId, DEV_RUNTIME_PRESET, LOCAL_TESTNET_RUNTIME_PRESET};
+use sp_keyring::Sr25519Keyring;
+
+/// Balance of each funded dev account.
+pub const DEV_ENDOWMENT: Balance = 1_000_000 * RAO_PER_TAO;
+
+/// The accounts funded by both presets.
+pub fn endowed_accounts() -> Vec<AccountId> {
+    Sr25519Keyring::iter().take(6).map(|k| k.to_account_id()).collect()
+}
+
+/// The owner hotkey of the pre-created subnet 1: `//Alice//hot`.
+pub fn alice_hotkey() -> AccountId {
+    use sp_core::Pair;
+    let pair = sp_core::sr25519::Pair::from_string("//Alice//hot", None)
+        .expect("a static dev URI parses; qed");
+    AccountId::from(pair.public())
+}
+
+fn genesis(loopback: bool, subnet_tempo: u16) -> Value {
+    let alice = Sr25519Keyring::Alice.to_account_id();
+    build_struct_json_patch!(RuntimeGenesisConfig {
+        balances: BalancesConfig {
+            balances: endowed_accounts().into_iter().map(|a| (a, DEV_ENDOWMENT)).collect::<Vec<_>>(),
+        },
+        sudo: SudoConfig { key: Some(alice.clone()) },
+        subtensor_module: SubtensorModuleConfig {
+            subnets: vec![pallet_subtensor::GenesisSubnet {
+                netuid: 1,
+                owner: alice,
+                owner_hotkey: alice_hotkey(),
+                tempo: Some(subnet_tempo),
+            }],
+            serving_allows_loopback: loopback,
+            network_min_lock_cost: Some(100 * RAO_PER_TAO),
+        },
+    })
+}
+
+/// The JSON patch of preset `id`, if it exists.
+pub fn get_preset(id: &PresetId) -> Option<Vec<u8>> {
+    let patch = match id.as_ref() {
+        DEV_RUNTIME_PRESET => genesis(true, 10),
+        LOCAL_TESTNET_RUNTIME_PRESET => genesis(true, 100),
+        _ => return None,
+    };
+    Some(serde_json::to_string(&patch).expect("a JSON value serialises; qed").into_bytes())
+}
+
+/// The names of the presets.
+pub fn preset_names() -> Vec<PresetId> {
+    vec![PresetId::from(DEV_RUNTIME_PRESET), PresetId::from(LOCAL_TESTNET_RUNTIME_PRESET)]
+}

@@ -1,0 +1,195 @@
+//! The native runtime end to end: the `dev` preset builds a genesis state, a block with the
+//! timestamp inherent and signed extrinsics is built through the same entry points the node
+//! uses, and re-executing it on the genesis state reproduces its state and extrinsics roots.
+
+use codec::{Decode, Encode};
+use frame_support::traits::fungible::Inspect;
+use sp_core::{sr25519, Pair, H256};
+use sp_genesis_builder::DEV_RUNTIME_PRESET;
+use sp_keyring::Sr25519Keyring;
+use sp_runtime::{
+    generic::Era,
+    traits::Header as _,
+    transaction_validity::{InvalidTransaction, TransactionValidityError},
+    BuildStorage,
+};
+use subtensor_runtime::*;
+
+/// Merge JSON `patch` into `base` (objects recursively, everything else replaced).
+fn merge(base: &mut serde_json::Value, patch: serde_json::Value) {
+    match (base, patch) {
+        (serde_json::Value::Object(b), serde_json::Value::Object(p)) => {
+            for (k, v) in p {
+                merge(b.entry(k).or_insert(serde_json::Value::Null), v);
+            }
+        }
+        (b, p) => *b = p,
+    }
+}
+
+fn dev_storage() -> sp_core::storage::Storage {
+    let patch = genesis_config_presets::get_preset(&DEV_RUNTIME_PRESET.into()).expect("dev preset");
+    let mut config = serde_json::to_value(RuntimeGenesisConfig::default()).unwrap();
+    merge(&mut config, serde_json::from_slice(&patch).unwrap());
+    let config: RuntimeGenesisConfig = serde_json::from_value(config).unwrap();
+    config.build_storage().unwrap()
+}
+
+fn tx_extension(nonce: Nonce) -> TxExtension {
+    (
+        frame_system::CheckNonZeroSender::new(),
+        frame_system::CheckSpecVersion::new(),
+        frame_system::CheckTxVersion::new(),
+        frame_system::CheckGenesis::new(),
+        frame_system::CheckEra::from(Era::Immortal),
+        check_nonce::CheckNonce::from(nonce),
+        frame_system::CheckWeight::new(),
+        pallet_transaction_payment::ChargeTransactionPayment::from(0),
+        frame_metadata_hash_extension::CheckMetadataHash::new(false),
+    )
+}
+
+/// Sign `call` as `pair` (must run inside externalities: the implicit data reads storage).
+fn signed(pair: &sr25519::Pair, call: RuntimeCall, nonce: Nonce) -> UncheckedExtrinsic {
+    let ext = tx_extension(nonce);
+    let payload = SignedPayload::new(call.clone(), ext.clone()).unwrap();
+    let signature = payload.using_encoded(|bytes| pair.sign(bytes));
+    UncheckedExtrinsic::new_signed(
+        call,
+        Address::Id(AccountId::from(pair.public())),
+        Signature::Sr25519(signature),
+        ext,
+    )
+}
+
+fn hotkey() -> sr25519::Pair {
+    sr25519::Pair::from_string("//Alice//hot", None).unwrap()
+}
+
+#[test]
+fn a_built_block_re_executes_with_the_same_roots() {
+    let storage = dev_storage();
+    let bob = Sr25519Keyring::Bob.to_account_id();
+    let alice = Sr25519Keyring::Alice.pair();
+    let genesis_hash = H256::repeat_byte(0x11);
+
+    let mut builder = sp_io::TestExternalities::new(storage.clone());
+    let block = builder.execute_with(|| {
+        let header = Header::new(1, Default::default(), Default::default(), genesis_hash, Default::default());
+        Executive::initialize_block(&header);
+        let mut extrinsics = vec![UncheckedExtrinsic::new_bare(RuntimeCall::Timestamp(
+            pallet_timestamp::Call::set { now: 1_000 },
+        ))];
+        // A balance transfer from Alice.
+        extrinsics.push(signed(
+            &alice,
+            RuntimeCall::Balances(pallet_balances::Call::transfer_keep_alive {
+                dest: Address::Id(bob.clone()),
+                value: 5 * RAO_PER_TAO,
+            }),
+            0,
+        ));
+        // A fee-free self-weight from the subnet owner's hotkey, which holds no TAO.
+        extrinsics.push(signed(
+            &hotkey(),
+            RuntimeCall::SubtensorModule(pallet_subtensor::Call::set_weights {
+                netuid: NetUid(1),
+                dests: vec![0],
+                weights: vec![1],
+                version_key: 0,
+            }),
+            0,
+        ));
+        for xt in &extrinsics {
+            assert_eq!(Executive::apply_extrinsic(xt.clone()), Ok(Ok(())), "{xt:?}");
+        }
+        // A fee-paying call from the key-only hotkey is refused before dispatch.
+        let paying = signed(
+            &hotkey(),
+            RuntimeCall::Balances(pallet_balances::Call::transfer_allow_death {
+                dest: Address::Id(bob.clone()),
+                value: 1,
+            }),
+            1,
+        );
+        // As the node does: each extrinsic runs in its own storage transaction, rolled back
+        // when the extrinsic is refused.
+        sp_io::storage::start_transaction();
+        assert_eq!(
+            Executive::apply_extrinsic(paying),
+            Err(TransactionValidityError::Invalid(InvalidTransaction::Payment))
+        );
+        sp_io::storage::rollback_transaction();
+        assert_eq!(
+            Balances::balance(&bob),
+            genesis_config_presets::DEV_ENDOWMENT + 5 * RAO_PER_TAO
+        );
+        let header = Executive::finalize_block();
+        Block { header, extrinsics }
+    });
+
+    // Decode round trip, then re-execute on a fresh copy of the genesis state: panics if the
+    // state root or the extrinsics root differ.
+    let block = Block::decode(&mut &block.encode()[..]).unwrap();
+    let mut importer = sp_io::TestExternalities::new(storage);
+    importer.execute_with(|| Executive::execute_block(block.clone().into()));
+    assert_ne!(block.header.state_root, H256::zero());
+}
+
+#[test]
+fn metadata_lists_the_standard_extensions_in_order_and_the_subtensor_apis() {
+    use frame_metadata::RuntimeMetadata;
+    let bytes = Runtime::metadata_at_version(15).expect("V15 is served");
+    let prefixed = frame_metadata::RuntimeMetadataPrefixed::decode(&mut &bytes[..]).unwrap();
+    let RuntimeMetadata::V15(meta) = prefixed.1 else { panic!("not V15") };
+    let ids: Vec<_> =
+        meta.extrinsic.signed_extensions.iter().map(|e| e.identifier.as_str()).collect();
+    assert_eq!(
+        ids,
+        [
+            "CheckNonZeroSender",
+            "CheckSpecVersion",
+            "CheckTxVersion",
+            "CheckGenesis",
+            "CheckMortality",
+            "CheckNonce",
+            "CheckWeight",
+            "ChargeTransactionPayment",
+            "CheckMetadataHash"
+        ]
+    );
+    let apis: Vec<_> = meta.apis.iter().map(|a| a.name.as_str()).collect();
+    for api in ["NeuronInfoRuntimeApi", "SubnetInfoRuntimeApi", "AccountNonceApi", "Metadata"] {
+        assert!(apis.contains(&api), "{api} missing from {apis:?}");
+    }
+    let pallet = meta.pallets.iter().find(|p| p.name == "SubtensorModule").unwrap();
+    assert_eq!(pallet.index, 7);
+    assert!(Runtime::metadata_versions().contains(&14));
+}
+
+#[test]
+fn state_call_dispatch_answers_versions_and_subnet_info() {
+    let mut ext = sp_io::TestExternalities::new(dev_storage());
+    ext.execute_with(|| {
+        let version = api::dispatch("Core_version", &[]).expect("Core_version exists");
+        let version = sp_version::RuntimeVersion::decode(&mut &version[..]).unwrap();
+        assert_eq!(version.spec_name, "node-subtensor");
+        assert!(api::dispatch("No_such_method", &[]).is_none());
+
+        let raw = api::dispatch("SubnetInfoRuntimeApi_get_subnet_info", &NetUid(1).encode())
+            .expect("subnet info api exists");
+        let info = Option::<subtensor_primitives::SubnetInfo<AccountId>>::decode(&mut &raw[..])
+            .unwrap()
+            .expect("subnet 1 exists in the dev preset");
+        assert_eq!(info.owner, Sr25519Keyring::Alice.to_account_id());
+        assert_eq!(info.subnetwork_n, 1);
+        assert_eq!(info.tempo, 10);
+
+        let raw = api::dispatch("NeuronInfoRuntimeApi_get_neurons_lite", &NetUid(1).encode())
+            .expect("neuron api exists");
+        let neurons =
+            Vec::<subtensor_primitives::NeuronInfoLite<AccountId>>::decode(&mut &raw[..]).unwrap();
+        assert_eq!(neurons.len(), 1);
+        assert_eq!(neurons[0].hotkey, genesis_config_presets::alice_hotkey());
+    });
+}
