@@ -10,10 +10,11 @@
 //!
 //! All work is per stored entry (no dense rows, no n × n alpha matrix).
 
-use super::math::{
-    clamp, exp_safe, normalize, safe_div_64, u16_proportion, ONE, ZERO,
+use super::math::{clamp, exp_safe, mul, normalize, safe_div_64, u16_proportion, ONE, ZERO};
+use super::sparse::{
+    col_max_upscale, col_normalize, col_sums, divisors_unless_zero, ema, matmul_transpose,
+    scale_rows, SparseMatrix,
 };
-use super::sparse::{col_max_upscale, col_normalize, ema, matmul_transpose, row_scale, SparseMatrix, SparseRow};
 use alloc::vec::Vec;
 use substrate_fixed::types::{I32F32, I64F64};
 
@@ -38,7 +39,7 @@ pub fn moving_average_alpha(bonds_moving_average: u64) -> I32F32 {
 /// Classic Yuma bonds. `old` holds the previous bonds as stored (u16 values as fixed-point
 /// integers), already masked for recently registered miners.
 pub fn classic(
-    weights_for_bonds: &[SparseRow],
+    weights_for_bonds: SparseMatrix,
     mut old: SparseMatrix,
     active_stake: &[I32F32],
     incentive: &[I32F32],
@@ -46,9 +47,12 @@ pub fn classic(
     alpha: I32F32,
 ) -> BondsOutcome {
     col_normalize(&mut old, n);
-    let mut delta = row_scale(weights_for_bonds, active_stake);
+    let mut delta = weights_for_bonds;
+    scale_rows(&mut delta, active_stake);
     col_normalize(&mut delta, n);
     let mut bonds = ema(&delta, &old, alpha);
+    drop(delta);
+    drop(old);
     col_normalize(&mut bonds, n);
     let mut dividends = matmul_transpose(&bonds, incentive);
     normalize(&mut dividends);
@@ -105,8 +109,8 @@ pub enum Yuma3Alpha {
 /// Yuma-3 bonds. `old` holds the previous bonds as u16 proportions, already masked for
 /// recently registered miners.
 pub fn yuma3(
-    weights_for_bonds: &[SparseRow],
-    old: &[SparseRow],
+    weights_for_bonds: &SparseMatrix,
+    old: &SparseMatrix,
     consensus: &[I32F32],
     active_stake: &[I32F32],
     incentive: &[I32F32],
@@ -121,9 +125,19 @@ pub fn yuma3(
             ema(weights_for_bonds, old, fixed)
         }
     };
-    let mut normalized = bonds.clone();
-    col_normalize(&mut normalized, n);
-    let per_validator = matmul_transpose(&normalized, incentive);
+    // Σ_j colnorm(B')_ij · incentive_j, without materialising the normalised copy.
+    let divisors = divisors_unless_zero(&col_sums(&bonds, n));
+    let per_validator: Vec<I32F32> = (0..bonds.rows())
+        .map(|i| {
+            let (cols, vals) = bonds.row(i);
+            cols.iter().zip(vals.iter()).fold(ZERO, |acc, (j, v)| {
+                let j = usize::from(*j);
+                let b = divisors.get(j).map_or(*v, |d| d.div(*v));
+                let inc = incentive.get(j).copied().unwrap_or(ZERO);
+                acc.saturating_add(mul(b, inc))
+            })
+        })
+        .collect();
     let mut dividends: Vec<I32F32> = per_validator
         .iter()
         .zip(active_stake.iter())
@@ -138,46 +152,45 @@ pub fn yuma3(
 /// miners absent from the weight row are dropped (as in the reference); only positive results
 /// are kept.
 fn liquid_ema(
-    weights: &[SparseRow],
-    old: &[SparseRow],
+    weights: &SparseMatrix,
+    old: &SparseMatrix,
     consensus: &[I32F32],
     la: &LiquidAlpha,
 ) -> SparseMatrix {
-    if weights.len() != old.len() {
-        return weights.to_vec();
+    if weights.rows() != old.rows() {
+        return weights.clone();
     }
-    weights
-        .iter()
-        .zip(old.iter())
-        .map(|(w_row, b_row)| {
-            let mut out: SparseRow = Vec::with_capacity(w_row.len());
-            let mut b_iter = b_row.iter().peekable();
-            for &(j, w) in w_row {
-                let Some(&c) = consensus.get(usize::from(j)) else { continue };
-                // Rows are sorted by column: advance the bond row up to column j.
-                let mut bond: Option<I32F32> = None;
-                while let Some(&&(jb, b)) = b_iter.peek() {
-                    if jb < j {
-                        b_iter.next();
-                    } else {
-                        if jb == j {
-                            bond = Some(b);
-                        }
-                        break;
+    let mut out = SparseMatrix::with_capacity(weights.rows(), weights.entries());
+    for i in 0..weights.rows() {
+        let (w_cols, w_vals) = weights.row(i);
+        let (b_cols, b_vals) = old.row(i);
+        let mut b_iter = b_cols.iter().copied().zip(b_vals.iter().copied()).peekable();
+        for (&j, &w) in w_cols.iter().zip(w_vals.iter()) {
+            let Some(&c) = consensus.get(usize::from(j)) else { continue };
+            // Rows are sorted by column: advance the bond row up to column j.
+            let mut bond: Option<I32F32> = None;
+            while let Some(&(jb, b)) = b_iter.peek() {
+                if jb < j {
+                    b_iter.next();
+                } else {
+                    if jb == j {
+                        bond = Some(b);
                     }
-                }
-                let a = la.alpha(c, w, bond.unwrap_or(ZERO));
-                let decayed = match bond {
-                    Some(b) => ONE.saturating_sub(a).saturating_mul(b),
-                    None => ZERO,
-                };
-                let inc = a.saturating_mul(w).max(ZERO);
-                let v = decayed.saturating_add(inc).min(ONE);
-                if v > ZERO {
-                    out.push((j, v));
+                    break;
                 }
             }
-            out
-        })
-        .collect()
+            let a = la.alpha(c, w, bond.unwrap_or(ZERO));
+            let decayed = match bond {
+                Some(b) => ONE.saturating_sub(a).saturating_mul(b),
+                None => ZERO,
+            };
+            let inc = a.saturating_mul(w).max(ZERO);
+            let v = decayed.saturating_add(inc).min(ONE);
+            if v > ZERO {
+                out.push(j, v);
+            }
+        }
+        out.end_row();
+    }
+    out
 }

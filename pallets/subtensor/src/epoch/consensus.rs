@@ -14,7 +14,7 @@
 //! O(m) weighted quick-select per column of m entries: total cost O(entries + n).
 
 use super::math::{normalize, sum, zeros, ZERO};
-use super::sparse::SparseRow;
+use super::sparse::SparseMatrix;
 use alloc::vec;
 use alloc::vec::Vec;
 use substrate_fixed::types::I32F32;
@@ -23,7 +23,7 @@ use substrate_fixed::types::I32F32;
 /// over the rows whose `active_stake` is positive, at majority `kappa`.
 pub fn weighted_median_cols(
     active_stake: &[I32F32],
-    weights: &[SparseRow],
+    weights: &SparseMatrix,
     n: usize,
     kappa: I32F32,
 ) -> Vec<I32F32> {
@@ -42,56 +42,54 @@ pub fn weighted_median_cols(
     let stake_sum = sum(&use_stake);
     let minority = stake_sum.saturating_sub(kappa);
 
-    // Transpose the positive entries of the rows taking part into column lists
-    // (counting pass, then fill): `starts[j]..starts[j + 1]` indexes column j in `cells`.
-    let mut counts: Vec<usize> = vec![0; n];
-    for &i in &use_rows {
-        for &(j, w) in weights.get(i).map(|r| r.as_slice()).unwrap_or(&[]) {
-            if w > ZERO {
-                if let Some(c) = counts.get_mut(usize::from(j)) {
-                    *c = c.saturating_add(1);
-                }
-            }
-        }
-    }
-    let mut starts: Vec<usize> = Vec::with_capacity(n.saturating_add(1));
-    let mut total = 0usize;
-    starts.push(0);
-    for c in &counts {
-        total = total.saturating_add(*c);
-        starts.push(total);
-    }
-    // Next free slot of every column.
-    let mut fill: Vec<usize> = starts.clone();
-    fill.truncate(n);
-    let mut cells: Vec<(i64, i64)> = vec![(0, 0); total];
-    for (k, &i) in use_rows.iter().enumerate() {
-        let s = use_stake.get(k).copied().unwrap_or(ZERO).to_bits();
-        for &(j, w) in weights.get(i).map(|r| r.as_slice()).unwrap_or(&[]) {
-            if w <= ZERO {
-                continue;
-            }
-            if let Some(slot) = fill.get_mut(usize::from(j)) {
-                if let Some(cell) = cells.get_mut(*slot) {
-                    *cell = (w.to_bits(), s);
-                }
-                *slot = slot.saturating_add(1);
-            }
-        }
-    }
-
+    // Transpose the positive entries of the rows taking part, one block of columns at a time
+    // (the block buffer stays cache-resident): column `c` of the block owns the cells
+    // `c * rows .. c * rows + lens[c]`; each row has at most one entry per column.
     let rows = use_rows.len();
-    let stake_sum_bits = stake_sum.to_bits();
-    let minority_bits = minority.to_bits();
-    (0..n)
-        .map(|j| {
-            let lo = starts.get(j).copied().unwrap_or(0);
-            let hi = starts.get(j.saturating_add(1)).copied().unwrap_or(lo);
-            let col = cells.get_mut(lo..hi).unwrap_or(&mut []);
-            I32F32::from_bits(column_median(col, rows, stake_sum_bits, minority_bits))
-        })
-        .collect()
+    let block = (BLOCK_CELLS / rows).clamp(1, n.max(1));
+    let mut cells: Vec<(i64, i64)> = vec![(0, 0); block.saturating_mul(rows)];
+    let mut lens: Vec<usize> = vec![0; block];
+    let mut cursor: Vec<usize> = vec![0; rows];
+    let stake_bits: Vec<i64> = use_stake.iter().map(|s| s.to_bits()).collect();
+    let (stake_sum_bits, minority_bits) = (stake_sum.to_bits(), minority.to_bits());
+    let mut median: Vec<I32F32> = Vec::with_capacity(n);
+    let mut start = 0usize;
+    while start < n {
+        let end = start.saturating_add(block).min(n);
+        lens.iter_mut().for_each(|l| *l = 0);
+        for ((&i, &s), pos) in use_rows.iter().zip(stake_bits.iter()).zip(cursor.iter_mut()) {
+            let (cols, vals) = weights.row(i);
+            let (cols, vals) = (cols.get(*pos..).unwrap_or(&[]), vals.get(*pos..).unwrap_or(&[]));
+            for (&j, &w) in cols.iter().zip(vals.iter()) {
+                let j = usize::from(j);
+                if j >= end {
+                    break;
+                }
+                *pos = pos.saturating_add(1);
+                let c = j.saturating_sub(start);
+                if w <= ZERO || j < start {
+                    continue;
+                }
+                if let Some(len) = lens.get_mut(c) {
+                    if let Some(cell) = cells.get_mut(c.saturating_mul(rows).saturating_add(*len)) {
+                        *cell = (w.to_bits(), s);
+                        *len = len.saturating_add(1);
+                    }
+                }
+            }
+        }
+        for (c, len) in lens.iter().enumerate().take(end.saturating_sub(start)) {
+            let lo = c.saturating_mul(rows);
+            let col = cells.get_mut(lo..lo.saturating_add(*len)).unwrap_or(&mut []);
+            median.push(I32F32::from_bits(column_median(col, rows, stake_sum_bits, minority_bits)));
+        }
+        start = end;
+    }
+    median
 }
+
+/// Cells (value, stake) of the column-block buffer of [`weighted_median_cols`] (256 KiB).
+const BLOCK_CELLS: usize = 16 * 1024;
 
 /// Median of one column given its positive entries `(value bits, stake bits)`, the number of
 /// rows taking part and the total and minority stake (bits). Rows without a positive entry
@@ -125,34 +123,36 @@ fn weighted_select(cells: &mut [(i64, i64)], target: i64) -> Option<i64> {
             slice.get(len / 2).map_or(0, |c| c.0),
             slice.last().map_or(0, |c| c.0),
         );
-        // Dutch-flag partition: [0, lt) < pivot, [lt, i) == pivot, (gt, len) > pivot.
-        let (mut lt, mut i, mut gt) = (0usize, 0usize, len);
-        let (mut w_lt, mut w_eq) = (0i64, 0i64);
-        while i < gt {
-            let Some(&(v, w)) = slice.get(i) else { break };
-            if v < pivot {
-                w_lt = w_lt.saturating_add(w);
-                slice.swap(lt, i);
-                lt = lt.saturating_add(1);
-                i = i.saturating_add(1);
-            } else if v > pivot {
-                gt = gt.saturating_sub(1);
-                slice.swap(i, gt);
-            } else {
-                w_eq = w_eq.saturating_add(w);
-                i = i.saturating_add(1);
-            }
-        }
+        // Branch-free Lomuto partitions: [0, lt) < pivot, then [lt, le) == pivot.
+        let (lt, w_lt) = partition(slice, |v| v < pivot);
         let taken = core::mem::take(&mut slice);
         if below.saturating_add(w_lt) > target {
             slice = taken.get_mut(..lt).unwrap_or(&mut []);
-        } else if below.saturating_add(w_lt).saturating_add(w_eq) > target {
-            return Some(pivot);
-        } else {
-            below = below.saturating_add(w_lt).saturating_add(w_eq);
-            slice = taken.get_mut(gt..).unwrap_or(&mut []);
+            continue;
         }
+        let rest = taken.get_mut(lt..).unwrap_or(&mut []);
+        let (eq, w_eq) = partition(rest, |v| v <= pivot);
+        below = below.saturating_add(w_lt).saturating_add(w_eq);
+        if below > target {
+            return Some(pivot);
+        }
+        slice = rest.get_mut(eq..).unwrap_or(&mut []);
     }
+}
+
+/// Moves the cells whose value satisfies `pred` to the front (branch-free Lomuto); returns
+/// their number and total weight.
+fn partition(s: &mut [(i64, i64)], pred: impl Fn(i64) -> bool) -> (usize, i64) {
+    let mut k = 0usize;
+    let mut weight = 0i64;
+    for i in 0..s.len() {
+        let (v, w) = s.get(i).copied().unwrap_or((0, 0));
+        let hit = pred(v);
+        s.swap(i, k);
+        k = k.saturating_add(usize::from(hit));
+        weight = weight.saturating_add(if hit { w } else { 0 });
+    }
+    (k, weight)
 }
 
 fn median_of_three(a: i64, b: i64, c: i64) -> i64 {

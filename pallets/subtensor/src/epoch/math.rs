@@ -26,7 +26,7 @@ fn u16_max() -> I32F32 {
 /// Converts a proportion to the u16 form the chain stores: `floor(x * 65535)`, saturating
 /// (negative → 0, above 1 → 65535). The reference's `fixed_proportion_to_u16`.
 pub fn to_u16(x: I32F32) -> u16 {
-    x.saturating_mul(u16_max()).saturating_to_num::<u16>()
+    mul(x, u16_max()).saturating_to_num::<u16>()
 }
 
 /// Reads a u16 proportion: `x / 65535` (the reference's `u16_proportion_to_fixed`).
@@ -37,6 +37,21 @@ pub fn u16_proportion(x: u16) -> I32F32 {
 /// Converts a stored u16 value to fixed point without scaling (`I32F32::from(u16)`).
 pub fn from_u16(x: u16) -> I32F32 {
     I32F32::from_num(x)
+}
+
+/// `a · b` saturating, exactly `I32F32::saturating_mul`, with a single 64×64→128-bit
+/// multiplication when both operands are non-negative (the common case of the epoch).
+#[inline]
+pub fn mul(a: I32F32, b: I32F32) -> I32F32 {
+    let (ab, bb) = (a.to_bits(), b.to_bits());
+    if ab >= 0 && bb >= 0 {
+        let p = u128::from(ab.unsigned_abs()).wrapping_mul(u128::from(bb.unsigned_abs())) >> 32;
+        return match i64::try_from(p) {
+            Ok(bits) => I32F32::from_bits(bits),
+            Err(_) => I32F32::max_value(),
+        };
+    }
+    a.saturating_mul(b)
 }
 
 /// `a / b` truncated like `I32F32::checked_div`, returning 0 when `b == 0` or the quotient does
@@ -66,6 +81,66 @@ pub fn safe_div(a: I32F32, b: I32F32) -> I32F32 {
         }
     }
     a.checked_div(b).unwrap_or(ZERO)
+}
+
+/// A divisor prepared for many exact [`safe_div`] divisions: the quotient `floor(a·2^32 / d)`
+/// is computed with one 64×64→128-bit multiplication (Granlund–Montgomery division by an
+/// invariant integer) instead of a hardware division. Same results as [`safe_div`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Divisor {
+    d: I32F32,
+    /// Multiplier for the odd part of `d` (0 when `d <= 0`: plain `safe_div`).
+    m: u64,
+    /// Trailing zero bits of `d`, and the two post-shifts of the magic division.
+    shift: u8,
+    sh1: u8,
+    sh2: u8,
+}
+
+impl Divisor {
+    /// Prepares division by `d`.
+    pub fn new(d: I32F32) -> Self {
+        let bits = d.to_bits();
+        if bits <= 0 {
+            return Divisor { d, m: 0, shift: 0, sh1: 0, sh2: 0 };
+        }
+        let shift = bits.trailing_zeros();
+        let odd = bits.unsigned_abs().checked_shr(shift).unwrap_or(1).max(1);
+        // l = ceil(log2(odd)); m = floor(2^64 (2^l - odd) / odd) + 1; sh1 = min(l, 1),
+        // sh2 = max(l - 1, 0)  (Granlund & Montgomery 1994, figure 4.1, N = 64).
+        let l = 64u32.saturating_sub(odd.saturating_sub(1).leading_zeros());
+        let pow = 1u128.checked_shl(l).unwrap_or(0);
+        let num = pow.saturating_sub(u128::from(odd)).checked_shl(64).unwrap_or(0);
+        let m = num.checked_div(u128::from(odd)).unwrap_or(0).saturating_add(1);
+        let m = u64::try_from(m).unwrap_or(u64::MAX);
+        let narrow = |x: u32| u8::try_from(x).unwrap_or(u8::MAX);
+        Divisor { d, m, shift: narrow(shift), sh1: narrow(l.min(1)), sh2: narrow(l.saturating_sub(1)) }
+    }
+
+    /// A divisor that leaves every value unchanged (division by one).
+    pub fn identity() -> Self {
+        Self::new(ONE)
+    }
+
+    /// `safe_div(a, d)`.
+    #[inline]
+    pub fn div(&self, a: I32F32) -> I32F32 {
+        let ab = a.to_bits();
+        if self.m != 0 && ab >= 0 {
+            // floor(a·2^32 / (odd·2^shift)) = floor(floor(a·2^32 / 2^shift) / odd).
+            let wide = (u128::from(ab.unsigned_abs()) << 32) >> self.shift;
+            if let Ok(x) = u64::try_from(wide) {
+                let hi = u128::from(self.m).wrapping_mul(u128::from(x)) >> 64;
+                let hi = u64::try_from(hi).unwrap_or(0);
+                let q = (hi.wrapping_add(x.wrapping_sub(hi) >> self.sh1)) >> self.sh2;
+                return match i64::try_from(q) {
+                    Ok(bits) => I32F32::from_bits(bits),
+                    Err(_) => ZERO,
+                };
+            }
+        }
+        safe_div(a, self.d)
+    }
 }
 
 /// `I64F64` version of [`safe_div`].

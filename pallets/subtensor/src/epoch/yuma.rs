@@ -28,7 +28,7 @@ use super::math::{
     from_u16, get_or_default, is_topk_nonzero, normalize, normalize_64, safe_div, to_u16,
     u16_proportion, vec_max_upscale_to_u16, ZERO,
 };
-use super::sparse::{col_clip, interpolate, matmul, read_row, row_normalize, row_sums, SparseMatrix};
+use super::sparse::{col_clip, interpolate, matmul, read_rows, row_normalize, row_sums};
 use super::types::{EpochInput, EpochOutput, EpochParams};
 use alloc::vec::Vec;
 use substrate_fixed::types::{I32F32, I64F64};
@@ -121,22 +121,19 @@ pub fn run_epoch(input: &EpochInput) -> EpochOutput {
         (0..n).map(|i| cb.get(i).copied().flatten().unwrap_or(u64::MAX)).collect()
     });
     let reg_of = |j: u16| registered.get(usize::from(j)).copied().unwrap_or(0);
-    let mut weights: SparseMatrix = (0..n)
-        .map(|i| {
-            if !get_or_default(&permit_used, i) {
-                return Vec::new();
-            }
-            let row = input.weights.get(i).map(|r| r.as_slice()).unwrap_or(&[]);
+    let mut weights = read_rows(
+        &input.weights,
+        n,
+        |i| get_or_default(&permit_used, i),
+        from_u16,
+        |i, j| {
+            let reg = reg_of(j);
             let lu = get_or_default(&last_update, i);
-            let cb = commit.as_ref().map(|c| get_or_default(c, i));
-            read_row(row, n, from_u16, |j| {
-                let reg = reg_of(j);
-                (usize::from(j) != i || owner == Some(i))
-                    && lu > reg
-                    && cb.map_or(true, |cb| cb >= reg)
-            })
-        })
-        .collect();
+            (usize::from(j) != i || owner == Some(i))
+                && lu > reg
+                && commit.as_ref().map_or(true, |c| get_or_default(c, i) >= reg)
+        },
+    );
     row_normalize(&mut weights);
 
     // 6.-7. Consensus, clipping, validator trust.
@@ -153,7 +150,7 @@ pub fn run_epoch(input: &EpochInput) -> EpochOutput {
     let incentive = ranks;
 
     // 9. Bond weights.
-    let weights_for_bonds = interpolate(&weights, &clipped, u16_proportion(p.bonds_penalty));
+    let weights_for_bonds = interpolate(weights, clipped, u16_proportion(p.bonds_penalty));
 
     // 10. Bonds (masked for miners registered since the last epoch) and dividends.
     let last_tempo = if p.last_step_block == 0 {
@@ -162,12 +159,7 @@ pub fn run_epoch(input: &EpochInput) -> EpochOutput {
         p.last_step_block.saturating_add(1)
     };
     let convert: fn(u16) -> I32F32 = if p.yuma3 { u16_proportion } else { from_u16 };
-    let old_bonds: SparseMatrix = (0..n)
-        .map(|i| {
-            let row = input.bonds.get(i).map(|r| r.as_slice()).unwrap_or(&[]);
-            read_row(row, n, convert, |j| last_tempo > reg_of(j))
-        })
-        .collect();
+    let old_bonds = read_rows(&input.bonds, n, |_| true, convert, |_, j| last_tempo > reg_of(j));
     let alpha = bonds::moving_average_alpha(p.bonds_moving_average);
     let outcome = if p.yuma3 {
         let mode = if p.liquid_alpha {
@@ -180,24 +172,18 @@ pub fn run_epoch(input: &EpochInput) -> EpochOutput {
         };
         bonds::yuma3(&weights_for_bonds, &old_bonds, &consensus, &active_stake, &incentive, n, mode)
     } else {
-        bonds::classic(&weights_for_bonds, old_bonds, &active_stake, &incentive, n, alpha)
+        bonds::classic(weights_for_bonds, old_bonds, &active_stake, &incentive, n, alpha)
     };
 
     // 11. Emission and storage forms.
     let split =
         emission::split(&incentive, &outcome.dividends, &stake, &active_stake, input.rao_emission);
-    let bonds_stored: Vec<Vec<(u16, u16)>> = outcome
-        .bonds
-        .iter()
-        .enumerate()
-        .map(|(i, row)| {
-            if get_or_default(&new_permit, i) {
-                row.iter().map(|(j, v)| (*j, to_u16(*v))).collect()
-            } else {
-                Vec::new()
-            }
-        })
-        .collect();
+    let mut bonds_stored: Vec<Vec<(u16, u16)>> = outcome.bonds.map_rows(to_u16);
+    for (row, permitted) in bonds_stored.iter_mut().zip(new_permit.iter()) {
+        if !permitted {
+            *row = Vec::new();
+        }
+    }
     let pruning_scores = vec_max_upscale_to_u16(&split.normalized_combined);
 
     EpochOutput {
@@ -218,7 +204,7 @@ pub fn run_epoch(input: &EpochInput) -> EpochOutput {
         server_emission: split.server,
         validator_emission: split.validator,
         emission: split.combined,
-        bonds: outcome.bonds,
+        bonds: outcome.bonds.to_rows(),
         bonds_stored,
         pruning_scores,
     }

@@ -1,0 +1,20 @@
+//! Logging in Substrate's conventions: `-l target=level,...` on top of `RUST_LOG`, `info` by
+//! default.
+
+use tracing_subscriber::EnvFilter;
+
+/// Install the global logger from the `-l` directives.
+pub fn init(directives: &[String]) {
+    let mut filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+    for directive in directives.iter().flat_map(|d| d.split(',')) {
+        let directive = directive.trim();
+        if directive.is_empty() {
+            continue;
+        }
+        match directive.parse() {
+            Ok(d) => filter = filter.add_directive(d),
+            Err(e) => eprintln!("ignoring log directive {directive:?}: {e}"),
+        }
+    }
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_target(true).try_init();
+}
