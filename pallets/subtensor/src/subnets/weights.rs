@@ -177,9 +177,12 @@ impl<T: Config> Pallet<T> {
         let hash = commit_hash(hotkey, netuid, &uids, &values, &salt, version_key);
         let epoch = Self::epoch_index(netuid, Self::current_block());
         let mut commits = WeightCommits::<T>::get(netuid, hotkey);
+        // The same hash may be committed again before an earlier commitment expired: reveal the
+        // oldest unexpired one, and report expiry only when every match has expired.
         let position = commits
             .iter()
-            .position(|c| c.hash == hash)
+            .position(|c| c.hash == hash && c.reveal_epoch >= epoch)
+            .or_else(|| commits.iter().position(|c| c.hash == hash))
             .ok_or(Error::<T>::InvalidRevealCommitHashNotMatch)?;
         let reveal_epoch = commits.get(position).map(|c| c.reveal_epoch).unwrap_or_default();
         ensure!(epoch >= reveal_epoch, Error::<T>::RevealTooEarly);

@@ -59,11 +59,15 @@ fn root_params() -> Vec<Hyperparameter> {
 
 #[test]
 fn the_owner_sets_owner_parameters() {
-    ExtBuilder::default().build_and_execute(|| {
+    build_and_execute(|| {
         setup();
         for value in owner_params() {
             assert!(!value.root_only());
-            assert_ok!(SubtensorModule::set_hyperparameter(RuntimeOrigin::signed(OWNER), NETUID, value.clone()));
+            assert_ok!(SubtensorModule::set_hyperparameter(
+                RuntimeOrigin::signed(OWNER),
+                NETUID,
+                value.clone()
+            ));
             assert_last_event(Event::HyperparameterSet { netuid: NETUID, value });
         }
         assert_eq!(Rho::<Test>::get(NETUID), 11);
@@ -98,10 +102,14 @@ fn the_owner_sets_owner_parameters() {
 
 #[test]
 fn root_sets_every_parameter() {
-    ExtBuilder::default().build_and_execute(|| {
+    build_and_execute(|| {
         setup();
         for value in root_params().into_iter().chain(owner_params()) {
-            assert_ok!(SubtensorModule::set_hyperparameter(RuntimeOrigin::root(), NETUID, value.clone()));
+            assert_ok!(SubtensorModule::set_hyperparameter(
+                RuntimeOrigin::root(),
+                NETUID,
+                value.clone()
+            ));
             assert_last_event(Event::HyperparameterSet { netuid: NETUID, value });
         }
         assert_eq!(Tempo::<Test>::get(NETUID), 31);
@@ -117,7 +125,7 @@ fn root_sets_every_parameter() {
 
 #[test]
 fn the_owner_is_refused_root_only_parameters() {
-    ExtBuilder::default().build_and_execute(|| {
+    build_and_execute(|| {
         setup();
         for value in root_params() {
             assert!(value.root_only());
@@ -131,20 +139,32 @@ fn the_owner_is_refused_root_only_parameters() {
 
 #[test]
 fn only_the_owner_or_root_sets_parameters() {
-    ExtBuilder::default().build_and_execute(|| {
+    build_and_execute(|| {
         setup();
         assert_noop!(
-            SubtensorModule::set_hyperparameter(RuntimeOrigin::signed(7), NETUID, Hyperparameter::Rho(1)),
+            SubtensorModule::set_hyperparameter(
+                RuntimeOrigin::signed(7),
+                NETUID,
+                Hyperparameter::Rho(1)
+            ),
             Error::<Test>::NotSubnetOwner
         );
         assert_noop!(
-            SubtensorModule::set_hyperparameter(RuntimeOrigin::none(), NETUID, Hyperparameter::Rho(1)),
+            SubtensorModule::set_hyperparameter(
+                RuntimeOrigin::none(),
+                NETUID,
+                Hyperparameter::Rho(1)
+            ),
             DispatchError::BadOrigin
         );
         // Owning another subnet gives no rights here.
         add_subnet(7, 8);
         assert_noop!(
-            SubtensorModule::set_hyperparameter(RuntimeOrigin::signed(7), NETUID, Hyperparameter::Rho(1)),
+            SubtensorModule::set_hyperparameter(
+                RuntimeOrigin::signed(7),
+                NETUID,
+                Hyperparameter::Rho(1)
+            ),
             Error::<Test>::NotSubnetOwner
         );
     });
@@ -152,14 +172,22 @@ fn only_the_owner_or_root_sets_parameters() {
 
 #[test]
 fn parameters_of_unknown_subnets_are_refused() {
-    ExtBuilder::default().build_and_execute(|| {
+    build_and_execute(|| {
         setup();
         assert_noop!(
-            SubtensorModule::set_hyperparameter(RuntimeOrigin::root(), NetUid(9), Hyperparameter::Rho(1)),
+            SubtensorModule::set_hyperparameter(
+                RuntimeOrigin::root(),
+                NetUid(9),
+                Hyperparameter::Rho(1)
+            ),
             Error::<Test>::SubnetNotExists
         );
         assert_noop!(
-            SubtensorModule::set_hyperparameter(RuntimeOrigin::signed(OWNER), NetUid(9), Hyperparameter::Rho(1)),
+            SubtensorModule::set_hyperparameter(
+                RuntimeOrigin::signed(OWNER),
+                NetUid(9),
+                Hyperparameter::Rho(1)
+            ),
             Error::<Test>::SubnetNotExists
         );
     });
@@ -167,7 +195,7 @@ fn parameters_of_unknown_subnets_are_refused() {
 
 #[test]
 fn out_of_range_values_are_refused() {
-    ExtBuilder::default().build_and_execute(|| {
+    build_and_execute(|| {
         setup();
         register(NETUID, 3, 4);
         use Hyperparameter::*;
@@ -198,7 +226,12 @@ fn out_of_range_values_are_refused() {
             );
         }
         // The edges themselves are fine.
-        for value in [MaxAllowedUids(2), MaxAllowedUids(4096), BondsMovingAverage(1_000_000), AlphaValues(10, 10)] {
+        for value in [
+            MaxAllowedUids(2),
+            MaxAllowedUids(4096),
+            BondsMovingAverage(1_000_000),
+            AlphaValues(10, 10),
+        ] {
             assert_ok!(SubtensorModule::set_hyperparameter(RuntimeOrigin::root(), NETUID, value));
         }
     });
@@ -206,7 +239,7 @@ fn out_of_range_values_are_refused() {
 
 #[test]
 fn global_parameters_are_root_only() {
-    ExtBuilder::default().build_and_execute(|| {
+    build_and_execute(|| {
         setup();
         let value = GlobalParameter::SubnetOwnerCut(100);
         assert_noop!(
@@ -217,15 +250,15 @@ fn global_parameters_are_root_only() {
         assert_last_event(Event::GlobalParameterSet { value });
         assert_eq!(SubnetOwnerCut::<Test>::get(), 100);
 
-        use GlobalParameter::*;
+        use GlobalParameter as G;
         for value in [
-            SubnetLimit(5),
-            NetworkMinLockCost(6),
-            NetworkLockReductionInterval(7),
-            NetworkRateLimit(8),
-            StakeThreshold(9),
-            MaxDelegateTake(10),
-            ServingAllowsLoopback(true),
+            G::SubnetLimit(5),
+            G::NetworkMinLockCost(6),
+            G::NetworkLockReductionInterval(7),
+            G::NetworkRateLimit(8),
+            G::StakeThreshold(9),
+            G::MaxDelegateTake(10),
+            G::ServingAllowsLoopback(true),
         ] {
             assert_ok!(SubtensorModule::set_global_parameter(RuntimeOrigin::root(), value.clone()));
             assert_last_event(Event::GlobalParameterSet { value });
@@ -242,14 +275,20 @@ fn global_parameters_are_root_only() {
 
 #[test]
 fn global_parameters_are_checked() {
-    ExtBuilder::default().build_and_execute(|| {
+    build_and_execute(|| {
         setup();
         add_subnet(7, 8);
         assert_noop!(
-            SubtensorModule::set_global_parameter(RuntimeOrigin::root(), GlobalParameter::SubnetLimit(1)),
+            SubtensorModule::set_global_parameter(
+                RuntimeOrigin::root(),
+                GlobalParameter::SubnetLimit(1)
+            ),
             Error::<Test>::InvalidHyperparameterValue
         );
-        assert_ok!(SubtensorModule::set_global_parameter(RuntimeOrigin::root(), GlobalParameter::SubnetLimit(2)));
+        assert_ok!(SubtensorModule::set_global_parameter(
+            RuntimeOrigin::root(),
+            GlobalParameter::SubnetLimit(2)
+        ));
         assert_noop!(
             SubtensorModule::set_global_parameter(
                 RuntimeOrigin::root(),

@@ -1,6 +1,6 @@
 //! The mock runtime (System, Balances, SubtensorModule), its genesis builder and the helpers
-//! every test uses. Every test runs through [`ExtBuilder::build_and_execute`], which checks the
-//! pallet's invariants and the conservation of TAO afterwards.
+//! every test uses. Every test runs through [`build_and_execute`], which checks the pallet's
+//! invariants and the conservation of TAO afterwards.
 
 use crate::{self as pallet_subtensor, *};
 use frame_support::{
@@ -48,25 +48,12 @@ pub(crate) type AccountId = u64;
 /// One TAO in rao.
 pub(crate) const TAO: u64 = 1_000_000_000;
 
-/// Genesis of a test: balances, subnets and flags.
+/// Genesis of a test: balances, subnets, flags and the existential deposit (default 1).
+#[derive(Default)]
 pub(crate) struct ExtBuilder {
     balances: Vec<(AccountId, u64)>,
-    subnets: Vec<GenesisSubnet<AccountId>>,
-    serving_allows_loopback: bool,
-    network_min_lock_cost: Option<u64>,
-    existential_deposit: u64,
-}
-
-impl Default for ExtBuilder {
-    fn default() -> Self {
-        Self {
-            balances: Vec::new(),
-            subnets: Vec::new(),
-            serving_allows_loopback: false,
-            network_min_lock_cost: None,
-            existential_deposit: 1,
-        }
-    }
+    genesis: pallet_subtensor::GenesisConfig<Test>,
+    existential_deposit: Option<u64>,
 }
 
 impl ExtBuilder {
@@ -76,41 +63,47 @@ impl ExtBuilder {
         self
     }
 
-    /// A genesis subnet `netuid` owned by `owner` with `owner_hotkey` as UID 0.
-    pub(crate) fn subnet(mut self, netuid: u16, owner: AccountId, owner_hotkey: AccountId, tempo: u16) -> Self {
-        self.subnets.push(GenesisSubnet { netuid, owner, owner_hotkey, tempo: Some(tempo) });
+    /// A genesis subnet `netuid` (no lock) with `owner_hotkey` as UID 0.
+    pub(crate) fn subnet(
+        mut self,
+        netuid: u16,
+        owner: AccountId,
+        hotkey: AccountId,
+        tempo: u16,
+    ) -> Self {
+        let subnet = GenesisSubnet { netuid, owner, owner_hotkey: hotkey, tempo: Some(tempo) };
+        self.genesis.subnets.push(subnet);
         self
     }
 
-    /// Allow axons on loopback addresses.
+    /// Whether axons may use loopback addresses.
     pub(crate) fn serving_allows_loopback(mut self, allow: bool) -> Self {
-        self.serving_allows_loopback = allow;
+        self.genesis.serving_allows_loopback = allow;
         self
     }
 
     /// The floor (and the first value) of the subnet lock cost.
     pub(crate) fn network_min_lock_cost(mut self, cost: u64) -> Self {
-        self.network_min_lock_cost = Some(cost);
+        self.genesis.network_min_lock_cost = Some(cost);
         self
     }
 
     /// The currency's existential deposit.
     pub(crate) fn existential_deposit(mut self, ed: u64) -> Self {
-        self.existential_deposit = ed;
+        self.existential_deposit = Some(ed);
         self
     }
 
     /// The externalities at block 1.
     pub(crate) fn build(self) -> sp_io::TestExternalities {
-        ExistentialDeposit::set(self.existential_deposit);
+        ExistentialDeposit::set(self.existential_deposit.unwrap_or(1));
         let storage = RuntimeGenesisConfig {
             system: Default::default(),
-            balances: pallet_balances::GenesisConfig { balances: self.balances, ..Default::default() },
-            subtensor_module: pallet_subtensor::GenesisConfig {
-                subnets: self.subnets,
-                serving_allows_loopback: self.serving_allows_loopback,
-                network_min_lock_cost: self.network_min_lock_cost,
+            balances: pallet_balances::GenesisConfig {
+                balances: self.balances,
+                ..Default::default()
             },
+            subtensor_module: self.genesis,
         }
         .build_storage()
         .expect("the mock genesis is valid; qed");
@@ -128,9 +121,17 @@ impl ExtBuilder {
     }
 }
 
-/// `ExtBuilder::default().build()`.
+/// The default externalities: no balances, no subnets, at block 1.
 pub(crate) fn new_test_ext() -> sp_io::TestExternalities {
     ExtBuilder::default().build()
+}
+
+/// Run `test` on [`new_test_ext`], then check the invariants and the conservation of TAO.
+pub(crate) fn build_and_execute(test: impl FnOnce()) {
+    new_test_ext().execute_with(|| {
+        test();
+        check_invariants();
+    });
 }
 
 /// `try_state`, and: the currency's issuance equals the sum of all accounts, and the pallet's
@@ -143,7 +144,9 @@ pub(crate) fn check_invariants() {
     assert_eq!(pallet_balances::TotalIssuance::<Test>::get(), accounts, "currency issuance");
     assert_eq!(
         SubtensorModule::total_issuance(),
-        accounts + TotalStake::<Test>::get() + TotalSubnetLocked::<Test>::get()
+        accounts
+            + TotalStake::<Test>::get()
+            + TotalSubnetLocked::<Test>::get()
             + TotalPendingEmission::<Test>::get(),
         "pallet issuance"
     );
@@ -182,11 +185,10 @@ pub(crate) fn balance(who: AccountId) -> u64 {
 pub(crate) fn add_subnet(owner: AccountId, owner_hotkey: AccountId) -> NetUid {
     fund(owner, SubtensorModule::network_lock_cost());
     assert_ok!(SubtensorModule::register_network(RuntimeOrigin::signed(owner), owner_hotkey));
-    let netuid = SubtensorModule::subnets()
-        .into_iter()
-        .find(|n| SubnetOwnerHotkey::<Test>::get(n) == Some(owner_hotkey))
-        .expect("the subnet was just created; qed");
-    netuid
+    match last_event() {
+        Event::NetworkAdded { netuid, .. } => netuid,
+        other => panic!("expected NetworkAdded, got {other:?}"),
+    }
 }
 
 /// Set a hyperparameter as root.

@@ -1,6 +1,21 @@
 //! Tests of the pallet on a mock runtime, one module per concern. Every test goes through
-//! [`mock::ExtBuilder::build_and_execute`], which checks the invariants afterwards.
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::arithmetic_side_effects)]
+//! [`mock::ExtBuilder::build_and_execute`], which checks the invariants and the conservation of
+//! TAO afterwards.
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::arithmetic_side_effects
+)]
 
+mod consensus;
+mod emission;
+mod hyperparams;
 mod mock;
-mod smoke;
+mod network;
+mod pruning;
+mod registration;
+mod rpc_info;
+mod serving;
+mod staking;
+mod weights;

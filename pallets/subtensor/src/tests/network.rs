@@ -14,7 +14,7 @@ fn set_global(value: GlobalParameter) {
 
 #[test]
 fn register_network_locks_the_cost_and_registers_the_owner_hotkey() {
-    ExtBuilder::default().build_and_execute(|| {
+    build_and_execute(|| {
         let cost = SubtensorModule::network_lock_cost();
         fund(OWNER, cost + 5);
         let issuance = SubtensorModule::total_issuance();
@@ -81,7 +81,7 @@ fn lock_cost_doubles_then_decays_linearly_to_the_minimum() {
 
 #[test]
 fn register_network_fails_at_the_subnet_limit() {
-    ExtBuilder::default().build_and_execute(|| {
+    build_and_execute(|| {
         set_global(GlobalParameter::SubnetLimit(1));
         add_subnet(OWNER, OWNER_HOTKEY);
         fund(3, SubtensorModule::network_lock_cost());
@@ -94,7 +94,7 @@ fn register_network_fails_at_the_subnet_limit() {
 
 #[test]
 fn register_network_fails_without_the_lock_cost() {
-    ExtBuilder::default().build_and_execute(|| {
+    build_and_execute(|| {
         fund(OWNER, SubtensorModule::network_lock_cost() - 1);
         assert_noop!(
             SubtensorModule::register_network(RuntimeOrigin::signed(OWNER), OWNER_HOTKEY),
@@ -105,7 +105,7 @@ fn register_network_fails_without_the_lock_cost() {
 
 #[test]
 fn register_network_refuses_a_hotkey_owned_by_another_coldkey() {
-    ExtBuilder::default().build_and_execute(|| {
+    build_and_execute(|| {
         add_subnet(OWNER, OWNER_HOTKEY);
         fund(3, SubtensorModule::network_lock_cost());
         assert_noop!(
@@ -179,7 +179,7 @@ fn dissolve_network_refunds_the_lock_and_clears_the_subnet() {
 
 #[test]
 fn dissolve_network_requires_the_owner() {
-    ExtBuilder::default().build_and_execute(|| {
+    build_and_execute(|| {
         let netuid = add_subnet(OWNER, OWNER_HOTKEY);
         assert_noop!(
             SubtensorModule::dissolve_network(RuntimeOrigin::signed(3), netuid),
@@ -194,7 +194,7 @@ fn dissolve_network_requires_the_owner() {
 
 #[test]
 fn dissolve_network_fails_for_an_unknown_subnet() {
-    ExtBuilder::default().build_and_execute(|| {
+    build_and_execute(|| {
         assert_noop!(
             SubtensorModule::dissolve_network(RuntimeOrigin::root(), NetUid(3)),
             Error::<Test>::SubnetNotExists
@@ -208,7 +208,7 @@ fn dissolve_network_fails_for_an_unknown_subnet() {
 
 #[test]
 fn root_may_dissolve_any_subnet() {
-    ExtBuilder::default().build_and_execute(|| {
+    build_and_execute(|| {
         let netuid = add_subnet(OWNER, OWNER_HOTKEY);
         let lock = SubnetLocked::<Test>::get(netuid);
         assert_ok!(SubtensorModule::dissolve_network(RuntimeOrigin::root(), netuid));
@@ -229,5 +229,134 @@ fn genesis_subnets_exist_without_a_lock() {
         assert_ok!(SubtensorModule::dissolve_network(RuntimeOrigin::signed(OWNER), netuid));
         assert_last_event(Event::NetworkRemoved { netuid, refund: 0 });
         assert_eq!(balance(OWNER), 0);
+    });
+}
+
+/// Every key under the pallet's prefix, with the name of its storage item.
+fn pallet_storage() -> std::collections::BTreeMap<Vec<u8>, String> {
+    use frame_support::traits::StorageInfoTrait;
+    let items = <SubtensorModule as StorageInfoTrait>::storage_info();
+    let prefix = sp_io::hashing::twox_128(b"SubtensorModule");
+    let mut keys = std::collections::BTreeMap::new();
+    let mut key = prefix.to_vec();
+    while let Some(next) = sp_io::storage::next_key(&key).filter(|k| k.starts_with(&prefix)) {
+        let name = items
+            .iter()
+            .find(|i| next.starts_with(&i.prefix))
+            .map(|i| String::from_utf8_lossy(&i.storage_name).into_owned())
+            .unwrap_or_default();
+        keys.insert(next.clone(), name);
+        key = next;
+    }
+    keys
+}
+
+#[test]
+fn dissolve_network_leaves_no_subnet_storage_behind() {
+    build_and_execute(|| {
+        let before = pallet_storage();
+        let netuid = add_subnet(OWNER, OWNER_HOTKEY);
+        // Touch every per-subnet item: parameters, neurons, weights, commits, endpoints,
+        // registration counters, epochs.
+        for value in [
+            Hyperparameter::Tempo(10),
+            Hyperparameter::WeightsSetRateLimit(0),
+            Hyperparameter::AdjustmentInterval(7),
+            Hyperparameter::MaxRegistrationsPerBlock(10),
+            Hyperparameter::Kappa(30_000),
+            Hyperparameter::MaxAllowedValidators(8),
+            Hyperparameter::Difficulty(100),
+            Hyperparameter::EmissionShare(2),
+            Hyperparameter::Rho(1),
+            Hyperparameter::ImmunityPeriod(1),
+            Hyperparameter::ActivityCutoff(1000),
+            Hyperparameter::MaxAllowedUids(8),
+            Hyperparameter::MinAllowedWeights(1),
+            Hyperparameter::MaxWeightsLimit(u16::MAX),
+            Hyperparameter::WeightsVersionKey(1),
+            Hyperparameter::BondsMovingAverage(1),
+            Hyperparameter::BondsPenalty(1),
+            Hyperparameter::Yuma3Enabled(false),
+            Hyperparameter::LiquidAlphaEnabled(false),
+            Hyperparameter::AlphaValues(1, 2),
+            Hyperparameter::AlphaSigmoidSteepness(1),
+            Hyperparameter::MinBurn(1),
+            Hyperparameter::MaxBurn(10 * TAO),
+            Hyperparameter::MinDifficulty(2),
+            Hyperparameter::MaxDifficulty(1000),
+            Hyperparameter::AdjustmentAlpha(1),
+            Hyperparameter::ServingRateLimit(1),
+            Hyperparameter::RegistrationAllowed(true),
+            Hyperparameter::PowRegistrationAllowed(true),
+            Hyperparameter::RevealPeriodEpochs(1),
+            Hyperparameter::ScalingLawPower(1),
+            Hyperparameter::TargetRegistrationsPerInterval(5),
+        ] {
+            set_param(netuid, value);
+        }
+        register(netuid, 3, 10);
+        register(netuid, 3, 11);
+        stake(3, 10, 10 * TAO);
+        run_to_block(10);
+        assert_ok!(SubtensorModule::set_weights(
+            RuntimeOrigin::signed(10),
+            netuid,
+            vec![2],
+            vec![1],
+            1
+        ));
+        assert_ok!(SubtensorModule::serve_axon(
+            RuntimeOrigin::signed(11),
+            netuid,
+            1,
+            0x0102_0304,
+            1,
+            4,
+            0,
+            0,
+            0
+        ));
+        assert_ok!(SubtensorModule::serve_prometheus(
+            RuntimeOrigin::signed(11),
+            netuid,
+            1,
+            0x0102_0304,
+            1,
+            4
+        ));
+        set_param(netuid, Hyperparameter::CommitRevealEnabled(true));
+        assert_ok!(SubtensorModule::commit_weights(
+            RuntimeOrigin::signed(10),
+            netuid,
+            sp_core::H256::zero()
+        ));
+        run_to_block(25);
+        register(netuid, 3, 12);
+        assert!(!Bonds::<Test>::get(netuid, 1).is_empty());
+
+        assert_ok!(SubtensorModule::dissolve_network(RuntimeOrigin::signed(OWNER), netuid));
+
+        // Only chain-wide items may have gained keys: ownership and stake of hotkeys, the lock
+        // cost history and the running totals.
+        let global = [
+            "Owner",
+            "Stake",
+            "TotalHotkeyStake",
+            "TotalColdkeyStake",
+            "TotalStake",
+            "NetworkLastLockCost",
+            "NetworkLastRegistered",
+            "TotalIssuance",
+            "BlockEmission",
+            "TotalNetworks",
+            "TotalPendingEmission",
+            "TotalSubnetLocked",
+        ];
+        let left: Vec<String> = pallet_storage()
+            .into_iter()
+            .filter(|(key, name)| !before.contains_key(key) && !global.contains(&name.as_str()))
+            .map(|(_, name)| name)
+            .collect();
+        assert!(left.is_empty(), "left behind: {left:?}");
     });
 }

@@ -1,11 +1,11 @@
-//! Neuron registration: `burned_register`, proof-of-work `register`, slot replacement on a full
-//! subnet, and the retargeting of burn and difficulty.
+//! Neuron registration: `burned_register` and proof-of-work `register` with all their checks,
+//! and the retargeting of burn and difficulty. Slot replacement is in `pruning`.
 
 use super::mock::*;
 use crate::subnets::registration::{create_seal_hash, hash_meets_difficulty};
 use crate::*;
 use codec::Encode;
-use frame_support::{assert_noop, assert_ok, BoundedVec};
+use frame_support::{assert_noop, assert_ok};
 
 const OWNER: AccountId = 1;
 const OWNER_HOTKEY: AccountId = 2;
@@ -24,7 +24,7 @@ fn registered_subnet() -> NetUid {
 
 #[test]
 fn burned_register_burns_and_appends_a_uid() {
-    ExtBuilder::default().build_and_execute(|| {
+    build_and_execute(|| {
         let netuid = registered_subnet();
         let burn = Burn::<Test>::get(netuid);
         assert_eq!(burn, TAO);
@@ -32,7 +32,11 @@ fn burned_register_burns_and_appends_a_uid() {
         let issuance = SubtensorModule::total_issuance();
         System::reset_events();
 
-        assert_ok!(SubtensorModule::burned_register(RuntimeOrigin::signed(COLDKEY), netuid, HOTKEY));
+        assert_ok!(SubtensorModule::burned_register(
+            RuntimeOrigin::signed(COLDKEY),
+            netuid,
+            HOTKEY
+        ));
 
         assert_eq!(events(), vec![Event::NeuronRegistered { netuid, uid: 1, hotkey: HOTKEY }]);
         assert_eq!(balance(COLDKEY), 7);
@@ -53,7 +57,7 @@ fn burned_register_burns_and_appends_a_uid() {
 
 #[test]
 fn burned_register_refuses_root_and_unknown_subnets() {
-    ExtBuilder::default().build_and_execute(|| {
+    build_and_execute(|| {
         fund(COLDKEY, 10 * TAO);
         assert_noop!(
             SubtensorModule::burned_register(RuntimeOrigin::signed(COLDKEY), NetUid::ROOT, HOTKEY),
@@ -68,7 +72,7 @@ fn burned_register_refuses_root_and_unknown_subnets() {
 
 #[test]
 fn burned_register_fails_when_registration_is_disabled() {
-    ExtBuilder::default().build_and_execute(|| {
+    build_and_execute(|| {
         let netuid = registered_subnet();
         assert_ok!(SubtensorModule::set_hyperparameter(
             RuntimeOrigin::signed(OWNER),
@@ -85,7 +89,7 @@ fn burned_register_fails_when_registration_is_disabled() {
 
 #[test]
 fn burned_register_caps_registrations_per_block() {
-    ExtBuilder::default().build_and_execute(|| {
+    build_and_execute(|| {
         let netuid = registered_subnet();
         set_param(netuid, Hyperparameter::MaxRegistrationsPerBlock(1));
         register(netuid, COLDKEY, HOTKEY);
@@ -101,7 +105,7 @@ fn burned_register_caps_registrations_per_block() {
 
 #[test]
 fn burned_register_caps_registrations_per_interval_at_three_times_the_target() {
-    ExtBuilder::default().build_and_execute(|| {
+    build_and_execute(|| {
         let netuid = registered_subnet();
         set_param(netuid, Hyperparameter::MaxRegistrationsPerBlock(100));
         set_param(netuid, Hyperparameter::TargetRegistrationsPerInterval(1));
@@ -118,7 +122,7 @@ fn burned_register_caps_registrations_per_interval_at_three_times_the_target() {
 
 #[test]
 fn burned_register_refuses_a_registered_hotkey() {
-    ExtBuilder::default().build_and_execute(|| {
+    build_and_execute(|| {
         let netuid = registered_subnet();
         register(netuid, COLDKEY, HOTKEY);
         fund(COLDKEY, 10 * TAO);
@@ -131,7 +135,7 @@ fn burned_register_refuses_a_registered_hotkey() {
 
 #[test]
 fn burned_register_refuses_a_hotkey_of_another_coldkey() {
-    ExtBuilder::default().build_and_execute(|| {
+    build_and_execute(|| {
         let first = registered_subnet();
         let second = add_subnet(5, 6);
         register(first, COLDKEY, HOTKEY);
@@ -147,7 +151,7 @@ fn burned_register_refuses_a_hotkey_of_another_coldkey() {
 
 #[test]
 fn burned_register_requires_the_burn() {
-    ExtBuilder::default().build_and_execute(|| {
+    build_and_execute(|| {
         let netuid = registered_subnet();
         fund(COLDKEY, Burn::<Test>::get(netuid) - 1);
         assert_noop!(
@@ -159,7 +163,7 @@ fn burned_register_requires_the_burn() {
 
 #[test]
 fn burned_register_fails_when_only_the_owner_could_be_pruned() {
-    ExtBuilder::default().build_and_execute(|| {
+    build_and_execute(|| {
         let netuid = registered_subnet();
         assert_ok!(SubtensorModule::set_hyperparameter(
             RuntimeOrigin::signed(OWNER),
@@ -204,12 +208,20 @@ fn pow_register(
     work: Vec<u8>,
     hotkey: AccountId,
 ) -> frame_support::dispatch::DispatchResult {
-    SubtensorModule::register(RuntimeOrigin::signed(hotkey), netuid, block, nonce, work, hotkey, COLDKEY)
+    SubtensorModule::register(
+        RuntimeOrigin::signed(hotkey),
+        netuid,
+        block,
+        nonce,
+        work,
+        hotkey,
+        COLDKEY,
+    )
 }
 
 #[test]
 fn pow_register_accepts_a_real_seal() {
-    ExtBuilder::default().build_and_execute(|| {
+    build_and_execute(|| {
         let netuid = pow_subnet();
         // The seal is taken over the chain's hash of the block.
         assert_eq!(System::block_hash(9), mock_block_hash(9));
@@ -232,10 +244,13 @@ fn pow_register_accepts_a_real_seal() {
 
 #[test]
 fn pow_register_refuses_future_and_stale_blocks() {
-    ExtBuilder::default().build_and_execute(|| {
+    build_and_execute(|| {
         let netuid = pow_subnet();
         let (nonce, work) = solve(HOTKEY, 11, 1000, true);
-        assert_noop!(pow_register(netuid, 11, nonce, work, HOTKEY), Error::<Test>::InvalidWorkBlock);
+        assert_noop!(
+            pow_register(netuid, 11, nonce, work, HOTKEY),
+            Error::<Test>::InvalidWorkBlock
+        );
         let (nonce, work) = solve(HOTKEY, 7, 1000, true);
         assert_noop!(pow_register(netuid, 7, nonce, work, HOTKEY), Error::<Test>::InvalidWorkBlock);
         // Two blocks old is still inside the window.
@@ -246,29 +261,41 @@ fn pow_register_refuses_future_and_stale_blocks() {
 
 #[test]
 fn pow_register_refuses_a_wrong_seal() {
-    ExtBuilder::default().build_and_execute(|| {
+    build_and_execute(|| {
         let netuid = pow_subnet();
         let (nonce, work) = solve(HOTKEY, 9, 1000, true);
         // Another nonce, another block, another hotkey, or garbage.
-        assert_noop!(pow_register(netuid, 9, nonce + 1, work.clone(), HOTKEY), Error::<Test>::InvalidSeal);
-        assert_noop!(pow_register(netuid, 8, nonce, work.clone(), HOTKEY), Error::<Test>::InvalidSeal);
+        assert_noop!(
+            pow_register(netuid, 9, nonce + 1, work.clone(), HOTKEY),
+            Error::<Test>::InvalidSeal
+        );
+        assert_noop!(
+            pow_register(netuid, 8, nonce, work.clone(), HOTKEY),
+            Error::<Test>::InvalidSeal
+        );
         assert_noop!(pow_register(netuid, 9, nonce, work, 5), Error::<Test>::InvalidSeal);
-        assert_noop!(pow_register(netuid, 9, nonce, vec![0u8; 32], HOTKEY), Error::<Test>::InvalidSeal);
+        assert_noop!(
+            pow_register(netuid, 9, nonce, vec![0u8; 32], HOTKEY),
+            Error::<Test>::InvalidSeal
+        );
     });
 }
 
 #[test]
 fn pow_register_refuses_a_seal_below_the_difficulty() {
-    ExtBuilder::default().build_and_execute(|| {
+    build_and_execute(|| {
         let netuid = pow_subnet();
         let (nonce, work) = solve(HOTKEY, 9, 1000, false);
-        assert_noop!(pow_register(netuid, 9, nonce, work, HOTKEY), Error::<Test>::InvalidDifficulty);
+        assert_noop!(
+            pow_register(netuid, 9, nonce, work, HOTKEY),
+            Error::<Test>::InvalidDifficulty
+        );
     });
 }
 
 #[test]
 fn pow_register_refuses_repeated_work() {
-    ExtBuilder::default().build_and_execute(|| {
+    build_and_execute(|| {
         let netuid = pow_subnet();
         let other = add_subnet(5, 6);
         set_param(other, Hyperparameter::Difficulty(1000));
@@ -279,12 +306,48 @@ fn pow_register_refuses_repeated_work() {
 }
 
 #[test]
-fn pow_register_must_be_signed_by_the_hotkey() {
-    ExtBuilder::default().build_and_execute(|| {
+fn pow_register_shares_the_checks_of_burned_registration() {
+    build_and_execute(|| {
         let netuid = pow_subnet();
         let (nonce, work) = solve(HOTKEY, 9, 1000, true);
         assert_noop!(
-            SubtensorModule::register(RuntimeOrigin::signed(COLDKEY), netuid, 9, nonce, work, HOTKEY, COLDKEY),
+            pow_register(NetUid::ROOT, 9, nonce, work.clone(), HOTKEY),
+            Error::<Test>::RootNetUidNotAllowed
+        );
+        assert_noop!(
+            pow_register(NetUid(9), 9, nonce, work.clone(), HOTKEY),
+            Error::<Test>::SubnetNotExists
+        );
+        // The hotkey already belongs to another coldkey.
+        register(netuid, 7, HOTKEY);
+        let other = add_subnet(5, 6);
+        set_param(other, Hyperparameter::Difficulty(1000));
+        assert_noop!(
+            pow_register(other, 9, nonce, work.clone(), HOTKEY),
+            Error::<Test>::NonAssociatedColdKey
+        );
+        assert_noop!(
+            pow_register(netuid, 9, nonce, work, HOTKEY),
+            Error::<Test>::HotKeyAlreadyRegisteredInSubNet
+        );
+    });
+}
+
+#[test]
+fn pow_register_must_be_signed_by_the_hotkey() {
+    build_and_execute(|| {
+        let netuid = pow_subnet();
+        let (nonce, work) = solve(HOTKEY, 9, 1000, true);
+        assert_noop!(
+            SubtensorModule::register(
+                RuntimeOrigin::signed(COLDKEY),
+                netuid,
+                9,
+                nonce,
+                work,
+                HOTKEY,
+                COLDKEY
+            ),
             Error::<Test>::TransactorAccountShouldBeHotKey
         );
     });
@@ -292,7 +355,7 @@ fn pow_register_must_be_signed_by_the_hotkey() {
 
 #[test]
 fn pow_register_fails_when_pow_is_disabled() {
-    ExtBuilder::default().build_and_execute(|| {
+    build_and_execute(|| {
         let netuid = pow_subnet();
         assert_ok!(SubtensorModule::set_hyperparameter(
             RuntimeOrigin::signed(OWNER),
@@ -300,121 +363,12 @@ fn pow_register_fails_when_pow_is_disabled() {
             Hyperparameter::PowRegistrationAllowed(false)
         ));
         let (nonce, work) = solve(HOTKEY, 9, 1000, true);
-        assert_noop!(pow_register(netuid, 9, nonce, work, HOTKEY), Error::<Test>::PowRegistrationDisabled);
+        assert_noop!(
+            pow_register(netuid, 9, nonce, work, HOTKEY),
+            Error::<Test>::PowRegistrationDisabled
+        );
         // Burned registration stays open.
         register(netuid, COLDKEY, HOTKEY);
-    });
-}
-
-// ---------------------------------------------------------------------------------------------
-// Slot replacement on a full subnet
-// ---------------------------------------------------------------------------------------------
-
-fn set_pruning_scores(netuid: NetUid, scores: &[u16]) {
-    PruningScores::<Test>::insert(netuid, BoundedVec::truncate_from(scores.to_vec()));
-}
-
-/// A subnet of 4 UIDs: the owner, 10 (block 1), 11 and 12 (block 2), with `immunity`.
-fn full_subnet(immunity: u16) -> NetUid {
-    let netuid = registered_subnet();
-    assert_ok!(SubtensorModule::set_hyperparameter(
-        RuntimeOrigin::signed(OWNER),
-        netuid,
-        Hyperparameter::MaxAllowedUids(4)
-    ));
-    set_param(netuid, Hyperparameter::ImmunityPeriod(immunity));
-    register(netuid, COLDKEY, 10);
-    run_to_block(2);
-    register(netuid, COLDKEY, 11);
-    register(netuid, COLDKEY, 12);
-    netuid
-}
-
-#[test]
-fn a_full_subnet_replaces_the_lowest_pruning_score() {
-    ExtBuilder::default().build_and_execute(|| {
-        let netuid = full_subnet(5);
-        run_to_block(20);
-        set_pruning_scores(netuid, &[0, 50, 10, 30]);
-        Weights::<Test>::insert(netuid, 2, BoundedVec::truncate_from(vec![(1u16, 65535u16)]));
-        Bonds::<Test>::insert(netuid, 2, BoundedVec::truncate_from(vec![(1u16, 100u16)]));
-        Axons::<Test>::insert(netuid, 11, AxonInfo { block: 3, port: 9, ip_type: 4, ip: 1, ..Default::default() });
-        System::reset_events();
-
-        let uid = register(netuid, COLDKEY, 13);
-
-        assert_eq!(uid, 2);
-        assert_eq!(
-            events(),
-            vec![
-                Event::NeuronDeregistered { netuid, uid: 2, hotkey: 11 },
-                Event::NeuronRegistered { netuid, uid: 2, hotkey: 13 },
-            ]
-        );
-        assert_eq!(SubnetworkN::<Test>::get(netuid), 4);
-        assert_eq!(Keys::<Test>::get(netuid, 2), Some(13));
-        assert_eq!(Uids::<Test>::get(netuid, 11), None);
-        assert!(!IsNetworkMember::<Test>::get(11, netuid));
-        assert!(Weights::<Test>::get(netuid, 2).is_empty());
-        assert!(Bonds::<Test>::get(netuid, 2).is_empty());
-        assert_eq!(Axons::<Test>::get(netuid, 11), None);
-        assert_eq!(BlockAtRegistration::<Test>::get(netuid, 2), 20);
-        assert_eq!(PruningScores::<Test>::get(netuid).to_vec(), vec![0, 50, 0, 30]);
-        // The owner hotkey (score 0) is never the one replaced.
-        assert_eq!(Keys::<Test>::get(netuid, 0), Some(OWNER_HOTKEY));
-    });
-}
-
-#[test]
-fn pruning_ties_go_to_the_earliest_registration_then_the_lowest_uid() {
-    ExtBuilder::default().build_and_execute(|| {
-        let netuid = full_subnet(0);
-        run_to_block(5);
-        set_pruning_scores(netuid, &[0, 10, 10, 10]);
-        assert_eq!(SubtensorModule::neuron_to_prune(netuid), Some(1));
-        assert_eq!(register(netuid, COLDKEY, 13), 1);
-
-        // UID 1 now registered last: the earlier registrations (UIDs 2 and 3, same block) go
-        // first, the lower UID of them before the other.
-        set_pruning_scores(netuid, &[0, 10, 10, 10]);
-        assert_eq!(SubtensorModule::neuron_to_prune(netuid), Some(2));
-        // A lower score beats an earlier registration.
-        set_pruning_scores(netuid, &[0, 9, 10, 10]);
-        assert_eq!(SubtensorModule::neuron_to_prune(netuid), Some(1));
-        set_pruning_scores(netuid, &[0, 10, 10, 9]);
-        assert_eq!(SubtensorModule::neuron_to_prune(netuid), Some(3));
-    });
-}
-
-#[test]
-fn the_owner_hotkey_is_never_pruned() {
-    ExtBuilder::default().build_and_execute(|| {
-        let netuid = registered_subnet();
-        set_param(netuid, Hyperparameter::ImmunityPeriod(0));
-        set_param(netuid, Hyperparameter::MaxAllowedUids(2));
-        register(netuid, COLDKEY, 10);
-        run_to_block(3);
-        set_pruning_scores(netuid, &[0, u16::MAX]);
-        assert_eq!(SubtensorModule::neuron_to_prune(netuid), Some(1));
-        assert_eq!(register(netuid, COLDKEY, 11), 1);
-        assert_eq!(Keys::<Test>::get(netuid, 0), Some(OWNER_HOTKEY));
-    });
-}
-
-#[test]
-fn immune_neurons_are_pruned_only_when_all_are_immune() {
-    ExtBuilder::default().build_and_execute(|| {
-        let netuid = full_subnet(10);
-        // At block 11: UID 1 (block 1) is past its immunity, UIDs 2 and 3 (block 2) are not.
-        run_to_block(11);
-        set_pruning_scores(netuid, &[0, 50, 1, 2]);
-        assert_eq!(SubtensorModule::neuron_to_prune(netuid), Some(1));
-        assert_eq!(register(netuid, COLDKEY, 13), 1);
-        // Now every UID but the owner's is immune: the lowest score among them goes.
-        set_pruning_scores(netuid, &[0, 8, 7, 3]);
-        assert_eq!(SubtensorModule::neuron_to_prune(netuid), Some(3));
-        assert_eq!(register(netuid, COLDKEY, 14), 3);
-        assert_eq!(Uids::<Test>::get(netuid, 12), None);
     });
 }
 
@@ -437,7 +391,7 @@ fn adjustments() -> Vec<Event<Test>> {
 
 #[test]
 fn many_burned_registrations_raise_the_burn_only() {
-    ExtBuilder::default().build_and_execute(|| {
+    build_and_execute(|| {
         let netuid = retarget_subnet(1_000_000);
         for hotkey in 10..13 {
             register(netuid, COLDKEY, hotkey);
@@ -446,7 +400,10 @@ fn many_burned_registrations_raise_the_burn_only() {
         assert!(adjustments().is_empty());
         run_to_block(11);
         // 3 registrations against a target of 1: burn * (3 + 1) / (2 * 1).
-        assert_eq!(adjustments(), vec![Event::RegistrationTermsAdjusted { netuid, burn: 2 * TAO, difficulty: 1_000_000 }]);
+        assert_eq!(
+            adjustments(),
+            vec![Event::RegistrationTermsAdjusted { netuid, burn: 2 * TAO, difficulty: 1_000_000 }]
+        );
         assert_eq!(Burn::<Test>::get(netuid), 2 * TAO);
         assert_eq!(Difficulty::<Test>::get(netuid), 1_000_000);
         assert_eq!(RegistrationsThisInterval::<Test>::get(netuid), 0);
@@ -457,7 +414,7 @@ fn many_burned_registrations_raise_the_burn_only() {
 
 #[test]
 fn many_pow_registrations_raise_the_difficulty_only() {
-    ExtBuilder::default().build_and_execute(|| {
+    build_and_execute(|| {
         let netuid = retarget_subnet(100);
         run_to_block(3);
         for hotkey in 10..13 {
@@ -465,14 +422,17 @@ fn many_pow_registrations_raise_the_difficulty_only() {
             assert_ok!(pow_register(netuid, 2, nonce, work, hotkey));
         }
         run_to_block(11);
-        assert_eq!(adjustments(), vec![Event::RegistrationTermsAdjusted { netuid, burn: TAO, difficulty: 200 }]);
+        assert_eq!(
+            adjustments(),
+            vec![Event::RegistrationTermsAdjusted { netuid, burn: TAO, difficulty: 200 }]
+        );
         assert_eq!(PowRegistrationsThisInterval::<Test>::get(netuid), 0);
     });
 }
 
 #[test]
 fn no_registrations_lower_burn_and_difficulty() {
-    ExtBuilder::default().build_and_execute(|| {
+    build_and_execute(|| {
         let netuid = retarget_subnet(1_000_000);
         run_to_block(11);
         assert_eq!(
@@ -487,22 +447,55 @@ fn no_registrations_lower_burn_and_difficulty() {
 
 #[test]
 fn few_burned_registrations_lower_the_difficulty_only() {
-    ExtBuilder::default().build_and_execute(|| {
+    build_and_execute(|| {
         let netuid = retarget_subnet(1_000_000);
         set_param(netuid, Hyperparameter::TargetRegistrationsPerInterval(2));
         register(netuid, COLDKEY, 10);
         run_to_block(11);
         // 1 registration against a target of 2: difficulty * (1 + 2) / (2 * 2).
-        assert_eq!(adjustments(), vec![Event::RegistrationTermsAdjusted { netuid, burn: TAO, difficulty: 750_000 }]);
+        assert_eq!(
+            adjustments(),
+            vec![Event::RegistrationTermsAdjusted { netuid, burn: TAO, difficulty: 750_000 }]
+        );
+    });
+}
+
+#[test]
+fn adjustment_alpha_keeps_part_of_the_old_value() {
+    build_and_execute(|| {
+        let netuid = retarget_subnet(1_000_000);
+        assert_ok!(SubtensorModule::set_hyperparameter(
+            RuntimeOrigin::signed(OWNER),
+            netuid,
+            Hyperparameter::AdjustmentAlpha(u64::MAX / 2)
+        ));
+        for hotkey in 10..13 {
+            register(netuid, COLDKEY, hotkey);
+        }
+        run_to_block(11);
+        // Half the old burn and half of twice the old burn.
+        assert!(
+            Burn::<Test>::get(netuid).abs_diff(3 * TAO / 2) <= 1,
+            "{}",
+            Burn::<Test>::get(netuid)
+        );
     });
 }
 
 #[test]
 fn retargeting_stays_within_the_bounds() {
-    ExtBuilder::default().build_and_execute(|| {
+    build_and_execute(|| {
         let netuid = retarget_subnet(1_000_000);
-        assert_ok!(SubtensorModule::set_hyperparameter(RuntimeOrigin::signed(OWNER), netuid, Hyperparameter::MinBurn(TAO * 3 / 4)));
-        assert_ok!(SubtensorModule::set_hyperparameter(RuntimeOrigin::signed(OWNER), netuid, Hyperparameter::MinDifficulty(900_000)));
+        assert_ok!(SubtensorModule::set_hyperparameter(
+            RuntimeOrigin::signed(OWNER),
+            netuid,
+            Hyperparameter::MinBurn(TAO * 3 / 4)
+        ));
+        assert_ok!(SubtensorModule::set_hyperparameter(
+            RuntimeOrigin::signed(OWNER),
+            netuid,
+            Hyperparameter::MinDifficulty(900_000)
+        ));
         run_to_block(11);
         assert_eq!(Burn::<Test>::get(netuid), TAO * 3 / 4);
         assert_eq!(Difficulty::<Test>::get(netuid), 900_000);

@@ -18,7 +18,17 @@ fn setup() {
 }
 
 fn serve_axon(hotkey: AccountId, ip: u128, port: u16, ip_type: u8) -> DispatchResult {
-    SubtensorModule::serve_axon(RuntimeOrigin::signed(hotkey), NETUID, 7, ip, port, ip_type, 4, 0, 0)
+    SubtensorModule::serve_axon(
+        RuntimeOrigin::signed(hotkey),
+        NETUID,
+        7,
+        ip,
+        port,
+        ip_type,
+        4,
+        0,
+        0,
+    )
 }
 
 fn serve_prometheus(hotkey: AccountId, ip: u128, port: u16, ip_type: u8) -> DispatchResult {
@@ -27,7 +37,7 @@ fn serve_prometheus(hotkey: AccountId, ip: u128, port: u16, ip_type: u8) -> Disp
 
 #[test]
 fn serve_axon_stores_the_endpoint() {
-    ExtBuilder::default().build_and_execute(|| {
+    build_and_execute(|| {
         setup();
         run_to_block(5);
         assert_ok!(serve_axon(HOTKEY, IPV4, 8091, 4));
@@ -56,7 +66,7 @@ fn serve_axon_stores_the_endpoint() {
 
 #[test]
 fn serve_prometheus_stores_the_endpoint() {
-    ExtBuilder::default().build_and_execute(|| {
+    build_and_execute(|| {
         setup();
         run_to_block(5);
         assert_ok!(serve_prometheus(HOTKEY, IPV4, 9090, 4));
@@ -70,7 +80,7 @@ fn serve_prometheus_stores_the_endpoint() {
 
 #[test]
 fn serving_refuses_unknown_ip_types() {
-    ExtBuilder::default().build_and_execute(|| {
+    build_and_execute(|| {
         setup();
         assert_noop!(serve_axon(HOTKEY, IPV4, 1, 5), Error::<Test>::InvalidIpType);
         assert_noop!(serve_prometheus(HOTKEY, IPV4, 1, 0), Error::<Test>::InvalidIpType);
@@ -79,7 +89,7 @@ fn serving_refuses_unknown_ip_types() {
 
 #[test]
 fn serving_refuses_invalid_addresses() {
-    ExtBuilder::default().build_and_execute(|| {
+    build_and_execute(|| {
         setup();
         // Broadcast and out-of-range IPv4, all-ones IPv6.
         assert_noop!(serve_axon(HOTKEY, 0xffff_ffff, 1, 4), Error::<Test>::InvalidIpAddress);
@@ -90,7 +100,10 @@ fn serving_refuses_invalid_addresses() {
         assert_noop!(serve_axon(HOTKEY, 0x7f00_0002, 1, 4), Error::<Test>::InvalidIpAddress);
         assert_noop!(serve_axon(HOTKEY, 1, 1, 6), Error::<Test>::InvalidIpAddress);
         assert_noop!(serve_axon(HOTKEY, 0xffff_7f00_0001, 1, 6), Error::<Test>::InvalidIpAddress);
-        assert_noop!(serve_prometheus(HOTKEY, IPV4_LOOPBACK, 1, 4), Error::<Test>::InvalidIpAddress);
+        assert_noop!(
+            serve_prometheus(HOTKEY, IPV4_LOOPBACK, 1, 4),
+            Error::<Test>::InvalidIpAddress
+        );
         // Prometheus must name an address.
         assert_noop!(serve_prometheus(HOTKEY, 0, 1, 4), Error::<Test>::InvalidIpAddress);
     });
@@ -116,7 +129,7 @@ fn loopback_is_allowed_when_the_chain_allows_it() {
 
 #[test]
 fn serving_refuses_port_zero() {
-    ExtBuilder::default().build_and_execute(|| {
+    build_and_execute(|| {
         setup();
         assert_noop!(serve_axon(HOTKEY, IPV4, 0, 4), Error::<Test>::InvalidPort);
         assert_noop!(serve_prometheus(HOTKEY, IPV4, 0, 4), Error::<Test>::InvalidPort);
@@ -125,7 +138,7 @@ fn serving_refuses_port_zero() {
 
 #[test]
 fn serving_is_rate_limited_per_endpoint() {
-    ExtBuilder::default().build_and_execute(|| {
+    build_and_execute(|| {
         setup();
         assert_ok!(serve_axon(HOTKEY, IPV4, 1, 4));
         run_to_block(50);
@@ -148,12 +161,22 @@ fn serving_is_rate_limited_per_endpoint() {
 
 #[test]
 fn serving_requires_a_registered_hotkey() {
-    ExtBuilder::default().build_and_execute(|| {
+    build_and_execute(|| {
         setup();
         assert_noop!(serve_axon(99, IPV4, 1, 4), Error::<Test>::HotKeyNotRegisteredInSubNet);
         assert_noop!(serve_prometheus(99, IPV4, 1, 4), Error::<Test>::HotKeyNotRegisteredInSubNet);
         assert_noop!(
-            SubtensorModule::serve_axon(RuntimeOrigin::signed(HOTKEY), NetUid(9), 0, IPV4, 1, 4, 0, 0, 0),
+            SubtensorModule::serve_axon(
+                RuntimeOrigin::signed(HOTKEY),
+                NetUid(9),
+                0,
+                IPV4,
+                1,
+                4,
+                0,
+                0,
+                0
+            ),
             Error::<Test>::HotKeyNotRegisteredInSubNet
         );
     });

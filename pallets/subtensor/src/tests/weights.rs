@@ -31,7 +31,11 @@ fn setup_without_epoch() {
     stake(3, VALIDATOR, 10 * TAO);
 }
 
-fn set_weights(hotkey: AccountId, uids: Vec<u16>, values: Vec<u16>) -> frame_support::dispatch::DispatchResult {
+fn set_weights(
+    hotkey: AccountId,
+    uids: Vec<u16>,
+    values: Vec<u16>,
+) -> frame_support::dispatch::DispatchResult {
     SubtensorModule::set_weights(RuntimeOrigin::signed(hotkey), NETUID, uids, values, 0)
 }
 
@@ -45,7 +49,7 @@ fn row(uid: u16) -> Vec<(u16, u16)> {
 
 #[test]
 fn set_weights_stores_the_row_sorted_and_max_upscaled() {
-    ExtBuilder::default().build_and_execute(|| {
+    build_and_execute(|| {
         setup();
         assert_ok!(set_weights(VALIDATOR, vec![3, 2], vec![50, 100]));
         assert_last_event(Event::WeightsSet { netuid: NETUID, uid: 1 });
@@ -56,11 +60,20 @@ fn set_weights_stores_the_row_sorted_and_max_upscaled() {
 
 #[test]
 fn set_weights_checks_lengths_subnet_and_registration() {
-    ExtBuilder::default().build_and_execute(|| {
+    build_and_execute(|| {
         setup();
-        assert_noop!(set_weights(VALIDATOR, vec![2, 3], vec![1]), Error::<Test>::WeightVecNotEqualSize);
         assert_noop!(
-            SubtensorModule::set_weights(RuntimeOrigin::signed(VALIDATOR), NetUid(9), vec![2], vec![1], 0),
+            set_weights(VALIDATOR, vec![2, 3], vec![1]),
+            Error::<Test>::WeightVecNotEqualSize
+        );
+        assert_noop!(
+            SubtensorModule::set_weights(
+                RuntimeOrigin::signed(VALIDATOR),
+                NetUid(9),
+                vec![2],
+                vec![1],
+                0
+            ),
             Error::<Test>::SubnetNotExists
         );
         assert_noop!(
@@ -73,13 +86,16 @@ fn set_weights_checks_lengths_subnet_and_registration() {
 
 #[test]
 fn set_weights_requires_the_stake_threshold_except_for_the_owner() {
-    ExtBuilder::default().build_and_execute(|| {
+    build_and_execute(|| {
         setup();
         assert_ok!(SubtensorModule::set_global_parameter(
             RuntimeOrigin::root(),
             GlobalParameter::StakeThreshold(100 * TAO)
         ));
-        assert_noop!(set_weights(VALIDATOR, vec![2], vec![1]), Error::<Test>::NotEnoughStakeToSetWeights);
+        assert_noop!(
+            set_weights(VALIDATOR, vec![2], vec![1]),
+            Error::<Test>::NotEnoughStakeToSetWeights
+        );
         assert_eq!(TotalHotkeyStake::<Test>::get(OWNER_HOTKEY), 0);
         assert_ok!(set_weights(OWNER_HOTKEY, vec![2], vec![1]));
     });
@@ -87,25 +103,40 @@ fn set_weights_requires_the_stake_threshold_except_for_the_owner() {
 
 #[test]
 fn set_weights_requires_the_version_key() {
-    ExtBuilder::default().build_and_execute(|| {
+    build_and_execute(|| {
         setup();
         owner_sets(Hyperparameter::WeightsVersionKey(5));
         assert_noop!(
-            SubtensorModule::set_weights(RuntimeOrigin::signed(VALIDATOR), NETUID, vec![2], vec![1], 4),
+            SubtensorModule::set_weights(
+                RuntimeOrigin::signed(VALIDATOR),
+                NETUID,
+                vec![2],
+                vec![1],
+                4
+            ),
             Error::<Test>::IncorrectWeightVersionKey
         );
-        assert_ok!(SubtensorModule::set_weights(RuntimeOrigin::signed(VALIDATOR), NETUID, vec![2], vec![1], 5));
+        assert_ok!(SubtensorModule::set_weights(
+            RuntimeOrigin::signed(VALIDATOR),
+            NETUID,
+            vec![2],
+            vec![1],
+            5
+        ));
     });
 }
 
 #[test]
 fn set_weights_is_rate_limited() {
-    ExtBuilder::default().build_and_execute(|| {
+    build_and_execute(|| {
         setup();
         set_param(NETUID, Hyperparameter::WeightsSetRateLimit(5));
         assert_ok!(set_weights(VALIDATOR, vec![2], vec![1]));
         run_to_block(14);
-        assert_noop!(set_weights(VALIDATOR, vec![3], vec![1]), Error::<Test>::SettingWeightsTooFast);
+        assert_noop!(
+            set_weights(VALIDATOR, vec![3], vec![1]),
+            Error::<Test>::SettingWeightsTooFast
+        );
         run_to_block(15);
         assert_ok!(set_weights(VALIDATOR, vec![3], vec![1]));
         assert_eq!(row(1), vec![(3, 65535)]);
@@ -114,11 +145,14 @@ fn set_weights_is_rate_limited() {
 
 #[test]
 fn only_permit_holders_weight_others_but_anyone_may_weight_itself() {
-    ExtBuilder::default().build_and_execute(|| {
+    build_and_execute(|| {
         setup();
         assert!(!ValidatorPermit::<Test>::get(NETUID)[2]);
         assert_noop!(set_weights(MINER, vec![3], vec![1]), Error::<Test>::NeuronNoValidatorPermit);
-        assert_noop!(set_weights(MINER, vec![2, 3], vec![1, 1]), Error::<Test>::NeuronNoValidatorPermit);
+        assert_noop!(
+            set_weights(MINER, vec![2, 3], vec![1, 1]),
+            Error::<Test>::NeuronNoValidatorPermit
+        );
         assert_ok!(set_weights(MINER, vec![2], vec![7]));
         assert_eq!(row(2), vec![(2, 65535)]);
     });
@@ -126,11 +160,14 @@ fn only_permit_holders_weight_others_but_anyone_may_weight_itself() {
 
 #[test]
 fn the_subnet_owner_needs_no_permit() {
-    ExtBuilder::default().build_and_execute(|| {
+    build_and_execute(|| {
         // No epoch has run: nobody holds a permit yet.
         setup_without_epoch();
         assert!(ValidatorPermit::<Test>::get(NETUID).iter().all(|p| !p));
-        assert_noop!(set_weights(VALIDATOR, vec![2], vec![1]), Error::<Test>::NeuronNoValidatorPermit);
+        assert_noop!(
+            set_weights(VALIDATOR, vec![2], vec![1]),
+            Error::<Test>::NeuronNoValidatorPermit
+        );
         assert_ok!(set_weights(OWNER_HOTKEY, vec![2, 3], vec![1, 1]));
         assert_eq!(row(0), vec![(2, 65535), (3, 65535)]);
     });
@@ -138,16 +175,19 @@ fn the_subnet_owner_needs_no_permit() {
 
 #[test]
 fn set_weights_refuses_duplicate_and_unknown_uids() {
-    ExtBuilder::default().build_and_execute(|| {
+    build_and_execute(|| {
         setup();
         assert_noop!(set_weights(VALIDATOR, vec![2, 2], vec![1, 1]), Error::<Test>::DuplicateUids);
-        assert_noop!(set_weights(VALIDATOR, vec![2, 4], vec![1, 1]), Error::<Test>::UidVecContainInvalidOne);
+        assert_noop!(
+            set_weights(VALIDATOR, vec![2, 4], vec![1, 1]),
+            Error::<Test>::UidVecContainInvalidOne
+        );
     });
 }
 
 #[test]
 fn set_weights_requires_the_minimum_number_of_weights_except_for_self_weight() {
-    ExtBuilder::default().build_and_execute(|| {
+    build_and_execute(|| {
         setup();
         owner_sets(Hyperparameter::MinAllowedWeights(2));
         assert_noop!(set_weights(VALIDATOR, vec![2], vec![1]), Error::<Test>::WeightVecLengthIsLow);
@@ -161,10 +201,13 @@ fn set_weights_requires_the_minimum_number_of_weights_except_for_self_weight() {
 
 #[test]
 fn set_weights_enforces_the_max_weight_limit() {
-    ExtBuilder::default().build_and_execute(|| {
+    build_and_execute(|| {
         setup();
         owner_sets(Hyperparameter::MaxWeightsLimit(40_000));
-        assert_noop!(set_weights(VALIDATOR, vec![2, 3], vec![100, 10]), Error::<Test>::MaxWeightExceeded);
+        assert_noop!(
+            set_weights(VALIDATOR, vec![2, 3], vec![100, 10]),
+            Error::<Test>::MaxWeightExceeded
+        );
         assert_ok!(set_weights(VALIDATOR, vec![2, 3], vec![50, 50]));
         // A self-weight is exempt.
         assert_ok!(set_weights(MINER, vec![2], vec![1]));
@@ -185,8 +228,19 @@ fn commit(hash: H256) -> frame_support::dispatch::DispatchResult {
     SubtensorModule::commit_weights(RuntimeOrigin::signed(VALIDATOR), NETUID, hash)
 }
 
-fn reveal(uids: Vec<u16>, values: Vec<u16>, salt: &[u16]) -> frame_support::dispatch::DispatchResult {
-    SubtensorModule::reveal_weights(RuntimeOrigin::signed(VALIDATOR), NETUID, uids, values, salt.to_vec(), 0)
+fn reveal(
+    uids: Vec<u16>,
+    values: Vec<u16>,
+    salt: &[u16],
+) -> frame_support::dispatch::DispatchResult {
+    SubtensorModule::reveal_weights(
+        RuntimeOrigin::signed(VALIDATOR),
+        NETUID,
+        uids,
+        values,
+        salt.to_vec(),
+        0,
+    )
 }
 
 /// [`setup`] with commit-reveal on. Epoch index of block `b` on subnet 1: `(b + 1) / 10`.
@@ -197,7 +251,7 @@ fn setup_commit_reveal() {
 
 #[test]
 fn committed_weights_are_revealed_in_the_next_epoch() {
-    ExtBuilder::default().build_and_execute(|| {
+    build_and_execute(|| {
         setup_commit_reveal();
         let hash = hash_of(&[2, 3], &[10, 20], &SALT);
         assert_ok!(commit(hash));
@@ -225,7 +279,7 @@ fn committed_weights_are_revealed_in_the_next_epoch() {
 
 #[test]
 fn reveal_fails_before_the_reveal_epoch() {
-    ExtBuilder::default().build_and_execute(|| {
+    build_and_execute(|| {
         setup_commit_reveal();
         assert_ok!(commit(hash_of(&[2], &[1], &SALT)));
         assert_noop!(reveal(vec![2], vec![1], &SALT), Error::<Test>::RevealTooEarly);
@@ -238,7 +292,7 @@ fn reveal_fails_before_the_reveal_epoch() {
 
 #[test]
 fn reveal_fails_after_the_reveal_epoch() {
-    ExtBuilder::default().build_and_execute(|| {
+    build_and_execute(|| {
         setup_commit_reveal();
         assert_ok!(commit(hash_of(&[2], &[1], &SALT)));
         run_to_block(29);
@@ -248,14 +302,27 @@ fn reveal_fails_after_the_reveal_epoch() {
 
 #[test]
 fn reveal_must_match_a_commitment() {
-    ExtBuilder::default().build_and_execute(|| {
+    build_and_execute(|| {
         setup_commit_reveal();
         assert_ok!(commit(hash_of(&[2], &[1], &SALT)));
         run_to_block(19);
-        assert_noop!(reveal(vec![2], vec![1], &[7, 8]), Error::<Test>::InvalidRevealCommitHashNotMatch);
-        assert_noop!(reveal(vec![3], vec![1], &SALT), Error::<Test>::InvalidRevealCommitHashNotMatch);
         assert_noop!(
-            SubtensorModule::reveal_weights(RuntimeOrigin::signed(VALIDATOR), NETUID, vec![2], vec![1], SALT.to_vec(), 1),
+            reveal(vec![2], vec![1], &[7, 8]),
+            Error::<Test>::InvalidRevealCommitHashNotMatch
+        );
+        assert_noop!(
+            reveal(vec![3], vec![1], &SALT),
+            Error::<Test>::InvalidRevealCommitHashNotMatch
+        );
+        assert_noop!(
+            SubtensorModule::reveal_weights(
+                RuntimeOrigin::signed(VALIDATOR),
+                NETUID,
+                vec![2],
+                vec![1],
+                SALT.to_vec(),
+                1
+            ),
             Error::<Test>::InvalidRevealCommitHashNotMatch
         );
     });
@@ -263,7 +330,7 @@ fn reveal_must_match_a_commitment() {
 
 #[test]
 fn commit_and_reveal_require_commit_reveal() {
-    ExtBuilder::default().build_and_execute(|| {
+    build_and_execute(|| {
         setup();
         assert_noop!(commit(hash_of(&[2], &[1], &SALT)), Error::<Test>::CommitRevealDisabled);
         assert_noop!(reveal(vec![2], vec![1], &SALT), Error::<Test>::CommitRevealDisabled);
@@ -272,7 +339,7 @@ fn commit_and_reveal_require_commit_reveal() {
 
 #[test]
 fn set_weights_is_refused_under_commit_reveal() {
-    ExtBuilder::default().build_and_execute(|| {
+    build_and_execute(|| {
         setup_commit_reveal();
         assert_noop!(set_weights(VALIDATOR, vec![2], vec![1]), Error::<Test>::CommitRevealEnabled);
     });
@@ -280,7 +347,7 @@ fn set_weights_is_refused_under_commit_reveal() {
 
 #[test]
 fn commit_requires_a_registered_hotkey() {
-    ExtBuilder::default().build_and_execute(|| {
+    build_and_execute(|| {
         setup_commit_reveal();
         assert_noop!(
             SubtensorModule::commit_weights(RuntimeOrigin::signed(99), NETUID, H256::zero()),
@@ -291,7 +358,7 @@ fn commit_requires_a_registered_hotkey() {
 
 #[test]
 fn unrevealed_commits_are_capped_until_they_expire() {
-    ExtBuilder::default().build_and_execute(|| {
+    build_and_execute(|| {
         setup_commit_reveal();
         for i in 0..MAX_UNREVEALED_COMMITS {
             assert_ok!(commit(H256::from_low_u64_be(u64::from(i))));
@@ -306,7 +373,7 @@ fn unrevealed_commits_are_capped_until_they_expire() {
 
 #[test]
 fn revealing_one_commitment_keeps_the_others() {
-    ExtBuilder::default().build_and_execute(|| {
+    build_and_execute(|| {
         setup_commit_reveal();
         assert_ok!(commit(hash_of(&[2], &[1], &SALT)));
         assert_ok!(commit(hash_of(&[3], &[1], &SALT)));
@@ -316,5 +383,30 @@ fn revealing_one_commitment_keeps_the_others() {
         assert_eq!(WeightCommits::<Test>::get(NETUID, VALIDATOR).len(), 1);
         assert_ok!(reveal(vec![2], vec![1], &SALT));
         assert_eq!(row(1), vec![(2, 65535)]);
+    });
+}
+
+#[test]
+fn a_recommitted_hash_is_revealed_from_its_live_commitment() {
+    build_and_execute(|| {
+        setup_commit_reveal();
+        let hash = hash_of(&[2], &[1], &SALT);
+        // Epoch 1: commit, to reveal in epoch 2 ...
+        assert_ok!(commit(hash));
+        // ... which passes unrevealed; the same weights are committed again in epoch 2.
+        run_to_block(19);
+        assert_ok!(commit(hash));
+        assert_eq!(WeightCommits::<Test>::get(NETUID, VALIDATOR).len(), 2);
+        // In epoch 3 the first commitment has expired, but the second is due.
+        run_to_block(29);
+        assert_ok!(reveal(vec![2], vec![1], &SALT));
+        assert_eq!(row(1), vec![(2, 65535)]);
+        assert_last_event(Event::WeightsRevealed { netuid: NETUID, hotkey: VALIDATOR, hash });
+        assert!(!WeightCommits::<Test>::contains_key(NETUID, VALIDATOR));
+        // Nothing is left to reveal.
+        assert_noop!(
+            reveal(vec![2], vec![1], &SALT),
+            Error::<Test>::InvalidRevealCommitHashNotMatch
+        );
     });
 }
