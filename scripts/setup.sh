@@ -28,3 +28,25 @@ if ! command -v cargo >/dev/null 2>&1; then
     fi
 fi
 log "$(cargo --version)"
+
+# Python virtualenv with the third-party clients the end-to-end tests use.
+python_bin="${PYTHON:-python3}"
+if ! "$python_bin" -c 'import venv' >/dev/null 2>&1; then
+    echo "[setup] error: $python_bin with the venv module is required" >&2
+    exit 1
+fi
+root="$(cd "$(dirname "$0")/.." && pwd)"
+venv="$root/.venv"
+stamp="$venv/.requirements.sha256"
+want="$(sha256sum "$root/tests/requirements.txt" | cut -d' ' -f1)"
+if [ ! -x "$venv/bin/python" ]; then
+    log "creating $venv"
+    "$python_bin" -m venv "$venv"
+fi
+if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+    log "installing tests/requirements.txt into .venv"
+    "$venv/bin/pip" install -q --disable-pip-version-check -r "$root/tests/requirements.txt"
+    echo "$want" > "$stamp"
+else
+    log "Python test packages present"
+fi

@@ -27,6 +27,9 @@ pub enum NodeError {
         /// The underlying error.
         source: std::io::Error,
     },
+    /// The JSON-RPC server failed.
+    #[error("RPC: {0}")]
+    Rpc(String),
     /// The chain engine failed.
     #[error(transparent)]
     Chain(#[from] subtensor_chain::ChainError),

@@ -19,3 +19,4 @@ pub mod cli;
 pub mod command;
 pub mod error;
 pub mod logging;
+pub mod service;

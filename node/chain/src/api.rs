@@ -3,7 +3,8 @@
 //! this trait, never on the database or the executor.
 
 use sp_core::H256;
-use subtensor_runtime::{Block, BlockNumber, Header};
+use sp_runtime::transaction_validity::{InvalidTransaction, TransactionValidityError};
+use subtensor_runtime::{Block, BlockNumber, Header, UncheckedExtrinsic};
 
 /// A block hash.
 pub type Hash = H256;
@@ -32,6 +33,27 @@ pub enum ChainError {
     /// The database failed.
     #[error("database error: {0}")]
     Database(String),
+    /// The parent of a block to import or build on is not known.
+    #[error("unknown parent block {0:?}")]
+    UnknownParent(Hash),
+    /// The block does not extend the best block (forks are not supported by this single-authority
+    /// chain); carries the block's parent.
+    #[error("block does not extend the best block (its parent is {0:?})")]
+    NotOnBestChain(Hash),
+    /// The database holds another chain than the one the genesis storage describes.
+    #[error("genesis mismatch: the database holds {stored:?}, the chain spec gives {expected:?}")]
+    GenesisMismatch {
+        /// The genesis hash found in the database.
+        stored: Hash,
+        /// The genesis hash computed from the genesis storage.
+        expected: Hash,
+    },
+    /// A finality request was refused (unknown block, not on the best chain...).
+    #[error("cannot finalize: {0}")]
+    Finality(String),
+    /// The engine was configured inconsistently with the database (e.g. another pruning mode).
+    #[error("configuration error: {0}")]
+    Config(String),
 }
 
 /// The result type of the chain engine.
@@ -110,4 +132,64 @@ pub trait ChainApi: Send + Sync {
 
     /// A stream of chain events from now on.
     fn subscribe(&self) -> tokio::sync::broadcast::Receiver<ChainEvent>;
+}
+
+/// The validity error reported for a candidate extrinsic whose application made the runtime
+/// panic: it was rolled back and should be dropped like any invalid transaction.
+pub const PANICKED_EXTRINSIC: TransactionValidityError =
+    TransactionValidityError::Invalid(InvalidTransaction::Custom(255));
+
+/// A block built on top of a parent, not yet sealed nor imported.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BuiltBlock {
+    /// The unsealed block; its header carries the real state and extrinsics roots and the Aura
+    /// pre-runtime digest of its slot. Seal it with `consensus::seal`, then import it.
+    pub block: Block,
+    /// Indices into the candidates of those included in the block, in block order (they follow
+    /// the inherents). An included extrinsic may still have failed at dispatch (it paid fees
+    /// and emitted `ExtrinsicFailed`).
+    pub included: Vec<usize>,
+    /// Candidates the runtime refused before dispatch, with the reason; their effects were
+    /// rolled back. A runtime panic is reported as [`PANICKED_EXTRINSIC`].
+    pub rejected: Vec<(usize, TransactionValidityError)>,
+    /// Candidates left out because the block was full (the first `ExhaustsResources` and every
+    /// candidate after it): still valid, to try again in a later block.
+    pub not_included: Vec<usize>,
+}
+
+/// What importing a block did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ImportOutcome {
+    /// The block was verified, executed, stored, and became the best block.
+    Imported {
+        /// Its hash (of the sealed header).
+        hash: Hash,
+        /// Its number.
+        number: BlockNumber,
+    },
+    /// The block was already in the database; nothing changed.
+    AlreadyKnown(Hash),
+}
+
+/// Building, importing and finalizing blocks: what the node's authoring loop and block import
+/// (`import-blocks`) use. Implemented by the engine's client next to [`ChainApi`].
+pub trait ChainWrite: ChainApi {
+    /// Build a block on `parent` with the timestamp inherent `timestamp_ms` and as many of
+    /// `candidates` (in order) as are valid and fit. The block's slot is
+    /// `timestamp_ms / slot_duration_ms` and must exceed the parent's. Nothing is stored.
+    fn build_block(
+        &self,
+        parent: Hash,
+        timestamp_ms: u64,
+        candidates: &[UncheckedExtrinsic],
+    ) -> ChainResult<BuiltBlock>;
+
+    /// Verify (parent is the best block, authority seal, slot, roots by re-execution) and store a
+    /// sealed block in one atomic commit; it becomes the best block and [`ChainEvent::NewBest`]
+    /// is broadcast. A refused block leaves the chain unchanged.
+    fn import_block(&self, block: Block) -> ChainResult<ImportOutcome>;
+
+    /// Mark block `hash` (the best block or one of its ancestors) and its ancestors final and
+    /// broadcast [`ChainEvent::Finalized`]. Finalizing an already-final block is a no-op.
+    fn finalize(&self, hash: Hash) -> ChainResult<()>;
 }

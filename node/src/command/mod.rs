@@ -1,7 +1,9 @@
 //! Command dispatch and the setup every command shares: which chain, where its data lives.
 
+pub mod blocks;
 pub mod build_spec;
 pub mod purge_chain;
+pub mod run;
 
 use crate::{
     chain_spec::{self, ChainSpec},
@@ -63,8 +65,10 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Some(Command::BuildSpec(args)) => build_spec::run(&args, &top)?,
         Some(Command::PurgeChain(args)) => purge_chain::run(&args, &top)?,
-        Some(other) => anyhow::bail!("{other:?} is not available yet"),
-        None => anyhow::bail!("running the node is not available yet"),
+        Some(Command::ExportBlocks(args)) => blocks::export(&args, &top)?,
+        Some(Command::ImportBlocks(args)) => blocks::import(&args, &top)?,
+        Some(Command::CheckChain(shared)) => blocks::check(&shared, &top)?,
+        None => run::run(&cli.run)?,
     }
     Ok(())
 }

@@ -40,7 +40,8 @@ fn subnet(n: usize, validators: usize, yuma3: bool, seed: u64) -> EpochInput {
         })
         .collect();
     let row = |rng: &mut Lcg| -> Vec<(u16, u16)> {
-        let mut r: Vec<(u16, u16)> = (0..n).map(|j| (j as u16, 1 + rng.below(65_535) as u16)).collect();
+        let mut r: Vec<(u16, u16)> =
+            (0..n).map(|j| (j as u16, 1 + rng.below(65_535) as u16)).collect();
         let k = rng.below(n as u64) as usize;
         r[k].1 = 65_535; // stored rows are max-upscaled
         r

@@ -126,8 +126,18 @@ fn compare(case: &str, mode: &str, exp: &Value, act: &Value, tol: Tol) -> Vec<St
             }
             "u16" => {
                 for (k, ev) in e.as_object().expect("u16 object") {
-                    let tol_k = if k == "trust" { tol.u16.max((tol.trust * 65535.0) as i64) } else { tol.u16 };
-                    cmp_array(&format!("{what}.{k}"), ev, &a[k.as_str()], &mut fails, &close_i(tol_k));
+                    let tol_k = if k == "trust" {
+                        tol.u16.max((tol.trust * 65535.0) as i64)
+                    } else {
+                        tol.u16
+                    };
+                    cmp_array(
+                        &format!("{what}.{k}"),
+                        ev,
+                        &a[k.as_str()],
+                        &mut fails,
+                        &close_i(tol_k),
+                    );
                 }
             }
             "bonds" => cmp_rows(&what, e, a, &mut fails, &close_f(tol.bonds)),
@@ -163,7 +173,11 @@ fn golden_vectors_match_the_pallet_epoch() {
             println!(
                 "{}: yuma3, float tolerances ok; exact vs fixed: {}",
                 case.name,
-                if strict.is_empty() { "yes".to_string() } else { format!("no ({} diffs)", strict.len()) }
+                if strict.is_empty() {
+                    "yes".to_string()
+                } else {
+                    format!("no ({} diffs)", strict.len())
+                }
             );
         } else {
             println!("{}: exact: {}", case.name, strict.is_empty());
@@ -177,7 +191,8 @@ fn golden_vectors_match_the_pallet_epoch() {
 #[test]
 fn binary_runs_one_case() {
     let exe = env!("CARGO_BIN_EXE_yuma-epoch");
-    let out = Command::new(exe).args(["--case", "tiny_2v3m", VECTORS]).output().expect("run binary");
+    let out =
+        Command::new(exe).args(["--case", "tiny_2v3m", VECTORS]).output().expect("run binary");
     assert!(out.status.success(), "stderr: {}", String::from_utf8_lossy(&out.stderr));
     let actual: Value = serde_json::from_slice(&out.stdout).expect("JSON on stdout");
     let case = load().into_iter().find(|c| c.name == "tiny_2v3m").expect("tiny_2v3m");

@@ -10,10 +10,11 @@
 //!
 //! All work is per stored entry (no dense rows, no n × n alpha matrix).
 
-use super::math::{clamp, exp_safe, mul, normalize, safe_div_64, u16_proportion, ONE, ZERO};
+use super::math::{
+    clamp, exp_safe, mul, normalize, safe_div_64, to_u16, u16_proportion, zeros, Divisor, ONE, ZERO,
+};
 use super::sparse::{
-    col_max_upscale, col_normalize, col_sums, divisors_unless_zero, ema, matmul_transpose,
-    scale_rows, SparseMatrix,
+    col_sums, divisors_unless_zero, ema, merge_rows, SparseMatrix, SparseRow, StoredRows,
 };
 use alloc::vec::Vec;
 use substrate_fixed::types::{I32F32, I64F64};
@@ -21,10 +22,38 @@ use substrate_fixed::types::{I32F32, I64F64};
 /// New bonds and the dividends they earn.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct BondsOutcome {
-    /// New bonds (classic: column max-upscaled; Yuma-3: raw EMA).
-    pub bonds: SparseMatrix,
+    /// New bonds, one row per uid, before the final storage scaling.
+    pub bonds: Vec<SparseRow>,
+    /// Per-column divisors of the final scaling (classic: the column maxima, so bonds are
+    /// stored column max-upscaled; Yuma-3: none).
+    pub scale: Option<Vec<Divisor>>,
     /// Normalised dividends, one per uid.
     pub dividends: Vec<I32F32>,
+}
+
+impl BondsOutcome {
+    /// Applies the final scaling (one pass) and returns the bonds together with their u16
+    /// storage rows; the storage row of uid `i` is empty unless `store[i]`.
+    pub fn into_storage(self, store: &[bool]) -> (Vec<SparseRow>, Vec<Vec<(u16, u16)>>) {
+        let BondsOutcome { mut bonds, scale, .. } = self;
+        let stored = bonds
+            .iter_mut()
+            .enumerate()
+            .map(|(i, row)| {
+                if let Some(divisors) = &scale {
+                    for (j, v) in row.iter_mut() {
+                        *v = divide(divisors, usize::from(*j), *v);
+                    }
+                }
+                if store.get(i).copied().unwrap_or(false) {
+                    row.iter().map(|(j, v)| (*j, to_u16(*v))).collect()
+                } else {
+                    Vec::new()
+                }
+            })
+            .collect();
+        (bonds, stored)
+    }
 }
 
 /// EMA factor of the bonds: `1 - bonds_moving_average / 1e6`.
@@ -38,26 +67,101 @@ pub fn moving_average_alpha(bonds_moving_average: u64) -> I32F32 {
 
 /// Classic Yuma bonds. `old` holds the previous bonds as stored (u16 values as fixed-point
 /// integers), already masked for recently registered miners.
-pub fn classic(
-    weights_for_bonds: SparseMatrix,
-    mut old: SparseMatrix,
+///
+/// Computes, with the reference's arithmetic and rounding,
+/// `B = colnorm(alpha · colnorm(W_b ∘ S) + (1 - alpha) · colnorm(old))`,
+/// `dividends = normalise(B · incentive)`; `B` is column max-upscaled by
+/// [`BondsOutcome::into_storage`]. The steps are fused into four passes over the entries (each divided value is computed exactly once, as
+/// in the reference, only without storing the intermediate matrices).
+pub fn classic<U, K, C>(
+    weights_for_bonds: &SparseMatrix,
+    old: &StoredRows<'_, U, K, C>,
     active_stake: &[I32F32],
     incentive: &[I32F32],
     n: usize,
     alpha: I32F32,
-) -> BondsOutcome {
-    col_normalize(&mut old, n);
-    let mut delta = weights_for_bonds;
-    scale_rows(&mut delta, active_stake);
-    col_normalize(&mut delta, n);
-    let mut bonds = ema(&delta, &old, alpha);
-    drop(delta);
-    drop(old);
-    col_normalize(&mut bonds, n);
-    let mut dividends = matmul_transpose(&bonds, incentive);
+) -> BondsOutcome
+where
+    U: Fn(usize) -> bool,
+    K: Fn(usize, u16) -> bool,
+    C: Fn(u16) -> I32F32,
+{
+    let rows = weights_for_bonds.rows();
+    let stake_of = |i: usize| active_stake.get(i).copied().unwrap_or(ZERO);
+    let old_div = divisors_unless_zero(&old.col_sums());
+
+    // Column sums of the bond deltas W_b ∘ S.
+    let mut delta_sums = zeros(n);
+    for i in 0..rows {
+        let s = stake_of(i);
+        let (cols, vals) = weights_for_bonds.row(i);
+        for (j, w) in cols.iter().zip(vals.iter()) {
+            if let Some(sum) = delta_sums.get_mut(usize::from(*j)) {
+                *sum = sum.saturating_add(mul(*w, s));
+            }
+        }
+    }
+    let delta_div = divisors_unless_zero(&delta_sums);
+
+    // EMA of the column-normalised delta and old bonds; positive entries kept. The rows are
+    // built directly in their output form.
+    let one_minus_alpha = ONE.saturating_sub(alpha);
+    let mut bonds: Vec<SparseRow> = Vec::with_capacity(rows);
+    let mut bond_sums = zeros(n);
+    for i in 0..rows {
+        let s = stake_of(i);
+        let mut row: SparseRow = Vec::with_capacity(weights_for_bonds.row(i).0.len());
+        for (j, w, o) in merge_rows(weights_for_bonds.row_iter(i), old.row(i)) {
+            let col = usize::from(j);
+            let mut x = ZERO;
+            if let Some(w) = w {
+                let delta = divide(&delta_div, col, mul(w, s));
+                x = x.saturating_add(mul(alpha, delta));
+            }
+            if let Some(o) = o {
+                x = x.saturating_add(mul(one_minus_alpha, divide(&old_div, col, o)));
+            }
+            if x > ZERO {
+                row.push((j, x));
+                if let Some(sum) = bond_sums.get_mut(col) {
+                    *sum = sum.saturating_add(x);
+                }
+            }
+        }
+        bonds.push(row);
+    }
+
+    // Column-normalise, collect dividends and column maxima in one pass.
+    let bond_div = divisors_unless_zero(&bond_sums);
+    let mut maxes = zeros(n);
+    let mut dividends: Vec<I32F32> = bonds
+        .iter_mut()
+        .map(|row| {
+            let mut acc = ZERO;
+            for (j, v) in row.iter_mut() {
+                let col = usize::from(*j);
+                *v = divide(&bond_div, col, *v);
+                let inc = incentive.get(col).copied().unwrap_or(ZERO);
+                acc = acc.saturating_add(mul(inc, *v));
+                if let Some(mx) = maxes.get_mut(col) {
+                    if *mx < *v {
+                        *mx = *v;
+                    }
+                }
+            }
+            acc
+        })
+        .collect();
     normalize(&mut dividends);
-    col_max_upscale(&mut bonds, n);
-    BondsOutcome { bonds, dividends }
+
+    // Column max-upscale for storage, applied by `into_storage`.
+    BondsOutcome { bonds, scale: Some(divisors_unless_zero(&maxes)), dividends }
+}
+
+/// `value / divisors[col]`, or `value` when there is no divisor for `col`.
+#[inline]
+fn divide(divisors: &[Divisor], col: usize, value: I32F32) -> I32F32 {
+    divisors.get(col).map_or(value, |d| d.div(value))
 }
 
 /// Liquid-alpha settings of Yuma-3.
@@ -92,7 +196,8 @@ impl LiquidAlpha {
         let e = exp_safe(slope.saturating_mul(diff.saturating_sub(half)));
         // `1 + e >= 1`, so the division cannot fail.
         let sigmoid = ONE.saturating_div(ONE.saturating_add(e));
-        let alpha = self.low.saturating_add(sigmoid.saturating_mul(self.high.saturating_sub(self.low)));
+        let alpha =
+            self.low.saturating_add(sigmoid.saturating_mul(self.high.saturating_sub(self.low)));
         clamp(alpha, self.low, self.high)
     }
 }
@@ -132,7 +237,7 @@ pub fn yuma3(
             let (cols, vals) = bonds.row(i);
             cols.iter().zip(vals.iter()).fold(ZERO, |acc, (j, v)| {
                 let j = usize::from(*j);
-                let b = divisors.get(j).map_or(*v, |d| d.div(*v));
+                let b = divide(&divisors, j, *v);
                 let inc = incentive.get(j).copied().unwrap_or(ZERO);
                 acc.saturating_add(mul(b, inc))
             })
@@ -144,7 +249,7 @@ pub fn yuma3(
         .map(|(b, s)| b.checked_mul(*s).unwrap_or(ZERO))
         .collect();
     normalize(&mut dividends);
-    BondsOutcome { bonds, dividends }
+    BondsOutcome { bonds: bonds.to_rows(), scale: None, dividends }
 }
 
 /// Per-entry EMA with liquid alpha: for every entry `j` of the bond-weight row,

@@ -19,8 +19,9 @@ use alloc::vec;
 use alloc::vec::Vec;
 use substrate_fixed::types::I32F32;
 
-/// Stake-weighted median of each of the `n` columns of `weights` (row-normalised weights),
-/// over the rows whose `active_stake` is positive, at majority `kappa`.
+/// Stake-weighted median of each of the `n` columns of `weights` (row-normalised weights, rows
+/// sorted by column with unique columns as [`super::sparse::read_rows`] builds them), over the
+/// rows whose `active_stake` is positive, at majority `kappa`.
 pub fn weighted_median_cols(
     active_stake: &[I32F32],
     weights: &SparseMatrix,
@@ -28,16 +29,13 @@ pub fn weighted_median_cols(
     kappa: I32F32,
 ) -> Vec<I32F32> {
     // Rows taking part, and their stake renormalised over them.
-    let use_rows: Vec<usize> = active_stake
-        .iter()
-        .enumerate()
-        .filter(|(_, s)| **s > ZERO)
-        .map(|(i, _)| i)
-        .collect();
+    let use_rows: Vec<usize> =
+        active_stake.iter().enumerate().filter(|(_, s)| **s > ZERO).map(|(i, _)| i).collect();
     if use_rows.is_empty() {
         return zeros(n);
     }
-    let mut use_stake: Vec<I32F32> = use_rows.iter().map(|&i| active_stake.get(i).copied().unwrap_or(ZERO)).collect();
+    let mut use_stake: Vec<I32F32> =
+        use_rows.iter().map(|&i| active_stake.get(i).copied().unwrap_or(ZERO)).collect();
     normalize(&mut use_stake);
     let stake_sum = sum(&use_stake);
     let minority = stake_sum.saturating_sub(kappa);
@@ -46,7 +44,7 @@ pub fn weighted_median_cols(
     // (the block buffer stays cache-resident): column `c` of the block owns the cells
     // `c * rows .. c * rows + lens[c]`; each row has at most one entry per column.
     let rows = use_rows.len();
-    let block = (BLOCK_CELLS / rows).clamp(1, n.max(1));
+    let block = BLOCK_CELLS.checked_div(rows).unwrap_or(1).clamp(1, n.max(1));
     let mut cells: Vec<(i64, i64)> = vec![(0, 0); block.saturating_mul(rows)];
     let mut lens: Vec<usize> = vec![0; block];
     let mut cursor: Vec<usize> = vec![0; rows];
@@ -70,7 +68,8 @@ pub fn weighted_median_cols(
                 if w <= ZERO || j < start {
                     continue;
                 }
-                if let Some(len) = lens.get_mut(c) {
+                // (`len < rows` always holds for rows with unique columns.)
+                if let Some(len) = lens.get_mut(c).filter(|len| **len < rows) {
                     if let Some(cell) = cells.get_mut(c.saturating_mul(rows).saturating_add(*len)) {
                         *cell = (w.to_bits(), s);
                         *len = len.saturating_add(1);
@@ -88,8 +87,8 @@ pub fn weighted_median_cols(
     median
 }
 
-/// Cells (value, stake) of the column-block buffer of [`weighted_median_cols`] (256 KiB).
-const BLOCK_CELLS: usize = 16 * 1024;
+/// Cells (value, stake) of the column-block buffer of [`weighted_median_cols`] (1 MiB).
+const BLOCK_CELLS: usize = 65536;
 
 /// Median of one column given its positive entries `(value bits, stake bits)`, the number of
 /// rows taking part and the total and minority stake (bits). Rows without a positive entry
@@ -126,7 +125,9 @@ fn weighted_select(cells: &mut [(i64, i64)], target: i64) -> Option<i64> {
         // Branch-free Lomuto partitions: [0, lt) < pivot, then [lt, le) == pivot.
         let (lt, w_lt) = partition(slice, |v| v < pivot);
         let taken = core::mem::take(&mut slice);
-        if below.saturating_add(w_lt) > target {
+        // (When nothing lies below the pivot, the pivot is the answer even for a negative
+        // target: the reference only descends into a non-empty lower partition.)
+        if lt > 0 && below.saturating_add(w_lt) > target {
             slice = taken.get_mut(..lt).unwrap_or(&mut []);
             continue;
         }

@@ -52,9 +52,8 @@ pub fn split(
         normalized_combined = fallback.to_vec();
     }
 
-    let to_rao = |v: &[I32F32]| -> Vec<u64> {
-        v.iter().map(|x| share_to_rao(*x, rao_emission)).collect()
-    };
+    let to_rao =
+        |v: &[I32F32]| -> Vec<u64> { v.iter().map(|x| share_to_rao(*x, rao_emission)).collect() };
     EmissionSplit {
         server: to_rao(&normalized_server),
         validator: to_rao(&normalized_validator),

@@ -91,8 +91,12 @@ pub struct Divisor {
     d: I32F32,
     /// Multiplier for the odd part of `d` (0 when `d <= 0`: plain `safe_div`).
     m: u64,
-    /// Trailing zero bits of `d`, and the two post-shifts of the magic division.
-    shift: u8,
+    /// Numerators (bits) below `limit` take the fast path: `x = (a << lsh) >> rsh` is
+    /// `floor(a·2^32 / 2^tz(d))` without overflow.
+    limit: u64,
+    lsh: u8,
+    rsh: u8,
+    /// The two post-shifts of the magic division.
     sh1: u8,
     sh2: u8,
 }
@@ -102,9 +106,9 @@ impl Divisor {
     pub fn new(d: I32F32) -> Self {
         let bits = d.to_bits();
         if bits <= 0 {
-            return Divisor { d, m: 0, shift: 0, sh1: 0, sh2: 0 };
+            return Divisor { d, m: 0, limit: 0, lsh: 0, rsh: 0, sh1: 0, sh2: 0 };
         }
-        let shift = bits.trailing_zeros();
+        let shift = bits.trailing_zeros(); // <= 62
         let odd = bits.unsigned_abs().checked_shr(shift).unwrap_or(1).max(1);
         // l = ceil(log2(odd)); m = floor(2^64 (2^l - odd) / odd) + 1; sh1 = min(l, 1),
         // sh2 = max(l - 1, 0)  (Granlund & Montgomery 1994, figure 4.1, N = 64).
@@ -113,8 +117,20 @@ impl Divisor {
         let num = pow.saturating_sub(u128::from(odd)).checked_shl(64).unwrap_or(0);
         let m = num.checked_div(u128::from(odd)).unwrap_or(0).saturating_add(1);
         let m = u64::try_from(m).unwrap_or(u64::MAX);
+        // a·2^32 / 2^shift: a left shift by 32 - shift (a < 2^(32 + shift) keeps it in 64
+        // bits), or a right shift by shift - 32.
+        let (lsh, rsh) = (32u32.saturating_sub(shift), shift.saturating_sub(32));
+        let limit = 1u64.checked_shl(shift.saturating_add(32)).unwrap_or(u64::MAX);
         let narrow = |x: u32| u8::try_from(x).unwrap_or(u8::MAX);
-        Divisor { d, m, shift: narrow(shift), sh1: narrow(l.min(1)), sh2: narrow(l.saturating_sub(1)) }
+        Divisor {
+            d,
+            m,
+            limit,
+            lsh: narrow(lsh),
+            rsh: narrow(rsh),
+            sh1: narrow(l.min(1)),
+            sh2: narrow(l.saturating_sub(1)),
+        }
     }
 
     /// A divisor that leaves every value unchanged (division by one).
@@ -126,18 +142,16 @@ impl Divisor {
     #[inline]
     pub fn div(&self, a: I32F32) -> I32F32 {
         let ab = a.to_bits();
-        if self.m != 0 && ab >= 0 {
+        if ab >= 0 && ab.unsigned_abs() < self.limit {
             // floor(a·2^32 / (odd·2^shift)) = floor(floor(a·2^32 / 2^shift) / odd).
-            let wide = (u128::from(ab.unsigned_abs()) << 32) >> self.shift;
-            if let Ok(x) = u64::try_from(wide) {
-                let hi = u128::from(self.m).wrapping_mul(u128::from(x)) >> 64;
-                let hi = u64::try_from(hi).unwrap_or(0);
-                let q = (hi.wrapping_add(x.wrapping_sub(hi) >> self.sh1)) >> self.sh2;
-                return match i64::try_from(q) {
-                    Ok(bits) => I32F32::from_bits(bits),
-                    Err(_) => ZERO,
-                };
-            }
+            let x = (ab.unsigned_abs() << self.lsh) >> self.rsh;
+            let hi = u128::from(self.m).wrapping_mul(u128::from(x)) >> 64;
+            let hi = u64::try_from(hi).unwrap_or(0);
+            let q = (hi.wrapping_add(x.wrapping_sub(hi) >> self.sh1)) >> self.sh2;
+            return match i64::try_from(q) {
+                Ok(bits) => I32F32::from_bits(bits),
+                Err(_) => ZERO,
+            };
         }
         safe_div(a, self.d)
     }
@@ -229,7 +243,9 @@ pub fn vec_max_upscale_to_u16(v: &[I32F32]) -> Vec<u16> {
             .collect();
     }
     v.iter()
-        .map(|e| safe_div(e.saturating_mul(u16_max), max).saturating_round().saturating_to_num::<u16>())
+        .map(|e| {
+            safe_div(e.saturating_mul(u16_max), max).saturating_round().saturating_to_num::<u16>()
+        })
         .collect()
 }
 

@@ -35,7 +35,11 @@ impl SparseMatrix {
     pub fn with_capacity(rows: usize, entries: usize) -> Self {
         let mut offsets = Vec::with_capacity(rows.saturating_add(1));
         offsets.push(0);
-        SparseMatrix { offsets, cols: Vec::with_capacity(entries), vals: Vec::with_capacity(entries) }
+        SparseMatrix {
+            offsets,
+            cols: Vec::with_capacity(entries),
+            vals: Vec::with_capacity(entries),
+        }
     }
 
     /// Builds a matrix from rows of `(column, value)` entries, taken as they are.
@@ -87,6 +91,12 @@ impl SparseMatrix {
         (self.cols.get(lo..hi).unwrap_or(&[]), self.vals.get(lo..hi).unwrap_or(&[]))
     }
 
+    /// The entries of row `i` as `(column, value)` pairs.
+    pub fn row_iter(&self, i: usize) -> impl Iterator<Item = (u16, I32F32)> + '_ {
+        let (c, v) = self.row(i);
+        c.iter().copied().zip(v.iter().copied())
+    }
+
     /// Columns and mutable values of row `i` (empty when out of range).
     #[inline]
     pub fn row_mut(&mut self, i: usize) -> (&[u16], &mut [I32F32]) {
@@ -120,10 +130,99 @@ impl SparseMatrix {
     }
 }
 
-/// Reads stored u16 rows into a matrix of `n` rows. Row `i` is read only if `use_row(i)`; its
-/// entries on columns `>= n` or rejected by `keep(i, column)` are dropped, the rest converted
-/// with `convert`. Rows are sorted by column (stable) and a repeated column keeps its last
-/// value.
+/// A read-only view of stored u16 rows (`Weights` / `Bonds`) as sparse rows over `n` columns.
+///
+/// Row `i` is empty when `i >= n` or `!use_row(i)`; otherwise its entries on columns `>= n` or
+/// rejected by `keep(i, column)` are skipped and the values converted with `convert`. Stored
+/// rows are strictly increasing in column and are read as they are; any other row is sorted
+/// (stable) and a repeated column keeps its last value.
+pub struct StoredRows<'a, U, K, C> {
+    input: &'a [Vec<(u16, u16)>],
+    n: usize,
+    use_row: U,
+    keep: K,
+    convert: C,
+}
+
+impl<'a, U, K, C> StoredRows<'a, U, K, C>
+where
+    U: Fn(usize) -> bool,
+    K: Fn(usize, u16) -> bool,
+    C: Fn(u16) -> I32F32,
+{
+    /// Creates the view.
+    pub fn new(input: &'a [Vec<(u16, u16)>], n: usize, use_row: U, keep: K, convert: C) -> Self {
+        StoredRows { input, n, use_row, keep, convert }
+    }
+
+    /// Number of rows (`n`).
+    pub fn rows(&self) -> usize {
+        self.n
+    }
+
+    fn raw(&self, i: usize) -> &'a [(u16, u16)] {
+        if i < self.n && (self.use_row)(i) {
+            self.input.get(i).map_or(&[], |r| r.as_slice())
+        } else {
+            &[]
+        }
+    }
+
+    fn accept(&self, i: usize, entry: &(u16, u16)) -> Option<(u16, I32F32)> {
+        let (j, v) = *entry;
+        (usize::from(j) < self.n && (self.keep)(i, j)).then(|| (j, (self.convert)(v)))
+    }
+
+    /// The entries of row `i`, in column order.
+    pub fn row(&self, i: usize) -> impl Iterator<Item = (u16, I32F32)> + '_ {
+        let raw = self.raw(i);
+        let increasing = raw.windows(2).all(|w| matches!(w, [a, b] if a.0 < b.0));
+        let sorted: Option<SparseRow> = if increasing {
+            None
+        } else {
+            let mut row: SparseRow = raw.iter().filter_map(|e| self.accept(i, e)).collect();
+            row.sort_by_key(|e| e.0);
+            let mut kept: SparseRow = Vec::with_capacity(row.len());
+            for e in row {
+                match kept.last_mut() {
+                    Some(prev) if prev.0 == e.0 => *prev = e,
+                    _ => kept.push(e),
+                }
+            }
+            Some(kept)
+        };
+        let direct = if sorted.is_none() { raw } else { &[] };
+        direct.iter().filter_map(move |e| self.accept(i, e)).chain(sorted.into_iter().flatten())
+    }
+
+    /// Saturating sum of each of the `n` columns.
+    pub fn col_sums(&self) -> Vec<I32F32> {
+        let mut sums = zeros(self.n);
+        for i in 0..self.n {
+            for (j, v) in self.row(i) {
+                if let Some(s) = sums.get_mut(usize::from(j)) {
+                    *s = s.saturating_add(v);
+                }
+            }
+        }
+        sums
+    }
+
+    /// The rows as a [`SparseMatrix`].
+    pub fn to_matrix(&self) -> SparseMatrix {
+        let capacity = (0..self.n).fold(0usize, |acc, i| acc.saturating_add(self.raw(i).len()));
+        let mut m = SparseMatrix::with_capacity(self.n, capacity);
+        for i in 0..self.n {
+            for (j, v) in self.row(i) {
+                m.push(j, v);
+            }
+            m.end_row();
+        }
+        m
+    }
+}
+
+/// Reads stored u16 rows into a matrix of `n` rows (see [`StoredRows`]).
 pub fn read_rows(
     input: &[Vec<(u16, u16)>],
     n: usize,
@@ -131,52 +230,7 @@ pub fn read_rows(
     convert: impl Fn(u16) -> I32F32,
     keep: impl Fn(usize, u16) -> bool,
 ) -> SparseMatrix {
-    let capacity = input
-        .iter()
-        .take(n)
-        .enumerate()
-        .filter(|(i, _)| use_row(*i))
-        .fold(0usize, |acc, (_, r)| acc.saturating_add(r.len()));
-    let mut m = SparseMatrix::with_capacity(n, capacity);
-    for i in 0..n {
-        let row: &[(u16, u16)] = if use_row(i) { input.get(i).map_or(&[], |r| r.as_slice()) } else { &[] };
-        let start = m.entries();
-        let mut sorted = true;
-        let mut last: Option<u16> = None;
-        for &(j, v) in row {
-            if usize::from(j) >= n || !keep(i, j) {
-                continue;
-            }
-            if last.is_some_and(|prev| j <= prev) {
-                sorted = false;
-            }
-            last = Some(j);
-            m.push(j, convert(v));
-        }
-        if !sorted {
-            sort_tail(&mut m, start);
-        }
-        m.end_row();
-    }
-    m
-}
-
-/// Sorts the entries from `start` on by column (stable) and keeps the last of equal columns.
-fn sort_tail(m: &mut SparseMatrix, start: usize) {
-    let cols = m.cols.split_off(start.min(m.cols.len()));
-    let vals = m.vals.split_off(start.min(m.vals.len()));
-    let mut tail: SparseRow = cols.into_iter().zip(vals).collect();
-    tail.sort_by_key(|e| e.0);
-    let mut kept: SparseRow = Vec::with_capacity(tail.len());
-    for e in tail {
-        match kept.last_mut() {
-            Some(prev) if prev.0 == e.0 => *prev = e,
-            _ => kept.push(e),
-        }
-    }
-    for (j, v) in kept {
-        m.push(j, v);
-    }
+    StoredRows::new(input, n, use_row, keep, convert).to_matrix()
 }
 
 fn saturating_sum(v: &[I32F32]) -> I32F32 {
@@ -200,6 +254,31 @@ pub fn row_normalize(m: &mut SparseMatrix) {
             }
         }
     }
+}
+
+/// [`row_normalize`] followed by [`matmul`]`(m, v, n)`, fused into one pass: normalises every
+/// row in place and returns `Σ_i v_i · m_ij` of the normalised matrix.
+pub fn row_normalize_matmul(m: &mut SparseMatrix, v: &[I32F32], n: usize) -> Vec<I32F32> {
+    let mut out = zeros(n);
+    for i in 0..m.rows() {
+        let scale = v.get(i).copied().unwrap_or(ZERO);
+        let (cols, vals) = m.row_mut(i);
+        let total = saturating_sum(vals);
+        if total > ZERO {
+            let d = Divisor::new(total);
+            for x in vals.iter_mut() {
+                *x = d.div(*x);
+            }
+        }
+        if scale != ZERO {
+            for (j, w) in cols.iter().zip(vals.iter()) {
+                if let Some(o) = out.get_mut(usize::from(*j)) {
+                    *o = o.saturating_add(mul(scale, *w));
+                }
+            }
+        }
+    }
+    out
 }
 
 /// Saturating sum of each of the `n` columns (entries on columns `>= n` are ignored).
@@ -301,6 +380,65 @@ pub fn col_clip(m: &SparseMatrix, thresholds: &[I32F32]) -> SparseMatrix {
     out
 }
 
+/// Row sums and stake-weighted column sums of a clipped matrix (see [`col_clip_in_place`]).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ClipSums {
+    /// [`row_sums`] of the clipped matrix.
+    pub row_sums: Vec<I32F32>,
+    /// [`matmul`]`(clipped, v, n)`.
+    pub weighted: Vec<I32F32>,
+}
+
+/// [`col_clip`] in place, fused with [`row_sums`] and [`matmul`]`(clipped, v, n)` of the
+/// clipped matrix: one pass.
+pub fn col_clip_in_place(
+    m: &mut SparseMatrix,
+    thresholds: &[I32F32],
+    v: &[I32F32],
+    n: usize,
+) -> ClipSums {
+    let rows = m.rows();
+    let mut row_sums = zeros(rows);
+    let mut weighted = zeros(n);
+    let mut write = 0usize;
+    // Start of the current row before compaction (the offsets are rewritten as we go).
+    let mut lo = 0usize;
+    for (i, row_sum) in row_sums.iter_mut().enumerate() {
+        let scale = v.get(i).copied().unwrap_or(ZERO);
+        let mut total = ZERO;
+        let hi = m.offsets.get(i.saturating_add(1)).copied().unwrap_or(lo).max(lo);
+        for read in lo..hi {
+            let (Some(&j), Some(&w)) = (m.cols.get(read), m.vals.get(read)) else { break };
+            let c = thresholds.get(usize::from(j)).copied().unwrap_or(ZERO);
+            let x = if c < w {
+                if c <= ZERO {
+                    continue;
+                }
+                c
+            } else {
+                w
+            };
+            total = total.saturating_add(x);
+            if let Some(o) = weighted.get_mut(usize::from(j)) {
+                *o = o.saturating_add(mul(scale, x));
+            }
+            if let (Some(cj), Some(cv)) = (m.cols.get_mut(write), m.vals.get_mut(write)) {
+                *cj = j;
+                *cv = x;
+            }
+            write = write.saturating_add(1);
+        }
+        *row_sum = total;
+        if let Some(o) = m.offsets.get_mut(i.saturating_add(1)) {
+            *o = write;
+        }
+        lo = hi;
+    }
+    m.cols.truncate(write);
+    m.vals.truncate(write);
+    ClipSums { row_sums, weighted }
+}
+
 /// Multiplies row `i` by `v_i` in place; rows beyond `v` are emptied (the reference drops
 /// them).
 pub fn scale_rows(m: &mut SparseMatrix, v: &[I32F32]) {
@@ -320,41 +458,57 @@ pub fn scale_rows(m: &mut SparseMatrix, v: &[I32F32]) {
     }
 }
 
-/// Walks two sorted rows side by side, calling `f(column, value_a, value_b)` once per column
-/// present in either row, in ascending column order.
-pub fn merge_rows(
-    a: (&[u16], &[I32F32]),
-    b: (&[u16], &[I32F32]),
-    mut f: impl FnMut(u16, Option<I32F32>, Option<I32F32>),
-) {
-    let mut ai = a.0.iter().copied().zip(a.1.iter().copied()).peekable();
-    let mut bi = b.0.iter().copied().zip(b.1.iter().copied()).peekable();
-    loop {
-        match (ai.peek().copied(), bi.peek().copied()) {
+/// Iterator over the union of two rows sorted by column: yields `(column, value_a, value_b)`
+/// once per column present in either row, in ascending column order (see [`merge_rows`]).
+pub struct Merge<A: Iterator, B: Iterator> {
+    a: core::iter::Peekable<A>,
+    b: core::iter::Peekable<B>,
+}
+
+impl<A, B> Iterator for Merge<A, B>
+where
+    A: Iterator<Item = (u16, I32F32)>,
+    B: Iterator<Item = (u16, I32F32)>,
+{
+    type Item = (u16, Option<I32F32>, Option<I32F32>);
+
+    #[inline]
+    fn next(&mut self) -> Option<Self::Item> {
+        match (self.a.peek().copied(), self.b.peek().copied()) {
             (Some((ja, va)), Some((jb, vb))) => {
                 if ja < jb {
-                    f(ja, Some(va), None);
-                    ai.next();
+                    self.a.next();
+                    Some((ja, Some(va), None))
                 } else if jb < ja {
-                    f(jb, None, Some(vb));
-                    bi.next();
+                    self.b.next();
+                    Some((jb, None, Some(vb)))
                 } else {
-                    f(ja, Some(va), Some(vb));
-                    ai.next();
-                    bi.next();
+                    self.a.next();
+                    self.b.next();
+                    Some((ja, Some(va), Some(vb)))
                 }
             }
             (Some((ja, va)), None) => {
-                f(ja, Some(va), None);
-                ai.next();
+                self.a.next();
+                Some((ja, Some(va), None))
             }
             (None, Some((jb, vb))) => {
-                f(jb, None, Some(vb));
-                bi.next();
+                self.b.next();
+                Some((jb, None, Some(vb)))
             }
-            (None, None) => break,
+            (None, None) => None,
         }
     }
+}
+
+/// Walks two rows sorted by column side by side: `(column, value_a, value_b)` once per column
+/// present in either row, in ascending column order.
+pub fn merge_rows<A, B>(a: A, b: B) -> Merge<A, B>
+where
+    A: Iterator<Item = (u16, I32F32)>,
+    B: Iterator<Item = (u16, I32F32)>,
+{
+    Merge { a: a.peekable(), b: b.peekable() }
 }
 
 /// Element-wise `a + ratio · (b - a)` (missing entries count as 0). `ratio == 0` returns `a`,
@@ -368,14 +522,14 @@ pub fn interpolate(a: SparseMatrix, b: SparseMatrix, ratio: I32F32) -> SparseMat
     }
     let mut out = SparseMatrix::with_capacity(a.rows(), a.entries().max(b.entries()));
     for i in 0..a.rows() {
-        merge_rows(a.row(i), b.row(i), |j, va, vb| {
+        for (j, va, vb) in merge_rows(a.row_iter(i), b.row_iter(i)) {
             let v1 = va.unwrap_or(ZERO);
             let v2 = vb.unwrap_or(ZERO);
             let x = v1.saturating_add(mul(ratio, v2.saturating_sub(v1)));
             if x > ZERO {
                 out.push(j, x);
             }
-        });
+        }
         out.end_row();
     }
     out
@@ -387,7 +541,7 @@ pub fn ema(new: &SparseMatrix, old: &SparseMatrix, alpha: I32F32) -> SparseMatri
     let one_minus_alpha = ONE.saturating_sub(alpha);
     let mut out = SparseMatrix::with_capacity(new.rows(), new.entries().max(old.entries()));
     for i in 0..new.rows() {
-        merge_rows(new.row(i), old.row(i), |j, vn, vo| {
+        for (j, vn, vo) in merge_rows(new.row_iter(i), old.row_iter(i)) {
             let mut x = ZERO;
             if let Some(vn) = vn {
                 x = x.saturating_add(mul(alpha, vn));
@@ -398,7 +552,7 @@ pub fn ema(new: &SparseMatrix, old: &SparseMatrix, alpha: I32F32) -> SparseMatri
             if x > ZERO {
                 out.push(j, x);
             }
-        });
+        }
         out.end_row();
     }
     out

@@ -1,1 +1,765 @@
-//! placeholder
+//! Tests of the epoch: unit tests of the fixed-point helpers, cross-checks of the optimised
+//! routines against straightforward versions (weighted median against the reference's
+//! mid-pivot quick-select, fused classic bonds against the step-by-step composition), and
+//! property tests of `run_epoch` (normalisation, emission bounds, robustness to any input
+//! shape, resistance to a colluding minority).
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+#![allow(clippy::arithmetic_side_effects)]
+
+use super::bonds::{self, moving_average_alpha};
+use super::consensus::weighted_median_cols;
+use super::math::{
+    exp_safe, is_topk_nonzero, mul, normalize, normalize_64, safe_div, to_u16, u16_proportion,
+    vec_max_upscale_to_u16, Divisor, ONE, ZERO,
+};
+use super::sparse::{
+    col_clip, col_clip_in_place, col_max_upscale, col_normalize, ema, matmul, matmul_transpose,
+    merge_rows, read_rows, row_normalize, row_normalize_matmul, row_sums, scale_rows, SparseMatrix,
+    SparseRow, StoredRows,
+};
+use super::{run_epoch, EpochInput, EpochOutput, EpochParams};
+use alloc::vec;
+use alloc::vec::Vec;
+use proptest::prelude::*;
+use substrate_fixed::types::{I32F32, I64F64};
+
+/// Proptest settings: at least `cases` cases (more with `PROPTEST_CASES`), no failure files
+/// written into the source tree.
+fn config(cases: u32) -> ProptestConfig {
+    let default = ProptestConfig::default();
+    ProptestConfig { cases: default.cases.max(cases), failure_persistence: None, ..default }
+}
+
+fn fx(x: f64) -> I32F32 {
+    I32F32::from_num(x)
+}
+
+fn f(x: I32F32) -> f64 {
+    x.to_num::<f64>()
+}
+
+fn bits(b: i64) -> I32F32 {
+    I32F32::from_bits(b)
+}
+
+fn sum_f(v: &[I32F32]) -> f64 {
+    v.iter().map(|x| f(*x)).sum()
+}
+
+// ---------------------------------------------------------------------------------------------
+// math.rs
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn to_u16_floors_and_saturates() {
+    assert_eq!(to_u16(ONE), 65535);
+    assert_eq!(to_u16(ZERO), 0);
+    assert_eq!(to_u16(fx(0.5)), 32767); // floor(32767.5)
+    assert_eq!(to_u16(fx(1.0 / 3.0)), 21844); // floor(21844.99..): truncated I32F32 of 1/3
+    assert_eq!(to_u16(fx(-0.25)), 0);
+    assert_eq!(to_u16(fx(3.0)), 65535);
+    assert_eq!(to_u16(I32F32::max_value()), 65535);
+    assert_eq!(EpochOutput::u16_of(&[ONE, fx(0.25)]), vec![65535, 16383]);
+}
+
+#[test]
+fn u16_proportion_round_trips() {
+    assert_eq!(u16_proportion(65535), ONE);
+    assert_eq!(u16_proportion(0), ZERO);
+    for x in [1u16, 2, 100, 32767, 32768, 65534] {
+        // x/65535 is truncated, so the way back may lose one unit.
+        let back = to_u16(u16_proportion(x));
+        assert!(back == x || back + 1 == x, "{x} -> {back}");
+    }
+}
+
+#[test]
+fn normalize_sums_to_one_or_keeps_zeros() {
+    let mut v = vec![fx(1.0), fx(2.0), fx(3.0)];
+    normalize(&mut v);
+    assert!((sum_f(&v) - 1.0).abs() < 1e-9);
+    assert_eq!(v[0], safe_div(fx(1.0), fx(6.0)));
+    let mut z = vec![ZERO; 4];
+    normalize(&mut z);
+    assert_eq!(z, vec![ZERO; 4]);
+    let mut big = vec![I64F64::saturating_from_num(u64::MAX); 2];
+    normalize_64(&mut big); // saturating sum, no panic
+    assert!(big.iter().all(|x| *x <= I64F64::from_num(1)));
+}
+
+#[test]
+fn safe_div_is_zero_on_zero_divisor_and_overflow() {
+    assert_eq!(safe_div(ONE, ZERO), ZERO);
+    assert_eq!(safe_div(I32F32::max_value(), bits(1)), ZERO); // overflow -> 0, not saturation
+    assert_eq!(safe_div(fx(1.0), fx(3.0)), fx(1.0).checked_div(fx(3.0)).unwrap());
+    assert_eq!(safe_div(fx(-1.0), fx(3.0)), fx(-1.0).checked_div(fx(3.0)).unwrap());
+}
+
+#[test]
+fn topk_ties_drop_the_lower_uid() {
+    let v = vec![fx(0.1), fx(0.2), fx(0.2), fx(0.2), ZERO, fx(0.3)];
+    // k = 3: ascending stable order 4(0), 0(.1), 1(.2), 2(.2), 3(.2), 5(.3): drops 4, 0, 1.
+    assert_eq!(is_topk_nonzero(&v, 3), vec![false, false, true, true, false, true]);
+    // n < k keeps every non-zero value.
+    assert_eq!(is_topk_nonzero(&v, 10), vec![true, true, true, true, false, true]);
+    // zeros never get a permit.
+    assert_eq!(is_topk_nonzero(&[ZERO, ZERO], 2), vec![false, false]);
+}
+
+#[test]
+fn max_upscale_to_u16_rounds() {
+    assert_eq!(vec_max_upscale_to_u16(&[]), Vec::<u16>::new());
+    assert_eq!(vec_max_upscale_to_u16(&[ZERO, ZERO]), vec![0, 0]);
+    assert_eq!(vec_max_upscale_to_u16(&[fx(0.5), fx(0.25), ZERO]), vec![65535, 32768, 0]);
+    assert_eq!(vec_max_upscale_to_u16(&[fx(1.0), fx(1.0 / 3.0)]), vec![65535, 21845]);
+}
+
+#[test]
+fn exp_safe_clamps() {
+    assert_eq!(exp_safe(ZERO), ONE);
+    assert!((f(exp_safe(fx(1.0))) - core::f64::consts::E).abs() < 1e-6);
+    assert_eq!(exp_safe(fx(100.0)), exp_safe(fx(20.0)));
+    assert_eq!(exp_safe(fx(-100.0)), exp_safe(fx(-20.0)));
+    assert!(f(exp_safe(fx(-20.0))) < 1e-8);
+}
+
+#[test]
+fn moving_average_alpha_matches_definition() {
+    // 1 - 900000/1e6 computed in I64F64, truncated to I32F32: 0.1 up to one unit of 2^-32.
+    assert!((f(moving_average_alpha(900_000)) - 0.1).abs() < 1e-9);
+    assert_eq!(moving_average_alpha(0), ONE);
+    assert_eq!(moving_average_alpha(1_000_000), ZERO);
+    assert!(moving_average_alpha(2_000_000) < ZERO); // the reference does not clamp
+    let _ = moving_average_alpha(u64::MAX); // saturates, no panic
+}
+
+proptest! {
+    #![proptest_config(config(256))]
+
+    #[test]
+    fn divisor_matches_safe_div(a in any::<i64>(), d in any::<i64>(), small in 0i64..(1 << 33)) {
+        for (x, y) in [(a, d), (small, d), (a, small), (small, small.max(1)), (a.abs() >> 20, d.abs() >> 30)] {
+            let (x, y) = (bits(x), bits(y));
+            prop_assert_eq!(Divisor::new(y).div(x), safe_div(x, y), "{:?} / {:?}", x, y);
+            prop_assert_eq!(safe_div(x, y), x.checked_div(y).unwrap_or(ZERO));
+        }
+        prop_assert_eq!(Divisor::identity().div(bits(a)), bits(a));
+    }
+
+    #[test]
+    fn mul_matches_saturating_mul(a in any::<i64>(), b in any::<i64>(), s in 0i64..(1 << 34)) {
+        for (x, y) in [(a, b), (s, b), (a, s), (s, s), (a.abs(), b.abs())] {
+            prop_assert_eq!(mul(bits(x), bits(y)), bits(x).saturating_mul(bits(y)));
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// consensus.rs: weighted median against the reference's quick-select
+// ---------------------------------------------------------------------------------------------
+
+/// The reference algorithm, written out: over the rows with positive stake (renormalised),
+/// a quick-select with the middle element of the current partition as pivot; returns the pivot
+/// once the stake below it is `<= minority` and the stake up to it is `> minority`.
+fn median_by_quickselect(stake: &[I32F32], column: &[I32F32], kappa: I32F32) -> I32F32 {
+    let mut use_stake: Vec<I32F32> = stake.iter().copied().filter(|s| *s > ZERO).collect();
+    let score: Vec<I32F32> =
+        stake.iter().zip(column).filter(|(s, _)| **s > ZERO).map(|(_, c)| *c).collect();
+    normalize(&mut use_stake);
+    let total = use_stake.iter().fold(ZERO, |a, b| a.saturating_add(*b));
+    let minority = total.saturating_sub(kappa);
+    let mut part: Vec<usize> = (0..use_stake.len()).collect();
+    let (mut lo, mut hi) = (ZERO, total);
+    loop {
+        match part.len() {
+            0 => return ZERO,
+            1 => return score[part[0]],
+            len => {
+                let pivot = score[part[len / 2]];
+                let below: Vec<usize> =
+                    part.iter().copied().filter(|&i| score[i] < pivot).collect();
+                let above: Vec<usize> =
+                    part.iter().copied().filter(|&i| score[i] > pivot).collect();
+                let w_below = below.iter().fold(ZERO, |a, &i| a.saturating_add(use_stake[i]));
+                let w_above = above.iter().fold(ZERO, |a, &i| a.saturating_add(use_stake[i]));
+                if minority < lo.saturating_add(w_below) && !below.is_empty() {
+                    hi = lo.saturating_add(w_below);
+                    part = below;
+                } else if hi.saturating_sub(w_above) <= minority && !above.is_empty() {
+                    lo = hi.saturating_sub(w_above);
+                    part = above;
+                } else {
+                    return pivot;
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn weighted_median_hand_example() {
+    // README tiny_2v3m: stakes 0.6 / 0.4, rows [1/2, 1/3, 1/6] and [1/3, 1/3, 1/3].
+    let stake = vec![fx(0.6), fx(0.4), ZERO, ZERO, ZERO];
+    let mut w = SparseMatrix::from_rows(&[
+        vec![(2, fx(3.0)), (3, fx(2.0)), (4, fx(1.0))],
+        vec![(2, fx(1.0)), (3, fx(1.0)), (4, fx(1.0))],
+        vec![],
+        vec![],
+        vec![],
+    ]);
+    row_normalize(&mut w);
+    let c = weighted_median_cols(&stake, &w, 5, u16_proportion(32767));
+    assert_eq!(c[0], ZERO);
+    assert_eq!(c[2], w.row(0).1[0]); // 1/2
+    assert_eq!(c[3], w.row(1).1[1]); // 1/3
+    assert_eq!(c[4], w.row(0).1[2]); // 1/6
+}
+
+#[test]
+fn weighted_median_edge_cases() {
+    let w = SparseMatrix::from_rows(&[vec![(0, fx(0.5))], vec![(0, fx(0.25))]]);
+    // No stake: every median is zero.
+    assert_eq!(weighted_median_cols(&[ZERO, ZERO], &w, 2, fx(0.5)), vec![ZERO, ZERO]);
+    // kappa 0: the largest value; kappa 1: the smallest.
+    let s = [fx(0.5), fx(0.5)];
+    assert_eq!(weighted_median_cols(&s, &w, 1, ZERO), vec![fx(0.5)]);
+    assert_eq!(weighted_median_cols(&s, &w, 1, ONE), vec![fx(0.25)]);
+    // n = 0.
+    assert_eq!(weighted_median_cols(&s, &w, 0, fx(0.5)), Vec::<I32F32>::new());
+}
+
+fn arb_column_case() -> impl Strategy<Value = (Vec<u32>, Vec<Vec<(u16, u16)>>, u16)> {
+    (1usize..12, 1usize..8).prop_flat_map(|(rows, cols)| {
+        (
+            prop::collection::vec(prop_oneof![Just(0u32), 1u32..1000, Just(u32::MAX)], rows),
+            prop::collection::vec(
+                prop::collection::btree_map(
+                    0..cols as u16,
+                    prop_oneof![Just(0u16), 1u16..8, any::<u16>()],
+                    0..=cols,
+                ),
+                rows,
+            )
+            .prop_map(|rows| rows.into_iter().map(|m| m.into_iter().collect()).collect()),
+            prop_oneof![Just(32767u16), Just(0u16), Just(65535u16), any::<u16>()],
+        )
+    })
+}
+
+proptest! {
+    #![proptest_config(config(256))]
+
+    #[test]
+    fn weighted_median_matches_reference_quickselect((stake, rows, kappa) in arb_column_case()) {
+        let n = 8usize;
+        let mut stake: Vec<I32F32> = stake.iter().map(|s| I32F32::saturating_from_num(*s)).collect();
+        normalize(&mut stake);
+        let mut w = read_rows(&rows, n, |_| true, I32F32::from_num, |_, _| true);
+        row_normalize(&mut w);
+        let kappa = u16_proportion(kappa);
+        let ours = weighted_median_cols(&stake, &w, n, kappa);
+        for j in 0..n {
+            let column: Vec<I32F32> = (0..stake.len())
+                .map(|i| {
+                    let (c, v) = w.row(i);
+                    c.iter().position(|x| usize::from(*x) == j).map_or(ZERO, |p| v[p])
+                })
+                .collect();
+            prop_assert_eq!(ours[j], median_by_quickselect(&stake, &column, kappa), "column {}", j);
+        }
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// sparse.rs
+// ---------------------------------------------------------------------------------------------
+
+#[test]
+fn read_rows_sorts_dedupes_and_filters() {
+    let input = vec![vec![(3, 30), (1, 10), (9, 90), (1, 11)], vec![(0, 5)], vec![(2, 7)]];
+    let m = read_rows(&input, 4, |i| i != 1, |v| I32F32::from_num(v), |_, j| j != 2);
+    assert_eq!(m.rows(), 4);
+    assert_eq!(m.to_rows()[0], vec![(1, fx(11.0)), (3, fx(30.0))]); // 9 out of range, last 1 kept
+    assert!(m.to_rows()[1].is_empty()); // row not used
+    assert!(m.to_rows()[2].is_empty()); // column 2 rejected
+    assert!(m.to_rows()[3].is_empty()); // missing row
+    let view = StoredRows::new(&input, 4, |_| true, |_, _| true, |v| I32F32::from_num(v));
+    assert_eq!(view.col_sums(), vec![fx(5.0), fx(11.0), fx(7.0), fx(30.0)]);
+}
+
+#[test]
+fn merge_rows_walks_the_union() {
+    let a = [(1u16, fx(1.0)), (3, fx(3.0))];
+    let b = [(0u16, fx(0.5)), (3, fx(0.25)), (7, fx(7.0))];
+    let seen: Vec<_> = merge_rows(a.iter().copied(), b.iter().copied()).collect();
+    assert_eq!(
+        seen,
+        vec![
+            (0, None, Some(fx(0.5))),
+            (1, Some(fx(1.0)), None),
+            (3, Some(fx(3.0)), Some(fx(0.25))),
+            (7, None, Some(fx(7.0)))
+        ]
+    );
+}
+
+#[test]
+fn clip_drops_entries_above_a_zero_threshold() {
+    let mut m =
+        SparseMatrix::from_rows(&[vec![(0, fx(0.5)), (1, fx(0.5)), (2, ZERO)], vec![(1, fx(0.2))]]);
+    let th = [fx(0.3), ZERO, ZERO];
+    let reference = col_clip(&m, &th);
+    let v = [fx(0.75), fx(0.25)];
+    let sums = col_clip_in_place(&mut m, &th, &v, 3);
+    assert_eq!(m, reference);
+    assert_eq!(m.to_rows(), vec![vec![(0, fx(0.3)), (2, ZERO)], vec![]]);
+    assert_eq!(sums.row_sums, row_sums(&reference));
+    assert_eq!(sums.weighted, matmul(&reference, &v, 3));
+}
+
+/// Classic bonds step by step, as the reference composes them.
+fn classic_step_by_step(
+    wfb: &SparseMatrix,
+    old: &SparseMatrix,
+    stake: &[I32F32],
+    incentive: &[I32F32],
+    n: usize,
+    alpha: I32F32,
+) -> (Vec<SparseRow>, Vec<I32F32>) {
+    let mut old = old.clone();
+    col_normalize(&mut old, n);
+    let mut delta = wfb.clone();
+    scale_rows(&mut delta, stake);
+    col_normalize(&mut delta, n);
+    let mut b = ema(&delta, &old, alpha);
+    col_normalize(&mut b, n);
+    let mut dividends = matmul_transpose(&b, incentive);
+    normalize(&mut dividends);
+    col_max_upscale(&mut b, n);
+    (b.to_rows(), dividends)
+}
+
+fn arb_matrix(n: usize) -> impl Strategy<Value = Vec<Vec<(u16, u16)>>> {
+    prop::collection::vec(
+        prop::collection::btree_map(0..n as u16, any::<u16>(), 0..=n)
+            .prop_map(|m| m.into_iter().collect::<Vec<_>>()),
+        n,
+    )
+}
+
+proptest! {
+    #![proptest_config(config(256))]
+
+    #[test]
+    fn fused_steps_match_step_by_step(
+        w in arb_matrix(9),
+        b in arb_matrix(9),
+        stake in prop::collection::vec(0u32..1000, 9),
+        bma in prop_oneof![Just(900_000u64), 0u64..1_000_000, any::<u64>()],
+    ) {
+        let n = 9;
+        let mut s: Vec<I32F32> = stake.iter().map(|x| I32F32::from_num(*x)).collect();
+        normalize(&mut s);
+        let mut wm = read_rows(&w, n, |_| true, I32F32::from_num, |_, _| true);
+        let mut plain = wm.clone();
+        let pre = row_normalize_matmul(&mut wm, &s, n);
+        row_normalize(&mut plain);
+        prop_assert_eq!(&wm, &plain);
+        prop_assert_eq!(pre, matmul(&plain, &s, n));
+
+        let inc = {
+            let mut r = matmul(&wm, &s, n);
+            normalize(&mut r);
+            r
+        };
+        let view = StoredRows::new(&b, n, |_| true, |_, _| true, I32F32::from_num);
+        let alpha = moving_average_alpha(bma);
+        let fused = bonds::classic(&wm, &view, &s, &inc, n, alpha);
+        let (rows, dividends) = classic_step_by_step(&wm, &view.to_matrix(), &s, &inc, n, alpha);
+        prop_assert_eq!(&fused.dividends, &dividends);
+        let (fused_rows, stored) = fused.into_storage(&[true, false]);
+        prop_assert_eq!(&fused_rows, &rows);
+        prop_assert_eq!(stored[0].clone(), rows[0].iter().map(|(j, v)| (*j, to_u16(*v))).collect::<Vec<_>>());
+        prop_assert!(stored[1..].iter().all(|r| r.is_empty()));
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// run_epoch properties
+// ---------------------------------------------------------------------------------------------
+
+fn params(n: usize) -> EpochParams {
+    EpochParams {
+        current_block: 1_000,
+        tempo: 360,
+        last_step_block: 0,
+        activity_cutoff: 5_000,
+        kappa: 32_767,
+        bonds_moving_average: 900_000,
+        bonds_penalty: 65_535,
+        max_allowed_validators: n as u16,
+        stake_threshold: 0,
+        owner_uid: None,
+        yuma3: false,
+        liquid_alpha: false,
+        alpha_low: 45_875,
+        alpha_high: 58_982,
+        alpha_sigmoid_steepness: 1_000,
+    }
+}
+
+fn input(stake: Vec<u64>, weights: Vec<Vec<(u16, u16)>>, permits: Vec<bool>) -> EpochInput {
+    let n = stake.len();
+    EpochInput {
+        stake,
+        weights,
+        bonds: vec![vec![]; n],
+        last_update: vec![990; n],
+        block_at_registration: vec![0; n],
+        validator_permit: permits,
+        commit_block: None,
+        rao_emission: 1_000_000_000,
+        params: params(n),
+    }
+}
+
+fn check_output_invariants(inp: &EpochInput, out: &EpochOutput) -> Result<(), TestCaseError> {
+    let n = super::subnet_size(inp);
+    for (name, len) in [
+        ("active", out.active.len()),
+        ("new_validator_permit", out.new_validator_permit.len()),
+        ("validator_permit_used", out.validator_permit_used.len()),
+        ("stake", out.stake.len()),
+        ("active_stake", out.active_stake.len()),
+        ("consensus", out.consensus.len()),
+        ("validator_trust", out.validator_trust.len()),
+        ("incentive", out.incentive.len()),
+        ("rank", out.rank.len()),
+        ("trust", out.trust.len()),
+        ("dividends", out.dividends.len()),
+        ("normalized_server_emission", out.normalized_server_emission.len()),
+        ("normalized_validator_emission", out.normalized_validator_emission.len()),
+        ("normalized_combined_emission", out.normalized_combined_emission.len()),
+        ("server_emission", out.server_emission.len()),
+        ("validator_emission", out.validator_emission.len()),
+        ("emission", out.emission.len()),
+        ("bonds", out.bonds.len()),
+        ("bonds_stored", out.bonds_stored.len()),
+        ("pruning_scores", out.pruning_scores.len()),
+    ] {
+        prop_assert_eq!(len, n, "{} has length {} for n = {}", name, len, n);
+    }
+    // Normalised vectors sum to 1 (up to truncation) or are all zero.
+    for (name, v) in [
+        ("stake", &out.stake),
+        ("active_stake", &out.active_stake),
+        ("incentive", &out.incentive),
+        ("dividends", &out.dividends),
+    ] {
+        let total = sum_f(v);
+        prop_assert!(v.iter().all(|x| *x >= ZERO), "{} has a negative value", name);
+        prop_assert!(total == 0.0 || (total - 1.0).abs() < 1e-6, "{} sums to {}", name, total);
+    }
+    for v in [&out.consensus, &out.validator_trust, &out.trust] {
+        prop_assert!(v.iter().all(|x| *x >= ZERO && *x <= ONE + bits(1 << 8)));
+    }
+    let rao = u128::from(inp.rao_emission);
+    let sum = |v: &[u64]| v.iter().map(|x| u128::from(*x)).sum::<u128>();
+    prop_assert!(sum(&out.emission) <= rao, "emission {} > {}", sum(&out.emission), rao);
+    prop_assert!(sum(&out.server_emission) + sum(&out.validator_emission) <= rao);
+    prop_assert_eq!(&out.rank, &out.incentive);
+    for (row, permitted) in out.bonds_stored.iter().zip(&out.new_validator_permit) {
+        prop_assert!(*permitted || row.is_empty());
+    }
+    for row in out.bonds.iter() {
+        prop_assert!(row.windows(2).all(|w| w[0].0 < w[1].0), "bond row not sorted");
+        prop_assert!(row.iter().all(|(j, v)| usize::from(*j) < n && *v >= ZERO));
+    }
+    Ok(())
+}
+
+#[test]
+fn tiny_hand_example() {
+    let inp = input(
+        vec![600_000_000_000, 400_000_000_000, 0, 0, 0],
+        vec![
+            vec![(2, 65535), (3, 43690), (4, 21845)],
+            vec![(2, 65535), (3, 65535), (4, 65535)],
+            vec![],
+            vec![],
+            vec![],
+        ],
+        vec![true, true, false, false, false],
+    );
+    let out = run_epoch(&inp);
+    assert_eq!(EpochOutput::u16_of(&out.consensus), vec![0, 0, 32767, 21844, 10922]);
+    assert_eq!(EpochOutput::u16_of(&out.incentive), vec![0, 0, 30426, 23405, 11702]);
+    assert_eq!(EpochOutput::u16_of(&out.dividends), vec![42129, 23405, 0, 0, 0]);
+    assert_eq!(out.server_emission, vec![0, 0, 232142857, 178571428, 89285714]);
+    assert_eq!(out.validator_emission, vec![321428572, 178571427, 0, 0, 0]);
+    assert_eq!(out.bonds_stored[1], vec![(2, 29126), (3, 43689), (4, 43689)]);
+    check_output_invariants(&inp, &out).unwrap();
+}
+
+#[test]
+fn empty_subnet() {
+    let out = run_epoch(&input(vec![], vec![], vec![]));
+    assert!(out.emission.is_empty() && out.bonds.is_empty() && out.pruning_scores.is_empty());
+}
+
+#[test]
+fn no_weights_means_no_incentive_and_validators_take_all() {
+    let inp = input(vec![10, 20, 30, 0], vec![vec![]; 4], vec![true, true, true, false]);
+    let out = run_epoch(&inp);
+    assert!(out.incentive.iter().all(|x| *x == ZERO));
+    assert!(out.server_emission.iter().all(|x| *x == 0));
+    // Validators are paid by active stake.
+    assert_eq!(out.normalized_validator_emission, out.active_stake);
+    assert!(out.validator_emission[2] > out.validator_emission[1]);
+    check_output_invariants(&inp, &out).unwrap();
+}
+
+#[test]
+fn owner_keeps_self_weight_permit_and_stake() {
+    let mut inp = input(
+        vec![10, 100, 100, 40],
+        vec![vec![(0, 65535)], vec![(3, 65535)], vec![(3, 65535)], vec![(3, 65535)]],
+        vec![false, true, true, true],
+    );
+    inp.params.owner_uid = Some(0);
+    inp.params.max_allowed_validators = 2;
+    inp.params.stake_threshold = 50;
+    let out = run_epoch(&inp);
+    // The owner is exempt from the stake threshold; uid 3 is not.
+    assert!(out.stake[0] > ZERO);
+    assert_eq!(out.stake[3], ZERO);
+    // The owner holds both permits (top-2 of stake are uids 1 and 2).
+    assert_eq!(out.validator_permit_used, vec![true, true, true, true]);
+    assert_eq!(out.new_validator_permit, vec![true, true, true, false]);
+    // Its self weight is kept (not masked like uid 3's weight on itself).
+    assert!(out.consensus[3] == ONE && out.incentive[3] == ONE);
+    assert_eq!(out.consensus[0], ZERO); // 10/210 of the stake is no majority
+    assert!(out.validator_trust[0] == ZERO && out.validator_trust[1] == ONE);
+    check_output_invariants(&inp, &out).unwrap();
+}
+
+#[test]
+fn commit_reveal_and_outdated_masks() {
+    let mut inp = input(
+        vec![100, 0, 0],
+        vec![vec![(1, 65535), (2, 65535)], vec![], vec![]],
+        vec![true, false, false],
+    );
+    inp.block_at_registration = vec![0, 10, 100];
+    let open = run_epoch(&inp);
+    assert_eq!(open.incentive, vec![ZERO, fx(0.5), fx(0.5)]);
+    // uid 0's earliest live commit (block 50) predates miner 2's registration (block 100).
+    inp.commit_block = Some(vec![Some(50)]);
+    let masked = run_epoch(&inp);
+    assert_eq!(masked.incentive, vec![ZERO, ONE, ZERO]);
+    check_output_invariants(&inp, &masked).unwrap();
+    // Weights set at or before a registration are outdated.
+    inp.commit_block = None;
+    inp.last_update = vec![100, 0, 0];
+    assert_eq!(run_epoch(&inp).incentive, vec![ZERO, ONE, ZERO]);
+}
+
+/// A subnet of `h` honest validators and `c` colluders (the first `h + c` uids, equal stake
+/// each unless given), `m` honest miners, one cabal miner (the last uid).
+fn collusion_input(
+    h: usize,
+    c: usize,
+    m: usize,
+    honest_stake: u64,
+    cabal_stake: u64,
+) -> EpochInput {
+    let n = h + c + m + 1;
+    let cabal = (n - 1) as u16;
+    let mut stake = vec![0u64; n];
+    let mut weights = vec![vec![]; n];
+    let mut permits = vec![false; n];
+    for i in 0..h + c {
+        permits[i] = true;
+        if i < h {
+            stake[i] = honest_stake;
+            weights[i] = (0..m).map(|k| ((h + c + k) as u16, 65535)).collect();
+        } else {
+            stake[i] = cabal_stake;
+            weights[i] = vec![(cabal, 65535)];
+        }
+    }
+    let mut inp = input(stake, weights, permits);
+    inp.params.max_allowed_validators = (h + c) as u16;
+    inp
+}
+
+#[test]
+fn colluding_minority_gets_nothing() {
+    // 60% honest stake, 40% colluding stake.
+    let inp = collusion_input(6, 4, 10, 100, 100);
+    let out = run_epoch(&inp);
+    let cabal = out.incentive.len() - 1;
+    assert_eq!(out.incentive[cabal], ZERO);
+    assert_eq!(out.server_emission[cabal], 0);
+    assert!(out.dividends[6..10].iter().all(|d| *d == ZERO), "colluders earn dividends");
+    check_output_invariants(&inp, &out).unwrap();
+}
+
+proptest! {
+    #![proptest_config(config(256))]
+
+    #[test]
+    fn colluding_minority_miner_gets_no_incentive(
+        h in 1usize..8, c in 1usize..8, m in 1usize..10,
+        honest in 1_000u64..1_000_000, share in 0.01f64..0.49,
+    ) {
+        // Colluders hold `share` (< 1/2) of the total stake.
+        let cabal_total = (honest as f64 * h as f64) * share / (1.0 - share);
+        let per = ((cabal_total / c as f64) as u64).max(1);
+        prop_assume!((per * c as u64) as f64 / ((per * c as u64) as f64 + (honest * h as u64) as f64) < 0.499);
+        let inp = collusion_input(h, c, m, honest, per);
+        let out = run_epoch(&inp);
+        let cabal = out.incentive.len() - 1;
+        prop_assert_eq!(out.incentive[cabal], ZERO);
+        prop_assert_eq!(out.server_emission[cabal], 0);
+        check_output_invariants(&inp, &out)?;
+    }
+}
+
+/// Arbitrary, possibly malformed inputs: ragged vectors, out-of-range and repeated uids,
+/// unsorted rows, extreme stakes and parameters.
+fn arb_input() -> impl Strategy<Value = EpochInput> {
+    let n_max = 24usize;
+    let uid = 0u16..(n_max as u16 + 4);
+    let entry = (uid, prop_oneof![Just(0u16), Just(65535u16), any::<u16>()]);
+    let row = prop::collection::vec(entry, 0..12);
+    let block = prop_oneof![0u64..2_000, Just(u64::MAX), any::<u64>()];
+    let stake = prop_oneof![0u64..1_000, 0u64..u64::MAX, Just(u64::MAX), Just(0u64)];
+    (
+        (
+            prop::collection::vec(stake, 0..n_max),
+            prop::collection::vec(row.clone(), 0..n_max),
+            prop::collection::vec(row, 0..n_max),
+            prop::collection::vec(block.clone(), 0..n_max),
+            prop::collection::vec(block.clone(), 0..n_max),
+            prop::collection::vec(any::<bool>(), 0..n_max),
+            prop::option::of(prop::collection::vec(prop::option::of(block.clone()), 0..n_max)),
+            prop_oneof![Just(1_000_000_000u64), any::<u64>(), Just(0u64)],
+        ),
+        (
+            block.clone(),
+            any::<u16>(),
+            block.clone(),
+            prop_oneof![Just(5_000u64), any::<u64>()],
+            prop_oneof![Just(32_767u16), any::<u16>()],
+            prop_oneof![Just(900_000u64), any::<u64>()],
+            prop_oneof![Just(65_535u16), any::<u16>()],
+            prop_oneof![Just(64u16), any::<u16>()],
+            prop_oneof![Just(0u64), any::<u64>()],
+            prop::option::of(0u16..(n_max as u16 + 4)),
+        ),
+        (any::<bool>(), any::<bool>(), any::<u16>(), any::<u16>(), any::<i16>()),
+    )
+        .prop_map(
+            |(
+                (
+                    stake,
+                    weights,
+                    bonds,
+                    last_update,
+                    block_at_registration,
+                    validator_permit,
+                    commit_block,
+                    rao_emission,
+                ),
+                (
+                    current_block,
+                    tempo,
+                    last_step_block,
+                    activity_cutoff,
+                    kappa,
+                    bma,
+                    penalty,
+                    max_validators,
+                    threshold,
+                    owner,
+                ),
+                (yuma3, liquid_alpha, alpha_low, alpha_high, steepness),
+            )| EpochInput {
+                stake,
+                weights,
+                bonds,
+                last_update,
+                block_at_registration,
+                validator_permit,
+                commit_block,
+                rao_emission,
+                params: EpochParams {
+                    current_block,
+                    tempo,
+                    last_step_block,
+                    activity_cutoff,
+                    kappa,
+                    bonds_moving_average: bma,
+                    bonds_penalty: penalty,
+                    max_allowed_validators: max_validators,
+                    stake_threshold: threshold,
+                    owner_uid: owner,
+                    yuma3,
+                    liquid_alpha,
+                    alpha_low,
+                    alpha_high,
+                    alpha_sigmoid_steepness: steepness,
+                },
+            },
+        )
+}
+
+proptest! {
+    #![proptest_config(config(512))]
+
+    #[test]
+    fn never_panics_and_outputs_are_consistent(inp in arb_input()) {
+        let out = run_epoch(&inp);
+        prop_assert_eq!(&out, &run_epoch(&inp)); // deterministic
+        check_output_invariants(&inp, &out)?;
+    }
+
+    #[test]
+    fn incentive_is_zero_without_weights(mut inp in arb_input()) {
+        inp.weights = vec![];
+        let out = run_epoch(&inp);
+        prop_assert!(out.incentive.iter().all(|x| *x == ZERO));
+        prop_assert!(out.consensus.iter().all(|x| *x == ZERO));
+        prop_assert!(out.server_emission.iter().all(|x| *x == 0));
+    }
+
+    #[test]
+    fn well_formed_subnets_pay_out_the_emission(
+        n in 2usize..30,
+        seed in any::<u64>(),
+        yuma3 in any::<bool>(),
+        liquid in any::<bool>(),
+    ) {
+        // Every uid validates and weights every other uid: incentive and dividends are both
+        // non-zero, so servers and validators each get half of the emission (minus rounding).
+        let mut x = seed;
+        let mut next = move || { x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407); x >> 33 };
+        let stake: Vec<u64> = (0..n).map(|_| 1 + next() % 1_000_000).collect();
+        let weights: Vec<Vec<(u16, u16)>> = (0..n)
+            .map(|i| (0..n).filter(|j| *j != i).map(|j| (j as u16, 1 + (next() % 65535) as u16)).collect())
+            .collect();
+        let mut inp = input(stake, weights, vec![true; n]);
+        inp.params.yuma3 = yuma3;
+        inp.params.liquid_alpha = liquid;
+        let out = run_epoch(&inp);
+        check_output_invariants(&inp, &out)?;
+        prop_assert!((sum_f(&out.incentive) - 1.0).abs() < 1e-6);
+        prop_assert!((sum_f(&out.dividends) - 1.0).abs() < 1e-6);
+        let total: u64 = out.emission.iter().sum();
+        prop_assert!(total <= inp.rao_emission && total + 2 * n as u64 >= inp.rao_emission, "{}", total);
+        let servers: u64 = out.server_emission.iter().sum();
+        prop_assert!((servers as i64 - 500_000_000).abs() <= n as i64 + 1, "{}", servers);
+    }
+}

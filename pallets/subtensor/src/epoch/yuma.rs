@@ -25,10 +25,10 @@ use super::bonds::{self, LiquidAlpha, Yuma3Alpha};
 use super::consensus::weighted_median_cols;
 use super::emission;
 use super::math::{
-    from_u16, get_or_default, is_topk_nonzero, normalize, normalize_64, safe_div, to_u16,
-    u16_proportion, vec_max_upscale_to_u16, ZERO,
+    from_u16, get_or_default, is_topk_nonzero, normalize, normalize_64, safe_div, u16_proportion,
+    vec_max_upscale_to_u16, ONE, ZERO,
 };
-use super::sparse::{col_clip, interpolate, matmul, read_rows, row_normalize, row_sums};
+use super::sparse::{col_clip_in_place, interpolate, read_rows, row_normalize_matmul, StoredRows};
 use super::types::{EpochInput, EpochOutput, EpochParams};
 use alloc::vec::Vec;
 use substrate_fixed::types::{I32F32, I64F64};
@@ -50,17 +50,30 @@ pub fn subnet_size(input: &EpochInput) -> usize {
 
 /// Normalised stake of `n` uids: raw stake below `stake_threshold` counts as zero (the owner is
 /// exempt), the rest is normalised in `I64F64` and truncated to `I32F32`.
+///
+/// Should the total exceed the `I64F64` range (more than 2^63 rao, far beyond the token
+/// supply), every stake is first shifted right by the same number of bits, so the result stays
+/// a normalised vector where the reference would overflow.
 pub fn normalized_stake(raw: &[u64], n: usize, params: &EpochParams) -> Vec<I32F32> {
     let owner = params.owner_uid.map(usize::from);
-    let mut stake: Vec<I64F64> = (0..n)
+    let kept: Vec<u64> = (0..n)
         .map(|i| {
-            let s = I64F64::saturating_from_num(get_or_default(raw, i));
-            if owner != Some(i) && s.saturating_to_num::<u64>() < params.stake_threshold {
-                I64F64::from_bits(0)
+            let s = get_or_default(raw, i);
+            let below =
+                I64F64::saturating_from_num(s).saturating_to_num::<u64>() < params.stake_threshold;
+            if owner != Some(i) && below {
+                0
             } else {
                 s
             }
         })
+        .collect();
+    let total: u128 = kept.iter().fold(0u128, |acc, s| acc.saturating_add(u128::from(*s)));
+    let limit = u128::from(i64::MAX.unsigned_abs());
+    let shift = (0u32..=64).find(|k| total.checked_shr(*k).unwrap_or(0) <= limit).unwrap_or(64);
+    let mut stake: Vec<I64F64> = kept
+        .iter()
+        .map(|s| I64F64::saturating_from_num(s.checked_shr(shift).unwrap_or(0)))
         .collect();
     normalize_64(&mut stake);
     stake.iter().map(|s| I32F32::saturating_from_num(*s)).collect()
@@ -96,8 +109,10 @@ pub fn run_epoch(input: &EpochInput) -> EpochOutput {
     let last_update: Vec<u64> = (0..n).map(|i| get_or_default(&input.last_update, i)).collect();
     let registered: Vec<u64> =
         (0..n).map(|i| get_or_default(&input.block_at_registration, i)).collect();
-    let active: Vec<bool> =
-        last_update.iter().map(|lu| lu.saturating_add(p.activity_cutoff) >= p.current_block).collect();
+    let active: Vec<bool> = last_update
+        .iter()
+        .map(|lu| lu.saturating_add(p.activity_cutoff) >= p.current_block)
+        .collect();
 
     // 2. Stake.
     let stake = normalized_stake(&input.stake, n, p);
@@ -117,9 +132,10 @@ pub fn run_epoch(input: &EpochInput) -> EpochOutput {
     normalize(&mut active_stake);
 
     // 5. Weights with their masks, row-normalised.
-    let commit: Option<Vec<u64>> = input.commit_block.as_ref().map(|cb| {
-        (0..n).map(|i| cb.get(i).copied().flatten().unwrap_or(u64::MAX)).collect()
-    });
+    let commit: Option<Vec<u64>> = input
+        .commit_block
+        .as_ref()
+        .map(|cb| (0..n).map(|i| cb.get(i).copied().flatten().unwrap_or(u64::MAX)).collect());
     let reg_of = |j: u16| registered.get(usize::from(j)).copied().unwrap_or(0);
     let mut weights = read_rows(
         &input.weights,
@@ -131,26 +147,33 @@ pub fn run_epoch(input: &EpochInput) -> EpochOutput {
             let lu = get_or_default(&last_update, i);
             (usize::from(j) != i || owner == Some(i))
                 && lu > reg
-                && commit.as_ref().map_or(true, |c| get_or_default(c, i) >= reg)
+                && commit.as_ref().is_none_or(|c| get_or_default(c, i) >= reg)
         },
     );
-    row_normalize(&mut weights);
+    let preranks = row_normalize_matmul(&mut weights, &active_stake, n);
 
-    // 6.-7. Consensus, clipping, validator trust.
+    // 6. Consensus.
     let consensus = weighted_median_cols(&active_stake, &weights, n, u16_proportion(p.kappa));
-    let clipped = col_clip(&weights, &consensus);
-    let validator_trust = row_sums(&clipped);
+    // 7. + 9. Clipping (with validator trust and ranks in the same pass) and bond weights
+    // W + penalty · (clipped - W); with the default penalty 1 the weights are clipped in place
+    // (the unclipped matrix is not needed any more).
+    let penalty = u16_proportion(p.bonds_penalty);
+    let (sums, weights_for_bonds) = if penalty == ONE {
+        let mut clipped = weights;
+        (col_clip_in_place(&mut clipped, &consensus, &active_stake, n), clipped)
+    } else {
+        let mut clipped = weights.clone();
+        let sums = col_clip_in_place(&mut clipped, &consensus, &active_stake, n);
+        (sums, interpolate(weights, clipped, penalty))
+    };
+    let validator_trust = sums.row_sums;
 
-    // 8. Ranks, incentive, legacy trust.
-    let preranks = matmul(&weights, &active_stake, n);
-    let mut ranks = matmul(&clipped, &active_stake, n);
+    // 8. Ranks, incentive, legacy trust (clipped over unclipped ranks).
+    let mut ranks = sums.weighted;
     let trust: Vec<I32F32> =
         ranks.iter().zip(preranks.iter()).map(|(r, q)| safe_div(*r, *q)).collect();
     normalize(&mut ranks);
     let incentive = ranks;
-
-    // 9. Bond weights.
-    let weights_for_bonds = interpolate(weights, clipped, u16_proportion(p.bonds_penalty));
 
     // 10. Bonds (masked for miners registered since the last epoch) and dividends.
     let last_tempo = if p.last_step_block == 0 {
@@ -159,7 +182,8 @@ pub fn run_epoch(input: &EpochInput) -> EpochOutput {
         p.last_step_block.saturating_add(1)
     };
     let convert: fn(u16) -> I32F32 = if p.yuma3 { u16_proportion } else { from_u16 };
-    let old_bonds = read_rows(&input.bonds, n, |_| true, convert, |_, j| last_tempo > reg_of(j));
+    let old_bonds =
+        StoredRows::new(&input.bonds, n, |_| true, |_, j| last_tempo > reg_of(j), convert);
     let alpha = bonds::moving_average_alpha(p.bonds_moving_average);
     let outcome = if p.yuma3 {
         let mode = if p.liquid_alpha {
@@ -170,20 +194,24 @@ pub fn run_epoch(input: &EpochInput) -> EpochOutput {
         } else {
             Yuma3Alpha::Fixed(alpha)
         };
-        bonds::yuma3(&weights_for_bonds, &old_bonds, &consensus, &active_stake, &incentive, n, mode)
+        bonds::yuma3(
+            &weights_for_bonds,
+            &old_bonds.to_matrix(),
+            &consensus,
+            &active_stake,
+            &incentive,
+            n,
+            mode,
+        )
     } else {
-        bonds::classic(weights_for_bonds, old_bonds, &active_stake, &incentive, n, alpha)
+        bonds::classic(&weights_for_bonds, &old_bonds, &active_stake, &incentive, n, alpha)
     };
 
     // 11. Emission and storage forms.
     let split =
         emission::split(&incentive, &outcome.dividends, &stake, &active_stake, input.rao_emission);
-    let mut bonds_stored: Vec<Vec<(u16, u16)>> = outcome.bonds.map_rows(to_u16);
-    for (row, permitted) in bonds_stored.iter_mut().zip(new_permit.iter()) {
-        if !permitted {
-            *row = Vec::new();
-        }
-    }
+    let dividends = outcome.dividends.clone();
+    let (bonds, bonds_stored) = outcome.into_storage(&new_permit);
     let pruning_scores = vec_max_upscale_to_u16(&split.normalized_combined);
 
     EpochOutput {
@@ -197,14 +225,14 @@ pub fn run_epoch(input: &EpochInput) -> EpochOutput {
         rank: incentive.clone(),
         incentive,
         trust,
-        dividends: outcome.dividends,
+        dividends,
         normalized_server_emission: split.normalized_server,
         normalized_validator_emission: split.normalized_validator,
         normalized_combined_emission: split.normalized_combined,
         server_emission: split.server,
         validator_emission: split.validator,
         emission: split.combined,
-        bonds: outcome.bonds.to_rows(),
+        bonds,
         bonds_stored,
         pruning_scores,
     }

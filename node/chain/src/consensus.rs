@@ -1,0 +1,136 @@
+//! Aura-style consensus with a single authority.
+//!
+//! Time is cut into slots of `slot_duration_ms`; a block's slot is its timestamp divided by the
+//! slot duration. When building, the node puts the slot into the header as the pre-runtime
+//! digest `PreRuntime(*b"aura", slot.encode())` (u64, as `sp_consensus_slots::Slot`); after
+//! execution it seals the header with `Seal(*b"aura", signature)`, the authority's sr25519
+//! signature of the pre-seal header hash. Import checks the seal against the one authority
+//! key, that the block's slot exceeds its parent's, and strips the seal before execution (the
+//! runtime never sees it).
+
+use crate::api::{ChainError, ChainResult};
+use codec::{Decode, Encode};
+use sp_core::{sr25519, Pair};
+use sp_runtime::DigestItem;
+use subtensor_runtime::Header;
+
+/// The consensus engine id of Aura.
+pub const AURA_ENGINE_ID: [u8; 4] = *b"aura";
+
+/// The inherent identifier of the timestamp (`pallet_timestamp`), whose data is the u64
+/// milliseconds of the block.
+pub const TIMESTAMP_INHERENT: [u8; 8] = *b"timstap0";
+
+/// The slot of a timestamp.
+pub fn slot_at(timestamp_ms: u64, slot_duration_ms: u64) -> u64 {
+    timestamp_ms.checked_div(slot_duration_ms).unwrap_or(timestamp_ms)
+}
+
+/// The pre-runtime digest item announcing `slot`.
+pub fn pre_digest(slot: u64) -> DigestItem {
+    DigestItem::PreRuntime(AURA_ENGINE_ID, slot.encode())
+}
+
+/// The slot announced by `header`'s Aura pre-runtime digest; `None` for the genesis header,
+/// an error when a non-genesis header has none, several, or a malformed one.
+pub fn slot_of(header: &Header) -> ChainResult<Option<u64>> {
+    let mut slots = header.digest.logs.iter().filter_map(|item| match item {
+        DigestItem::PreRuntime(id, data) if *id == AURA_ENGINE_ID => Some(data),
+        _ => None,
+    });
+    let first = slots.next();
+    if slots.next().is_some() {
+        return Err(ChainError::InvalidBlock("several Aura pre-runtime digests".into()));
+    }
+    match first {
+        Some(data) => {
+            let slot = u64::decode(&mut &data[..])
+                .map_err(|e| ChainError::InvalidBlock(format!("bad Aura slot digest: {e}")))?;
+            Ok(Some(slot))
+        }
+        None if header.number == 0 => Ok(None),
+        None => Err(ChainError::InvalidBlock("missing Aura pre-runtime digest".into())),
+    }
+}
+
+/// Seal `header` as `authority`: append `Seal(*b"aura", signature of the header hash)`.
+pub fn seal(mut header: Header, authority: &sr25519::Pair) -> Header {
+    let pre_hash = header.hash();
+    let signature = authority.sign(pre_hash.as_bytes());
+    header.digest.push(DigestItem::Seal(AURA_ENGINE_ID, signature.0.to_vec()));
+    header
+}
+
+/// Check the seal of `header` against `authority` and that its slot exceeds `parent`'s; return
+/// the header without the seal (as it was when executed).
+pub fn verify_and_strip(
+    header: &Header,
+    parent: &Header,
+    authority: &sr25519::Public,
+) -> ChainResult<Header> {
+    let mut stripped = header.clone();
+    let signature = match stripped.digest.logs.pop() {
+        Some(DigestItem::Seal(id, data)) if id == AURA_ENGINE_ID => data,
+        _ => return Err(ChainError::InvalidBlock("the header has no Aura seal".into())),
+    };
+    let signature = sr25519::Signature::try_from(&signature[..])
+        .map_err(|_| ChainError::InvalidBlock("malformed seal signature".into()))?;
+    let pre_hash = stripped.hash();
+    if !sr25519::Pair::verify(&signature, pre_hash.as_bytes(), authority) {
+        return Err(ChainError::InvalidBlock("bad seal: not signed by the authority".into()));
+    }
+    let slot = slot_of(&stripped)?
+        .ok_or_else(|| ChainError::InvalidBlock("missing Aura pre-runtime digest".into()))?;
+    if let Some(parent_slot) = slot_of(parent)? {
+        if slot <= parent_slot {
+            return Err(ChainError::InvalidBlock(format!(
+                "slot {slot} does not exceed the parent's slot {parent_slot}"
+            )));
+        }
+    }
+    Ok(stripped)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sp_core::H256;
+    use sp_runtime::{traits::Header as _, Digest};
+
+    fn header(number: u32, slot: Option<u64>) -> Header {
+        let digest = Digest { logs: slot.map(pre_digest).into_iter().collect() };
+        Header::new(
+            number,
+            H256::repeat_byte(1),
+            H256::repeat_byte(2),
+            H256::repeat_byte(3),
+            digest,
+        )
+    }
+
+    #[test]
+    fn seal_round_trip_and_failures() {
+        let alice = sr25519::Pair::from_string("//Alice", None).unwrap();
+        let bob = sr25519::Pair::from_string("//Bob", None).unwrap();
+        let genesis = header(0, None);
+        let unsealed = header(1, Some(5));
+        let sealed = seal(unsealed.clone(), &alice);
+        assert_eq!(verify_and_strip(&sealed, &genesis, &alice.public()).unwrap(), unsealed);
+        // Wrong authority.
+        assert!(verify_and_strip(&sealed, &genesis, &bob.public()).is_err());
+        // No seal.
+        assert!(verify_and_strip(&unsealed, &genesis, &alice.public()).is_err());
+        // Tampered header.
+        let mut tampered = sealed.clone();
+        tampered.state_root = H256::repeat_byte(9);
+        assert!(verify_and_strip(&tampered, &genesis, &alice.public()).is_err());
+        // Slot not increasing.
+        let parent = header(1, Some(5));
+        let child = seal(header(2, Some(5)), &alice);
+        assert!(verify_and_strip(&child, &parent, &alice.public()).is_err());
+        let child = seal(header(2, Some(6)), &alice);
+        assert!(verify_and_strip(&child, &parent, &alice.public()).is_ok());
+        assert_eq!(slot_at(12_345, 1_000), 12);
+        assert_eq!(slot_at(7, 0), 7);
+    }
+}

@@ -1,0 +1,105 @@
+//! Running the node (no subcommand).
+
+use super::setup;
+use crate::{
+    cli::RunArgs,
+    error::{NodeError, NodeResult},
+    service::{self, Sealing, ServiceConfig},
+};
+use sp_core::{sr25519, Pair};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use subtensor_chain::Pruning;
+use subtensor_rpc::Cors;
+
+/// The authority key chosen on the command line, if any.
+fn author_key(args: &RunArgs, dev: bool) -> NodeResult<Option<sr25519::Pair>> {
+    let uri = if let Some(suri) = &args.validator_key {
+        Some(suri.clone())
+    } else if args.alice || (dev && !args.bob && !args.charlie) {
+        Some("//Alice".to_owned())
+    } else if args.bob {
+        Some("//Bob".to_owned())
+    } else if args.charlie {
+        Some("//Charlie".to_owned())
+    } else {
+        None
+    };
+    uri.map(|uri| {
+        sr25519::Pair::from_string(&uri, None)
+            .map_err(|e| NodeError::InvalidArgument(format!("authority key: {e:?}")))
+    })
+    .transpose()
+}
+
+fn pruning(text: &str) -> NodeResult<Pruning> {
+    match text {
+        "archive" | "archive-canonical" => Ok(Pruning::Archive),
+        n => match n.parse::<u32>() {
+            Ok(n) if n > 0 => Ok(Pruning::KeepLast(n)),
+            _ => Err(NodeError::InvalidArgument(format!(
+                "--state-pruning must be `archive` or a number of blocks > 0, not {n:?}"
+            ))),
+        },
+    }
+}
+
+fn cors(text: Option<&str>, dev: bool) -> Cors {
+    match text {
+        Some("all") | Some("*") => Cors::Any,
+        Some(list) => Cors::List(list.split(',').map(|s| s.trim().to_owned()).collect()),
+        None if dev => Cors::Any,
+        None => Cors::List(vec![
+            "http://localhost:*".into(),
+            "http://127.0.0.1:*".into(),
+            "https://localhost:*".into(),
+            "https://127.0.0.1:*".into(),
+            "https://polkadot.js.org".into(),
+        ]),
+    }
+}
+
+/// Run the node until it is stopped.
+pub fn run(args: &RunArgs) -> NodeResult<()> {
+    let dev = args.shared.dev;
+    let setup = setup(&args.shared, &args.shared)?;
+    let sealing: Sealing = match &args.sealing {
+        Some(text) => text.parse().map_err(NodeError::InvalidArgument)?,
+        None if dev => Sealing::Interval(std::time::Duration::from_millis(1_000)),
+        None => Sealing::Interval(std::time::Duration::from_millis(
+            setup.spec.consensus.slot_duration_ms.max(1),
+        )),
+    };
+    let author = author_key(args, dev)?;
+    if let Some(pair) = &author {
+        let expected = setup.spec.authority()?;
+        if pair.public() != expected {
+            return Err(NodeError::InvalidArgument(format!(
+                "the authority key is not the chain spec's authority {}",
+                setup.spec.consensus.authority
+            )));
+        }
+    }
+    let interface = if args.rpc_external { IpAddr::V4(Ipv4Addr::UNSPECIFIED) } else { IpAddr::V4(Ipv4Addr::LOCALHOST) };
+    let prometheus_interface =
+        if args.prometheus_external { IpAddr::V4(Ipv4Addr::UNSPECIFIED) } else { IpAddr::V4(Ipv4Addr::LOCALHOST) };
+    let config = ServiceConfig {
+        db_path: setup.db_path(),
+        rpc_addr: SocketAddr::new(interface, args.rpc_port),
+        rpc_cors: cors(args.rpc_cors.as_deref(), dev),
+        rpc_max_connections: args.rpc_max_connections,
+        sealing,
+        prometheus_addr: args.prometheus_port.map(|p| SocketAddr::new(prometheus_interface, p)),
+        pruning: pruning(&args.state_pruning)?,
+        author,
+        node_name: args.name.clone().unwrap_or_else(|| "subtensor-node".into()),
+        spec: setup.spec.clone(),
+    };
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .thread_name("subtensor-node")
+        .build()
+        .map_err(|e| NodeError::io("starting the async runtime", e))?;
+    let result = runtime.block_on(service::run(config));
+    drop(setup);
+    result
+}

@@ -1,0 +1,161 @@
+//! The running node: opens the database and the chain engine, starts the transaction pool, the
+//! block author, the finality follower, the JSON-RPC server and the metrics endpoint, and stops
+//! them all on SIGINT or SIGTERM.
+
+mod authoring;
+mod metrics;
+
+pub use authoring::Sealing;
+pub use metrics::Metrics;
+
+use crate::{
+    chain_spec::{self, ChainSpec},
+    error::{NodeError, NodeResult},
+};
+use sp_core::sr25519;
+use std::{net::SocketAddr, path::PathBuf, sync::Arc};
+use subtensor_chain::{ChainApi, Client, ClientConfig, ParityDb, Pruning};
+use subtensor_rpc::{Cors, RpcDeps, SystemInfo};
+use subtensor_txpool::{Pool, PoolConfig};
+
+/// Everything the service needs to run.
+pub struct ServiceConfig {
+    /// The chain.
+    pub spec: ChainSpec,
+    /// The database directory.
+    pub db_path: PathBuf,
+    /// Where the JSON-RPC server listens.
+    pub rpc_addr: SocketAddr,
+    /// Its CORS policy.
+    pub rpc_cors: Cors,
+    /// Its connection limit.
+    pub rpc_max_connections: u32,
+    /// Block production.
+    pub sealing: Sealing,
+    /// Where the Prometheus endpoint listens, if anywhere.
+    pub prometheus_addr: Option<SocketAddr>,
+    /// Which states to keep.
+    pub pruning: Pruning,
+    /// The authority key, if this node authors blocks.
+    pub author: Option<sr25519::Pair>,
+    /// The node's name (`system_name`).
+    pub node_name: String,
+}
+
+/// Open the chain engine of `spec` on the parity-db database at `db_path`.
+pub fn open_client(spec: &ChainSpec, db_path: &std::path::Path, pruning: Pruning) -> NodeResult<Arc<Client>> {
+    std::fs::create_dir_all(db_path)
+        .map_err(|e| NodeError::io(format!("creating {}", db_path.display()), e))?;
+    let db = Arc::new(ParityDb::open(db_path)?);
+    let genesis = spec.genesis_storage()?;
+    let mut config = ClientConfig::new(spec.authority()?);
+    config.slot_duration_ms = spec.consensus.slot_duration_ms;
+    config.pruning = pruning;
+    Ok(Client::open(db, &genesis, config)?)
+}
+
+fn system_info(spec: &ChainSpec, node_name: &str) -> SystemInfo {
+    SystemInfo {
+        name: node_name.to_owned(),
+        version: env!("CARGO_PKG_VERSION").to_owned(),
+        chain_name: spec.name.clone(),
+        chain_type: match spec.chain_type {
+            chain_spec::ChainType::Development => subtensor_rpc::ChainType::Development,
+            chain_spec::ChainType::Local => subtensor_rpc::ChainType::Local,
+            chain_spec::ChainType::Live => subtensor_rpc::ChainType::Live,
+        },
+        properties: spec.properties.clone(),
+    }
+}
+
+/// Run the node until SIGINT or SIGTERM.
+pub async fn run(config: ServiceConfig) -> NodeResult<()> {
+    let client = open_client(&config.spec, &config.db_path, config.pruning)?;
+    let info = client.info();
+    log::info!(
+        target: "node",
+        "🔗 {} ({}), genesis {:?}, best #{} {:?}, finalized #{}",
+        config.spec.name,
+        config.spec.id,
+        info.genesis_hash,
+        info.best_number,
+        info.best_hash,
+        info.finalized_number,
+    );
+    log::info!(target: "node", "💾 database at {}", config.db_path.display());
+
+    let chain: Arc<dyn ChainApi> = client.clone();
+    let pool = Arc::new(Pool::new(PoolConfig::default(), chain.clone()));
+    let metrics = Arc::new(Metrics::default());
+    let mut tasks = tokio::task::JoinSet::new();
+    tasks.spawn(subtensor_txpool::maintain(pool.clone()));
+
+    let module = subtensor_rpc::rpc_module(RpcDeps {
+        chain: chain.clone(),
+        pool: pool.clone(),
+        system: system_info(&config.spec, &config.node_name),
+    })
+    .map_err(|e| NodeError::Rpc(e.to_string()))?;
+    let server = subtensor_rpc::start_server(
+        config.rpc_addr,
+        config.rpc_cors.clone(),
+        config.rpc_max_connections,
+        module,
+    )
+    .await
+    .map_err(|e| NodeError::Rpc(e.to_string()))?;
+    log::info!(target: "node", "📡 JSON-RPC (HTTP and WebSocket) on {}", server.local_addr);
+
+    if let Some(addr) = config.prometheus_addr {
+        let listener = tokio::net::TcpListener::bind(addr)
+            .await
+            .map_err(|e| NodeError::io(format!("binding the Prometheus port {addr}"), e))?;
+        log::info!(target: "node", "📊 Prometheus metrics on http://{addr}/metrics");
+        tasks.spawn(metrics::serve(listener, metrics.clone(), client.clone(), pool.clone()));
+    }
+
+    match (&config.author, &config.sealing) {
+        (Some(pair), sealing) if *sealing != Sealing::Manual => {
+            log::info!(target: "node", "⛏  authoring blocks ({sealing})");
+            tasks.spawn(authoring::run(
+                client.clone(),
+                pool.clone(),
+                pair.clone(),
+                sealing.clone(),
+                metrics.clone(),
+            ));
+        }
+        (Some(_), _) => log::info!(target: "node", "manual sealing: no blocks are authored"),
+        (None, _) => log::info!(target: "node", "no authority key: this node does not author"),
+    }
+
+    shutdown_signal().await;
+    log::info!(target: "node", "shutting down");
+    let _ = server.handle.stop();
+    tasks.shutdown().await;
+    let info = client.info();
+    log::info!(target: "node", "stopped at best #{} {:?}", info.best_number, info.best_hash);
+    Ok(())
+}
+
+/// Wait for SIGINT (Ctrl-C) or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+}
