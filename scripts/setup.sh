@@ -36,17 +36,23 @@ if ! "$python_bin" -c 'import venv' >/dev/null 2>&1; then
     exit 1
 fi
 root="$(cd "$(dirname "$0")/.." && pwd)"
-venv="$root/.venv"
-stamp="$venv/.requirements.sha256"
-want="$(sha256sum "$root/tests/requirements.txt" | cut -d' ' -f1)"
-if [ ! -x "$venv/bin/python" ]; then
-    log "creating $venv"
-    "$python_bin" -m venv "$venv"
-fi
-if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
-    log "installing tests/requirements.txt into .venv"
-    "$venv/bin/pip" install -q --disable-pip-version-check -r "$root/tests/requirements.txt"
-    echo "$want" > "$stamp"
-else
-    log "Python test packages present"
-fi
+
+# make_venv DIR REQUIREMENTS: create DIR if missing and install REQUIREMENTS when they changed.
+make_venv() {
+    local venv="$1" reqs="$2" stamp want
+    stamp="$venv/.requirements.sha256"
+    want="$(sha256sum "$reqs" | cut -d' ' -f1)"
+    if [ ! -x "$venv/bin/python" ]; then
+        log "creating $venv"
+        "$python_bin" -m venv "$venv"
+    fi
+    if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+        log "installing $(basename "$reqs") into $(basename "$venv")"
+        "$venv/bin/pip" install -q --disable-pip-version-check -r "$reqs"
+        echo "$want" > "$stamp"
+    else
+        log "$(basename "$venv"): packages present"
+    fi
+}
+make_venv "$root/.venv" "$root/tests/requirements.txt"
+make_venv "$root/.venv-asi" "$root/tests/requirements-asi.txt"

@@ -28,7 +28,13 @@ impl Lcg {
 fn subnet(n: usize, validators: usize, yuma3: bool, seed: u64) -> EpochInput {
     let mut rng = Lcg(seed);
     let stride = (n / validators).max(1);
-    let is_validator = |i: usize| i % stride == 0 && i / stride < validators;
+    let mut validator = vec![false; n];
+    for k in 0..validators {
+        if let Some(v) = validator.get_mut(k * stride) {
+            *v = true;
+        }
+    }
+    let is_validator = |i: usize| validator[i];
     let current_block = 100_000u64;
     let stake: Vec<u64> = (0..n)
         .map(|i| {

@@ -185,7 +185,7 @@ pub fn run_epoch(input: &EpochInput) -> EpochOutput {
     let old_bonds =
         StoredRows::new(&input.bonds, n, |_| true, |_, j| last_tempo > reg_of(j), convert);
     let alpha = bonds::moving_average_alpha(p.bonds_moving_average);
-    let outcome = if p.yuma3 {
+    let mut outcome = if p.yuma3 {
         let mode = if p.liquid_alpha {
             Yuma3Alpha::Liquid(
                 LiquidAlpha::new(p.alpha_low, p.alpha_high, p.alpha_sigmoid_steepness),
@@ -207,10 +207,13 @@ pub fn run_epoch(input: &EpochInput) -> EpochOutput {
         bonds::classic(&weights_for_bonds, &old_bonds, &active_stake, &incentive, n, alpha)
     };
 
+    // The weights are not needed any more; free them before the storage rows are built.
+    drop(weights_for_bonds);
+
     // 11. Emission and storage forms.
     let split =
         emission::split(&incentive, &outcome.dividends, &stake, &active_stake, input.rao_emission);
-    let dividends = outcome.dividends.clone();
+    let dividends = core::mem::take(&mut outcome.dividends);
     let (bonds, bonds_stored) = outcome.into_storage(&new_permit);
     let pruning_scores = vec_max_upscale_to_u16(&split.normalized_combined);
 
