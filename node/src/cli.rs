@@ -107,9 +107,13 @@ pub struct RunArgs {
     #[arg(long)]
     pub charlie: bool,
 
-    /// Author blocks with the authority key given as a secret URI (mnemonic, hex seed or
-    /// `//Dev` path); it must be the chain spec's authority.
-    #[arg(long, value_name = "SURI")]
+    /// Author blocks as the chain spec's authority, with the key of `--validator-key`.
+    #[arg(long)]
+    pub validator: bool,
+
+    /// The authority key as a secret URI (mnemonic, hex seed or `//Dev` path), also read from
+    /// `SUBTENSOR_VALIDATOR_KEY`; it must be the chain spec's authority. Implies `--validator`.
+    #[arg(long, value_name = "SURI", env = "SUBTENSOR_VALIDATOR_KEY", hide_env_values = true)]
     pub validator_key: Option<String>,
 
     /// The node's human-readable name, reported by `system_name`.

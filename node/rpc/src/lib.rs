@@ -20,6 +20,7 @@ pub mod chain;
 mod common;
 pub mod error;
 pub mod metagraph;
+mod metrics;
 pub mod payment;
 pub mod state;
 pub mod subtensor;
@@ -32,6 +33,7 @@ pub use author::{Author, AuthorRpcServer};
 pub use chain::{Chain, ChainRpcServer};
 pub use error::{RpcError, RpcResult};
 pub use metagraph::Metagraph;
+pub use metrics::RpcMetrics;
 pub use payment::{Payment, PaymentRpcServer};
 pub use state::{State, StateRpcServer};
 pub use subtensor::{Subtensor, SubtensorRpcServer};
@@ -118,12 +120,13 @@ pub struct RunningServer {
 /// Serves `module` on `addr`, HTTP and WebSocket on the same port, with at most
 /// `max_connections` connections, [`MAX_BODY_BYTES`] request and response bodies,
 /// [`MAX_SUBSCRIPTIONS_PER_CONNECTION`], random 16-character subscription ids (as Substrate)
-/// and the given CORS policy.
+/// and the given CORS policy; every call is counted in `metrics`.
 pub async fn start_server(
     addr: SocketAddr,
     cors: Cors,
     max_connections: u32,
     module: RpcModule<()>,
+    metrics: Arc<RpcMetrics>,
 ) -> RpcResult<RunningServer> {
     let config = ServerConfig::builder()
         .max_connections(max_connections)
@@ -133,9 +136,12 @@ pub async fn start_server(
         .set_id_provider(RandomStringIdProvider::new(16))
         .build();
     let middleware = tower::ServiceBuilder::new().layer(cors_layer(&cors)?);
+    let rpc_middleware = jsonrpsee::server::middleware::rpc::RpcServiceBuilder::new()
+        .layer_fn(move |inner| metrics::Counting { inner, metrics: metrics.clone() });
     let server = Server::builder()
         .set_config(config)
         .set_http_middleware(middleware)
+        .set_rpc_middleware(rpc_middleware)
         .build(addr)
         .await
         .map_err(|e| RpcError::Server(format!("cannot listen on {addr}: {e}")))?;
@@ -332,7 +338,7 @@ mod tests {
     async fn websocket_on_the_same_port_with_random_string_subscription_ids() {
         let h = harness();
         let addr: SocketAddr = "127.0.0.1:0".parse().unwrap();
-        let server = start_server(addr, Cors::Any, 8, h.module).await.unwrap();
+        let server = start_server(addr, Cors::Any, 8, h.module, Default::default()).await.unwrap();
         let mut stream = tokio::net::TcpStream::connect(server.local_addr).await.unwrap();
         let handshake = format!(
             "GET / HTTP/1.1\r\nHost: {}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
@@ -369,7 +375,7 @@ mod tests {
     async fn server_answers_http_with_cors_and_body_limit() {
         let h = harness();
         let addr: SocketAddr = "127.0.0.1:0".parse().unwrap();
-        let server = start_server(addr, Cors::Any, 8, h.module).await.unwrap();
+        let server = start_server(addr, Cors::Any, 8, h.module, Default::default()).await.unwrap();
         let body = r#"{"jsonrpc":"2.0","id":1,"method":"system_chain","params":[]}"#;
         let response = http_post(server.local_addr, body, "http://example.com").await;
         assert!(response.starts_with("HTTP/1.1 200"), "{response}");
@@ -390,7 +396,7 @@ mod tests {
 
         let h = harness();
         let cors = Cors::List(vec!["http://localhost:3000".into()]);
-        let server = start_server(addr, cors, 8, h.module).await.unwrap();
+        let server = start_server(addr, cors, 8, h.module, Default::default()).await.unwrap();
         let response = http_post(server.local_addr, body, "http://localhost:3000").await;
         assert!(
             response

@@ -21,6 +21,10 @@ fn author_key(args: &RunArgs, dev: bool) -> NodeResult<Option<sr25519::Pair>> {
         Some("//Bob".to_owned())
     } else if args.charlie {
         Some("//Charlie".to_owned())
+    } else if args.validator {
+        return Err(NodeError::InvalidArgument(
+            "--validator needs the authority key: pass --validator-key or set SUBTENSOR_VALIDATOR_KEY".into(),
+        ));
     } else {
         None
     };

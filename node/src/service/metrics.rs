@@ -1,5 +1,5 @@
-//! Prometheus metrics: best and finalized height, pool sizes, block authoring time, served on
-//! `GET /metrics` in the text exposition format.
+//! Prometheus metrics: best and finalized height, pool sizes, block authoring time and JSON-RPC
+//! calls, served on `GET /metrics` in the text exposition format.
 
 use std::{
     sync::{
@@ -15,6 +15,8 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 /// Counters the node updates as it works.
 #[derive(Debug, Default)]
 pub struct Metrics {
+    /// Counters of the JSON-RPC server.
+    pub rpc: Arc<subtensor_rpc::RpcMetrics>,
     blocks_authored: AtomicU64,
     authoring_micros: AtomicU64,
 }
@@ -46,13 +48,17 @@ impl Metrics {
              # HELP subtensor_block_authoring_seconds Time to build, seal and import a block.\n\
              # TYPE subtensor_block_authoring_seconds summary\n\
              subtensor_block_authoring_seconds_sum {}\n\
-             subtensor_block_authoring_seconds_count {}\n",
+             subtensor_block_authoring_seconds_count {}\n\
+             # HELP subtensor_rpc_requests_total JSON-RPC calls received.\n\
+             # TYPE subtensor_rpc_requests_total counter\n\
+             subtensor_rpc_requests_total {}\n",
             info.best_number,
             info.finalized_number,
             status.ready,
             status.future,
             micros as f64 / 1e6,
             self.blocks_authored.load(Ordering::Relaxed),
+            self.rpc.requests(),
         )
     }
 }

@@ -101,6 +101,7 @@ pub async fn run(config: ServiceConfig) -> NodeResult<()> {
         config.rpc_cors.clone(),
         config.rpc_max_connections,
         module,
+        metrics.rpc.clone(),
     )
     .await
     .map_err(|e| NodeError::Rpc(e.to_string()))?;
