@@ -71,8 +71,9 @@ pub fn moving_average_alpha(bonds_moving_average: u64) -> I32F32 {
 /// Computes, with the reference's arithmetic and rounding,
 /// `B = colnorm(alpha · colnorm(W_b ∘ S) + (1 - alpha) · colnorm(old))`,
 /// `dividends = normalise(B · incentive)`; `B` is column max-upscaled by
-/// [`BondsOutcome::into_storage`]. The steps are fused into four passes over the entries (each divided value is computed exactly once, as
-/// in the reference, only without storing the intermediate matrices).
+/// [`BondsOutcome::into_storage`]. The steps are fused into four passes over the entries:
+/// every intermediate value is computed exactly as in the reference, only the intermediate
+/// matrices are never stored.
 pub fn classic<U, K, C>(
     weights_for_bonds: &SparseMatrix,
     old: &StoredRows<'_, U, K, C>,

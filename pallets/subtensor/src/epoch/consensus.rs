@@ -6,12 +6,15 @@
 //! (renormalised to `stake_sum`), with `minority = stake_sum - kappa`, it is
 //!
 //! * the smallest column value `w` such that the stake of rows with a value `<= w` exceeds
-//!   `minority` (rows without an entry count as value 0),
-//! * or, if no value qualifies (`minority >= stake_sum`), the largest value,
+//!   `minority` (rows without an entry count as value 0); with `kappa = 65535` the minority
+//!   can be slightly negative (the renormalised stake sums to just under 1), which selects the
+//!   smallest value;
+//! * or, if no value qualifies (`minority >= stake_sum`, e.g. `kappa = 0`), the largest value;
 //! * and 0 when no row has positive active stake.
 //!
-//! This module computes exactly that from column lists (the rows transposed once), with an
-//! O(m) weighted quick-select per column of m entries: total cost O(entries + n).
+//! This module computes exactly that from column lists (the rows transposed block by block),
+//! with a weighted quick-select per column of m entries (O(m) on average, O(m log m) at
+//! worst): O(entries + n) in total for any shape of the weight matrix.
 
 use super::math::{normalize, sum, zeros, ZERO};
 use super::sparse::SparseMatrix;
@@ -28,6 +31,17 @@ pub fn weighted_median_cols(
     n: usize,
     kappa: I32F32,
 ) -> Vec<I32F32> {
+    weighted_median_cols_layout(active_stake, weights, n, kappa, false)
+}
+
+/// [`weighted_median_cols`], optionally forcing the packed column layout (for tests).
+pub(super) fn weighted_median_cols_layout(
+    active_stake: &[I32F32],
+    weights: &SparseMatrix,
+    n: usize,
+    kappa: I32F32,
+    force_packed: bool,
+) -> Vec<I32F32> {
     // Rows taking part, and their stake renormalised over them.
     let use_rows: Vec<usize> =
         active_stake.iter().enumerate().filter(|(_, s)| **s > ZERO).map(|(i, _)| i).collect();
@@ -40,46 +54,106 @@ pub fn weighted_median_cols(
     let stake_sum = sum(&use_stake);
     let minority = stake_sum.saturating_sub(kappa);
 
-    // Transpose the positive entries of the rows taking part, one block of columns at a time
-    // (the block buffer stays cache-resident): column `c` of the block owns the cells
-    // `c * rows .. c * rows + lens[c]`; each row has at most one entry per column.
+    // Transpose the positive entries of the rows taking part into column lists, one block of
+    // columns at a time so the buffer stays cache-resident. Each block visits the rows that
+    // still have entries. Two layouts:
+    // * fixed: every column of a block gets room for one entry per row, blocks of
+    //   `BLOCK_CELLS / rows` columns; used while the row visits (rows × blocks) stay below
+    //   the number of entries + n (always, for the usual few hundred validators);
+    // * packed: columns get exactly their entry count (one counting pass first), blocks hold
+    //   at most `BLOCK_CELLS` cells (or one column), so there are at most
+    //   entries / BLOCK_CELLS + 1 blocks whatever the number of rows.
+    // Either way the cost is O(entries + n + rows · entries / BLOCK_CELLS).
     let rows = use_rows.len();
-    let block = BLOCK_CELLS.checked_div(rows).unwrap_or(1).clamp(1, n.max(1));
-    let mut cells: Vec<(i64, i64)> = vec![(0, 0); block.saturating_mul(rows)];
-    let mut lens: Vec<usize> = vec![0; block];
-    let mut cursor: Vec<usize> = vec![0; rows];
-    let stake_bits: Vec<i64> = use_stake.iter().map(|s| s.to_bits()).collect();
-    let (stake_sum_bits, minority_bits) = (stake_sum.to_bits(), minority.to_bits());
-    let mut median: Vec<I32F32> = Vec::with_capacity(n);
-    let mut start = 0usize;
-    while start < n {
-        let end = start.saturating_add(block).min(n);
-        lens.iter_mut().for_each(|l| *l = 0);
-        for ((&i, &s), pos) in use_rows.iter().zip(stake_bits.iter()).zip(cursor.iter_mut()) {
+    let entries =
+        use_rows.iter().fold(0usize, |acc, i| acc.saturating_add(weights.row(*i).0.len()));
+    let fixed_block = BLOCK_CELLS.checked_div(rows).unwrap_or(1).clamp(1, n.max(1));
+    let fixed_visits = rows.saturating_mul(n.div_ceil(fixed_block));
+    let counts: Option<Vec<usize>> = if force_packed || fixed_visits > entries.saturating_add(n) {
+        let mut counts: Vec<usize> = vec![0; n];
+        for &i in &use_rows {
             let (cols, vals) = weights.row(i);
-            let (cols, vals) = (cols.get(*pos..).unwrap_or(&[]), vals.get(*pos..).unwrap_or(&[]));
-            for (&j, &w) in cols.iter().zip(vals.iter()) {
-                let j = usize::from(j);
-                if j >= end {
-                    break;
-                }
-                *pos = pos.saturating_add(1);
-                let c = j.saturating_sub(start);
-                if w <= ZERO || j < start {
-                    continue;
-                }
-                // (`len < rows` always holds for rows with unique columns.)
-                if let Some(len) = lens.get_mut(c).filter(|len| **len < rows) {
-                    if let Some(cell) = cells.get_mut(c.saturating_mul(rows).saturating_add(*len)) {
-                        *cell = (w.to_bits(), s);
-                        *len = len.saturating_add(1);
+            for (j, w) in cols.iter().zip(vals.iter()) {
+                if *w > ZERO {
+                    if let Some(c) = counts.get_mut(usize::from(*j)) {
+                        *c = c.saturating_add(1);
                     }
                 }
             }
         }
-        for (c, len) in lens.iter().enumerate().take(end.saturating_sub(start)) {
-            let lo = c.saturating_mul(rows);
-            let col = cells.get_mut(lo..lo.saturating_add(*len)).unwrap_or(&mut []);
+        Some(counts)
+    } else {
+        None
+    };
+    // Rows with entries left: (row, stake bits, position of the next entry).
+    let mut pending: Vec<(usize, i64, usize)> = use_rows
+        .iter()
+        .zip(use_stake.iter())
+        .filter(|(i, _)| !weights.row(**i).0.is_empty())
+        .map(|(i, s)| (*i, s.to_bits(), 0))
+        .collect();
+    let (stake_sum_bits, minority_bits) = (stake_sum.to_bits(), minority.to_bits());
+    let mut cells: Vec<(i64, i64)> = Vec::new();
+    let mut fill: Vec<usize> = Vec::new();
+    let mut median: Vec<I32F32> = Vec::with_capacity(n);
+    let mut start = 0usize;
+    while start < n {
+        // Columns start..end, and where each one begins in `cells`.
+        let mut end = start;
+        let mut total = 0usize;
+        fill.clear();
+        match &counts {
+            Some(counts) => {
+                while let Some(&c) = counts.get(end) {
+                    if end > start && total.saturating_add(c) > BLOCK_CELLS {
+                        break;
+                    }
+                    fill.push(total);
+                    total = total.saturating_add(c);
+                    end = end.saturating_add(1);
+                }
+            }
+            None => {
+                end = start.saturating_add(fixed_block).min(n);
+                for _ in start..end {
+                    fill.push(total);
+                    total = total.saturating_add(rows);
+                }
+            }
+        }
+        let begins = fill.clone();
+        // Only the cells written below are read: no need to clear them.
+        if cells.len() < total {
+            cells.resize(total, (0, 0));
+        }
+        {
+            // Plain slices keep the hot loop free of reloads of the vectors' headers.
+            let (fill, cells) = (fill.as_mut_slice(), cells.as_mut_slice());
+            for (i, s, pos) in pending.iter_mut() {
+                let (cols, vals) = weights.row(*i);
+                let (cols, vals) =
+                    (cols.get(*pos..).unwrap_or(&[]), vals.get(*pos..).unwrap_or(&[]));
+                for (&j, &w) in cols.iter().zip(vals.iter()) {
+                    let j = usize::from(j);
+                    if j >= end {
+                        break;
+                    }
+                    *pos = pos.saturating_add(1);
+                    if w <= ZERO || j < start {
+                        continue;
+                    }
+                    if let Some(slot) = fill.get_mut(j.saturating_sub(start)) {
+                        if let Some(cell) = cells.get_mut(*slot) {
+                            *cell = (w.to_bits(), *s);
+                        }
+                        *slot = slot.saturating_add(1);
+                    }
+                }
+            }
+        }
+        pending.retain(|(i, _, pos)| *pos < weights.row(*i).0.len());
+        for (lo, hi) in begins.iter().zip(fill.iter()) {
+            let col = cells.get_mut(*lo..*hi).unwrap_or(&mut []);
             median.push(I32F32::from_bits(column_median(col, rows, stake_sum_bits, minority_bits)));
         }
         start = end;
@@ -87,7 +161,7 @@ pub fn weighted_median_cols(
     median
 }
 
-/// Cells (value, stake) of the column-block buffer of [`weighted_median_cols`] (1 MiB).
+/// Cells (value, stake) per column block of [`weighted_median_cols`] (1 MiB).
 const BLOCK_CELLS: usize = 65536;
 
 /// Median of one column given its positive entries `(value bits, stake bits)`, the number of
@@ -108,11 +182,22 @@ fn column_median(col: &mut [(i64, i64)], rows: usize, stake_sum: i64, minority: 
 
 /// Smallest value `v` of `(value, weight)` pairs such that the weight of pairs with value
 /// `<= v` exceeds `target`; `None` if the total weight does not. Weighted quick-select with a
-/// three-way partition around a median-of-three pivot; O(len) on average. Reorders `cells`.
+/// three-way partition around a median-of-three pivot; O(len) on average. After
+/// `SELECT_ROUNDS` partitions (adversarial value orders) the rest is sorted instead, so the
+/// worst case is O(len log len). Reorders `cells`.
 fn weighted_select(cells: &mut [(i64, i64)], target: i64) -> Option<i64> {
+    weighted_select_rounds(cells, target, SELECT_ROUNDS)
+}
+
+/// [`weighted_select`] with at most `rounds` partition rounds before sorting.
+pub(super) fn weighted_select_rounds(
+    cells: &mut [(i64, i64)],
+    target: i64,
+    rounds: usize,
+) -> Option<i64> {
     let mut below: i64 = 0; // weight of values already known to lie below the current slice
     let mut slice: &mut [(i64, i64)] = cells;
-    loop {
+    for _ in 0..rounds {
         let len = slice.len();
         if len == 0 {
             return None;
@@ -139,7 +224,18 @@ fn weighted_select(cells: &mut [(i64, i64)], target: i64) -> Option<i64> {
         }
         slice = rest.get_mut(eq..).unwrap_or(&mut []);
     }
+    slice.sort_unstable_by_key(|c| c.0);
+    for &(v, w) in slice.iter() {
+        below = below.saturating_add(w);
+        if below > target {
+            return Some(v);
+        }
+    }
+    None
 }
+
+/// Partition rounds of [`weighted_select`] before it falls back to sorting.
+const SELECT_ROUNDS: usize = 64;
 
 /// Moves the cells whose value satisfies `pred` to the front (branch-free Lomuto); returns
 /// their number and total weight.

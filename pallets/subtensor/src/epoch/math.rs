@@ -84,21 +84,17 @@ pub fn safe_div(a: I32F32, b: I32F32) -> I32F32 {
 }
 
 /// A divisor prepared for many exact [`safe_div`] divisions: the quotient `floor(a·2^32 / d)`
-/// is computed with one 64×64→128-bit multiplication (Granlund–Montgomery division by an
-/// invariant integer) instead of a hardware division. Same results as [`safe_div`].
+/// is computed with a precomputed reciprocal (one 64×64→128-bit multiplication and at most two
+/// corrections) instead of a 128-bit hardware division. Same results as [`safe_div`].
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Divisor {
     d: I32F32,
-    /// Multiplier for the odd part of `d` (0 when `d <= 0`: plain `safe_div`).
-    m: u64,
-    /// Numerators (bits) below `limit` take the fast path: `x = (a << lsh) >> rsh` is
-    /// `floor(a·2^32 / 2^tz(d))` without overflow.
-    limit: u64,
-    lsh: u8,
-    rsh: u8,
-    /// The two post-shifts of the magic division.
-    sh1: u8,
-    sh2: u8,
+    /// Integer denominator of the 64-bit division (0 when `d <= 0`: plain `safe_div`).
+    den: u64,
+    /// `floor((2^64 - 1) / den)`.
+    inv: u64,
+    /// `d` is a whole number: `floor(a·2^32 / d) = floor(a / (d >> 32))` for every `a`.
+    whole: bool,
 }
 
 impl Divisor {
@@ -106,31 +102,13 @@ impl Divisor {
     pub fn new(d: I32F32) -> Self {
         let bits = d.to_bits();
         if bits <= 0 {
-            return Divisor { d, m: 0, limit: 0, lsh: 0, rsh: 0, sh1: 0, sh2: 0 };
+            return Divisor { d, den: 0, inv: 0, whole: false };
         }
-        let shift = bits.trailing_zeros(); // <= 62
-        let odd = bits.unsigned_abs().checked_shr(shift).unwrap_or(1).max(1);
-        // l = ceil(log2(odd)); m = floor(2^64 (2^l - odd) / odd) + 1; sh1 = min(l, 1),
-        // sh2 = max(l - 1, 0)  (Granlund & Montgomery 1994, figure 4.1, N = 64).
-        let l = 64u32.saturating_sub(odd.saturating_sub(1).leading_zeros());
-        let pow = 1u128.checked_shl(l).unwrap_or(0);
-        let num = pow.saturating_sub(u128::from(odd)).checked_shl(64).unwrap_or(0);
-        let m = num.checked_div(u128::from(odd)).unwrap_or(0).saturating_add(1);
-        let m = u64::try_from(m).unwrap_or(u64::MAX);
-        // a·2^32 / 2^shift: a left shift by 32 - shift (a < 2^(32 + shift) keeps it in 64
-        // bits), or a right shift by shift - 32.
-        let (lsh, rsh) = (32u32.saturating_sub(shift), shift.saturating_sub(32));
-        let limit = 1u64.checked_shl(shift.saturating_add(32)).unwrap_or(u64::MAX);
-        let narrow = |x: u32| u8::try_from(x).unwrap_or(u8::MAX);
-        Divisor {
-            d,
-            m,
-            limit,
-            lsh: narrow(lsh),
-            rsh: narrow(rsh),
-            sh1: narrow(l.min(1)),
-            sh2: narrow(l.saturating_sub(1)),
-        }
+        let bits = bits.unsigned_abs();
+        let whole = bits & 0xFFFF_FFFF == 0;
+        let den = if whole { bits >> 32 } else { bits };
+        let inv = u64::MAX.checked_div(den).unwrap_or(0);
+        Divisor { d, den, inv, whole }
     }
 
     /// A divisor that leaves every value unchanged (division by one).
@@ -142,16 +120,31 @@ impl Divisor {
     #[inline]
     pub fn div(&self, a: I32F32) -> I32F32 {
         let ab = a.to_bits();
-        if ab >= 0 && ab.unsigned_abs() < self.limit {
-            // floor(a·2^32 / (odd·2^shift)) = floor(floor(a·2^32 / 2^shift) / odd).
-            let x = (ab.unsigned_abs() << self.lsh) >> self.rsh;
-            let hi = u128::from(self.m).wrapping_mul(u128::from(x)) >> 64;
-            let hi = u64::try_from(hi).unwrap_or(0);
-            let q = (hi.wrapping_add(x.wrapping_sub(hi) >> self.sh1)) >> self.sh2;
-            return match i64::try_from(q) {
-                Ok(bits) => I32F32::from_bits(bits),
-                Err(_) => ZERO,
+        if self.den != 0 && ab >= 0 {
+            let a = ab.unsigned_abs();
+            // The numerator of floor(a·2^32 / d) as a 64-bit division by `den`.
+            let x = if self.whole {
+                Some(a)
+            } else if a >> 32 == 0 {
+                Some(a << 32)
+            } else {
+                None
             };
+            if let Some(x) = x {
+                // q0 = floor(x·inv / 2^64) is q, q - 1 or q - 2: correct it twice.
+                let hi = u128::from(x).wrapping_mul(u128::from(self.inv)) >> 64;
+                let mut q = u64::try_from(hi).unwrap_or(0);
+                let mut r = x.wrapping_sub(q.wrapping_mul(self.den));
+                for _ in 0..2 {
+                    let carry = u64::from(r >= self.den);
+                    q = q.wrapping_add(carry);
+                    r = r.wrapping_sub(carry.wrapping_mul(self.den));
+                }
+                return match i64::try_from(q) {
+                    Ok(bits) => I32F32::from_bits(bits),
+                    Err(_) => ZERO,
+                };
+            }
         }
         safe_div(a, self.d)
     }

@@ -6,7 +6,10 @@
 //! merging helpers ([`interpolate`], [`ema`]) walk two rows side by side.
 //!
 //! The arithmetic is the reference chain's (`I32F32`, saturating multiplications and sums,
-//! `safe_div` divisions); see [`super::math`].
+//! `safe_div` divisions); see [`super::math`]. The epoch uses fused passes
+//! ([`row_normalize_matmul`], [`col_clip_in_place`], `bonds::classic`); the single steps
+//! ([`row_normalize`], [`col_clip`], [`row_sums`], [`matmul`], [`col_normalize`], ...) are the
+//! reference's operations one by one, against which the tests check the fused passes.
 
 use super::math::{mul, zeros, Divisor, ONE, ZERO};
 use alloc::vec::Vec;
@@ -109,22 +112,41 @@ impl SparseMatrix {
         (&self.cols, &mut self.vals)
     }
 
+    /// Keeps only the entries whose value satisfies `keep`, compacting in place.
+    pub fn retain(&mut self, keep: impl Fn(I32F32) -> bool) {
+        let mut write = 0usize;
+        let mut lo = 0usize;
+        for i in 0..self.rows() {
+            let hi = self.offsets.get(i.saturating_add(1)).copied().unwrap_or(lo).max(lo);
+            for read in lo..hi {
+                let (Some(&j), Some(&x)) = (self.cols.get(read), self.vals.get(read)) else {
+                    break;
+                };
+                if keep(x) {
+                    if let (Some(cj), Some(cx)) =
+                        (self.cols.get_mut(write), self.vals.get_mut(write))
+                    {
+                        *cj = j;
+                        *cx = x;
+                    }
+                    write = write.saturating_add(1);
+                }
+            }
+            if let Some(o) = self.offsets.get_mut(i.saturating_add(1)) {
+                *o = write;
+            }
+            lo = hi;
+        }
+        self.cols.truncate(write);
+        self.vals.truncate(write);
+    }
+
     /// Rows as lists of `(column, value)` entries.
     pub fn to_rows(&self) -> Vec<SparseRow> {
         (0..self.rows())
             .map(|i| {
                 let (c, v) = self.row(i);
                 c.iter().copied().zip(v.iter().copied()).collect()
-            })
-            .collect()
-    }
-
-    /// Rows with every value mapped by `f`.
-    pub fn map_rows<T>(&self, mut f: impl FnMut(I32F32) -> T) -> Vec<Vec<(u16, T)>> {
-        (0..self.rows())
-            .map(|i| {
-                let (c, v) = self.row(i);
-                c.iter().zip(v.iter()).map(|(j, x)| (*j, f(*x))).collect()
             })
             .collect()
     }
@@ -397,45 +419,37 @@ pub fn col_clip_in_place(
     v: &[I32F32],
     n: usize,
 ) -> ClipSums {
+    // Entries to drop are marked with a negative value (weights are never negative) and
+    // removed afterwards, in the rare case there are any.
+    const DROPPED: I32F32 = I32F32::from_bits(-1);
     let rows = m.rows();
     let mut row_sums = zeros(rows);
     let mut weighted = zeros(n);
-    let mut write = 0usize;
-    // Start of the current row before compaction (the offsets are rewritten as we go).
-    let mut lo = 0usize;
+    let mut any_dropped = false;
     for (i, row_sum) in row_sums.iter_mut().enumerate() {
         let scale = v.get(i).copied().unwrap_or(ZERO);
+        let (cols, vals) = m.row_mut(i);
         let mut total = ZERO;
-        let hi = m.offsets.get(i.saturating_add(1)).copied().unwrap_or(lo).max(lo);
-        for read in lo..hi {
-            let (Some(&j), Some(&w)) = (m.cols.get(read), m.vals.get(read)) else { break };
-            let c = thresholds.get(usize::from(j)).copied().unwrap_or(ZERO);
-            let x = if c < w {
+        for (j, w) in cols.iter().zip(vals.iter_mut()) {
+            let c = thresholds.get(usize::from(*j)).copied().unwrap_or(ZERO);
+            if c < *w {
                 if c <= ZERO {
+                    *w = DROPPED;
+                    any_dropped = true;
                     continue;
                 }
-                c
-            } else {
-                w
-            };
-            total = total.saturating_add(x);
-            if let Some(o) = weighted.get_mut(usize::from(j)) {
-                *o = o.saturating_add(mul(scale, x));
+                *w = c;
             }
-            if let (Some(cj), Some(cv)) = (m.cols.get_mut(write), m.vals.get_mut(write)) {
-                *cj = j;
-                *cv = x;
+            total = total.saturating_add(*w);
+            if let Some(o) = weighted.get_mut(usize::from(*j)) {
+                *o = o.saturating_add(mul(scale, *w));
             }
-            write = write.saturating_add(1);
         }
         *row_sum = total;
-        if let Some(o) = m.offsets.get_mut(i.saturating_add(1)) {
-            *o = write;
-        }
-        lo = hi;
     }
-    m.cols.truncate(write);
-    m.vals.truncate(write);
+    if any_dropped {
+        m.retain(|x| x != DROPPED);
+    }
     ClipSums { row_sums, weighted }
 }
 
