@@ -12,9 +12,8 @@ use sp_core::{
     crypto::{Ss58AddressFormat, Ss58Codec},
     storage::Storage,
 };
-use sp_runtime::BuildStorage;
 use std::{collections::BTreeMap, path::Path};
-use subtensor_runtime::{genesis_config_presets, RuntimeGenesisConfig};
+use subtensor_runtime::genesis_config_presets;
 
 /// The kind of chain, as `system_chainType` reports it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -147,18 +146,6 @@ pub fn load(chain: &str) -> NodeResult<ChainSpec> {
     }
 }
 
-/// Merge JSON `patch` into `base`: objects recursively, everything else replaced.
-fn merge(base: &mut serde_json::Value, patch: serde_json::Value) {
-    match (base, patch) {
-        (serde_json::Value::Object(b), serde_json::Value::Object(p)) => {
-            for (key, value) in p {
-                merge(b.entry(key).or_insert(serde_json::Value::Null), value);
-            }
-        }
-        (b, p) => *b = p,
-    }
-}
-
 fn hex_bytes(text: &str) -> NodeResult<Vec<u8>> {
     hex::decode(text.trim_start_matches("0x"))
         .map_err(|e| NodeError::Genesis(format!("bad hex {text:?}: {e}")))
@@ -169,12 +156,7 @@ impl ChainSpec {
     pub fn genesis_storage(&self) -> NodeResult<Storage> {
         match &self.genesis {
             Genesis::RuntimeGenesis { patch } => {
-                let mut config = serde_json::to_value(RuntimeGenesisConfig::default())
-                    .map_err(|e| NodeError::Genesis(e.to_string()))?;
-                merge(&mut config, patch.clone());
-                let config: RuntimeGenesisConfig = serde_json::from_value(config)
-                    .map_err(|e| NodeError::Genesis(format!("genesis config: {e}")))?;
-                config.build_storage().map_err(NodeError::Genesis)
+                genesis_config_presets::storage_from_patch(patch.clone()).map_err(NodeError::Genesis)
             }
             Genesis::Raw { top, .. } => {
                 let mut storage = Storage::default();

@@ -58,6 +58,38 @@ pub fn get_preset(id: &PresetId) -> Option<Vec<u8>> {
     Some(serde_json::to_string(&patch).expect("a JSON value serialises; qed").into_bytes())
 }
 
+/// Merge JSON `patch` into `base`: objects recursively, everything else replaced.
+#[cfg(feature = "std")]
+fn merge(base: &mut Value, patch: Value) {
+    match (base, patch) {
+        (Value::Object(b), Value::Object(p)) => {
+            for (key, value) in p {
+                merge(b.entry(key).or_insert(Value::Null), value);
+            }
+        }
+        (b, p) => *b = p,
+    }
+}
+
+/// The genesis storage of the runtime's default genesis config with `patch` applied (the
+/// `runtimeGenesis.patch` of a chain spec, or a preset).
+#[cfg(feature = "std")]
+pub fn storage_from_patch(patch: Value) -> Result<sp_core::storage::Storage, alloc::string::String> {
+    use sp_runtime::BuildStorage;
+    let mut config = serde_json::to_value(RuntimeGenesisConfig::default()).map_err(|e| e.to_string())?;
+    merge(&mut config, patch);
+    let config: RuntimeGenesisConfig =
+        serde_json::from_value(config).map_err(|e| alloc::format!("genesis config: {e}"))?;
+    config.build_storage()
+}
+
+/// The genesis storage of preset `id` (`development`, `local_testnet`).
+#[cfg(feature = "std")]
+pub fn preset_storage(id: &str) -> Result<sp_core::storage::Storage, alloc::string::String> {
+    let patch = get_preset(&id.into()).ok_or_else(|| alloc::format!("no genesis preset {id:?}"))?;
+    storage_from_patch(serde_json::from_slice(&patch).map_err(|e| e.to_string())?)
+}
+
 /// The names of the presets.
 pub fn preset_names() -> Vec<PresetId> {
     vec![PresetId::from(DEV_RUNTIME_PRESET), PresetId::from(LOCAL_TESTNET_RUNTIME_PRESET)]

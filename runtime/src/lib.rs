@@ -12,8 +12,9 @@
 //! standard transaction extensions in the standard order (see [`TxExtension`]).
 //!
 //! Modules: [`configs`] (pallet parameters), [`check_nonce`] (nonce check that lets key-only
-//! hotkeys send fee-free calls), [`genesis_config_presets`] (`dev` and `local`), and the runtime
-//! API implementations in `apis`.
+//! hotkeys send fee-free calls), [`genesis_config_presets`] (`dev` and `local`, and genesis
+//! storage from a preset patch), `signing` (signing extrinsics off chain, with `std`), and the
+//! runtime API implementations in `apis`.
 #![cfg_attr(not(feature = "std"), no_std)]
 #![recursion_limit = "256"]
 // `construct_runtime!` generates undocumented public items (the `Runtime` struct, call and event
@@ -26,6 +27,8 @@ mod apis;
 pub mod check_nonce;
 pub mod configs;
 pub mod genesis_config_presets;
+#[cfg(feature = "std")]
+pub mod signing;
 
 pub use apis::RUNTIME_API_VERSIONS;
 #[cfg(feature = "std")]

@@ -8,58 +8,20 @@ use sp_core::{sr25519, Pair, H256};
 use sp_genesis_builder::DEV_RUNTIME_PRESET;
 use sp_keyring::Sr25519Keyring;
 use sp_runtime::{
-    generic::Era,
     traits::Header as _,
     transaction_validity::{InvalidTransaction, TransactionValidityError},
-    BuildStorage,
 };
 use subtensor_runtime::*;
 
-/// Merge JSON `patch` into `base` (objects recursively, everything else replaced).
-fn merge(base: &mut serde_json::Value, patch: serde_json::Value) {
-    match (base, patch) {
-        (serde_json::Value::Object(b), serde_json::Value::Object(p)) => {
-            for (k, v) in p {
-                merge(b.entry(k).or_insert(serde_json::Value::Null), v);
-            }
-        }
-        (b, p) => *b = p,
-    }
-}
-
 fn dev_storage() -> sp_core::storage::Storage {
-    let patch = genesis_config_presets::get_preset(&DEV_RUNTIME_PRESET.into()).expect("dev preset");
-    let mut config = serde_json::to_value(RuntimeGenesisConfig::default()).unwrap();
-    merge(&mut config, serde_json::from_slice(&patch).unwrap());
-    let config: RuntimeGenesisConfig = serde_json::from_value(config).unwrap();
-    config.build_storage().unwrap()
+    genesis_config_presets::preset_storage(DEV_RUNTIME_PRESET).expect("dev preset builds")
 }
 
-fn tx_extension(nonce: Nonce) -> TxExtension {
-    (
-        frame_system::CheckNonZeroSender::new(),
-        frame_system::CheckSpecVersion::new(),
-        frame_system::CheckTxVersion::new(),
-        frame_system::CheckGenesis::new(),
-        frame_system::CheckEra::from(Era::Immortal),
-        check_nonce::CheckNonce::from(nonce),
-        frame_system::CheckWeight::new(),
-        pallet_transaction_payment::ChargeTransactionPayment::from(0),
-        frame_metadata_hash_extension::CheckMetadataHash::new(false),
-    )
-}
-
-/// Sign `call` as `pair` (must run inside externalities: the implicit data reads storage).
+/// `call` signed by `pair` with `nonce` for the test externalities' genesis (whose genesis
+/// block hash frame-system records as 0x6969...).
 fn signed(pair: &sr25519::Pair, call: RuntimeCall, nonce: Nonce) -> UncheckedExtrinsic {
-    let ext = tx_extension(nonce);
-    let payload = SignedPayload::new(call.clone(), ext.clone()).unwrap();
-    let signature = payload.using_encoded(|bytes| pair.sign(bytes));
-    UncheckedExtrinsic::new_signed(
-        call,
-        Address::Id(AccountId::from(pair.public())),
-        Signature::Sr25519(signature),
-        ext,
-    )
+    let genesis = frame_system::BlockHash::<Runtime>::get(0);
+    signing::sign_extrinsic(pair, call, nonce, 0, &signing::SigningContext::immortal(genesis))
 }
 
 fn hotkey() -> sr25519::Pair {

@@ -9,7 +9,6 @@ use serde_json::{json, Value};
 use sp_core::{Pair, H256};
 use sp_genesis_builder::DEV_RUNTIME_PRESET;
 use sp_keyring::Sr25519Keyring;
-use sp_runtime::{generic::Era, BuildStorage};
 use std::{sync::Arc, time::Duration};
 use subtensor_chain::{
     ChainApi, ChainWrite, Client, ClientConfig, ImportOutcome, MemoryDb, Pruning,
@@ -20,23 +19,8 @@ use subtensor_txpool::{maintain, Pool, PoolConfig};
 
 const SLOT_MS: u64 = 1_000;
 
-fn merge(base: &mut Value, patch: Value) {
-    match (base, patch) {
-        (Value::Object(b), Value::Object(p)) => {
-            for (k, v) in p {
-                merge(b.entry(k).or_insert(Value::Null), v);
-            }
-        }
-        (b, p) => *b = p,
-    }
-}
-
 fn dev_client() -> Arc<Client> {
-    let patch = genesis_config_presets::get_preset(&DEV_RUNTIME_PRESET.into()).unwrap();
-    let mut config = serde_json::to_value(RuntimeGenesisConfig::default()).unwrap();
-    merge(&mut config, serde_json::from_slice(&patch).unwrap());
-    let config: RuntimeGenesisConfig = serde_json::from_value(config).unwrap();
-    let storage = config.build_storage().unwrap();
+    let storage = genesis_config_presets::preset_storage(DEV_RUNTIME_PRESET).unwrap();
     let config = ClientConfig {
         authority: Sr25519Keyring::Alice.pair().public(),
         slot_duration_ms: SLOT_MS,
@@ -52,32 +36,7 @@ fn transfer(from: Sr25519Keyring, nonce: Nonce, tao: u64, genesis: H256) -> Unch
         dest: Address::Id(Sr25519Keyring::Bob.to_account_id()),
         value: tao * RAO_PER_TAO,
     });
-    let ext: TxExtension = (
-        frame_system::CheckNonZeroSender::new(),
-        frame_system::CheckSpecVersion::new(),
-        frame_system::CheckTxVersion::new(),
-        frame_system::CheckGenesis::new(),
-        frame_system::CheckEra::from(Era::Immortal),
-        check_nonce::CheckNonce::from(nonce),
-        frame_system::CheckWeight::new(),
-        pallet_transaction_payment::ChargeTransactionPayment::from(0),
-        frame_metadata_hash_extension::CheckMetadataHash::new(false),
-    );
-    let implicit =
-        (VERSION.spec_version, VERSION.transaction_version, genesis, genesis, None::<[u8; 32]>);
-    let signature = (&call, &ext, implicit).using_encoded(|payload| {
-        if payload.len() > 256 {
-            from.pair().sign(&sp_crypto_hashing::blake2_256(payload))
-        } else {
-            from.pair().sign(payload)
-        }
-    });
-    UncheckedExtrinsic::new_signed(
-        call,
-        Address::Id(from.to_account_id()),
-        Signature::Sr25519(signature),
-        ext,
-    )
+    signing::sign_extrinsic(&from.pair(), call, nonce, 0, &signing::SigningContext::immortal(genesis))
 }
 
 /// Builds a block from the pool's ready transactions, seals and imports it.

@@ -10,15 +10,37 @@ use crate::{
     error::{NodeError, NodeResult},
     service::open_client,
 };
-use codec::{Decode, Encode};
-use std::io::{BufReader, BufWriter, Read, Write};
-use subtensor_chain::{ChainApi, ChainWrite, ImportOutcome, Pruning};
+use codec::{Decode, DecodeLimit, Encode};
+use std::{
+    io::{BufReader, BufWriter, Read, Write},
+    path::Path,
+};
+use subtensor_chain::{db::meta_keys, ChainApi, ChainWrite, Database, ImportOutcome, Pruning};
 use subtensor_runtime::Block;
+
+/// The pruning mode the database at `db_path` was created with; archive for a new database.
+/// Blocks are kept in every mode, so exporting and importing work on any database, which must
+/// be opened in its own mode.
+fn stored_pruning(db_path: &Path) -> NodeResult<Pruning> {
+    if !db_path.exists() {
+        return Ok(Pruning::Archive);
+    }
+    let db = subtensor_chain::ParityDb::open(db_path)?;
+    match db.get(subtensor_chain::db::Column::Meta, meta_keys::PRUNING)? {
+        Some(raw) => Pruning::decode(&mut &raw[..]).map_err(|e| {
+            NodeError::Chain(subtensor_chain::ChainError::Database(format!(
+                "corrupt pruning mode: {e}"
+            )))
+        }),
+        None => Ok(Pruning::Archive),
+    }
+}
 
 /// Write blocks `from..=to` of the canonical chain.
 pub fn export(args: &ExportBlocksArgs, top: &SharedArgs) -> NodeResult<()> {
     let setup = setup(&args.shared, top)?;
-    let client = open_client(&setup.spec, &setup.db_path(), Pruning::Archive)?;
+    let db_path = setup.db_path();
+    let client = open_client(&setup.spec, &db_path, stored_pruning(&db_path)?)?;
     let best = client.info().best_number;
     let to = args.to.unwrap_or(best).min(best);
     let out: Box<dyn Write> = if args.output.as_os_str() == "-" {
@@ -46,7 +68,8 @@ pub fn export(args: &ExportBlocksArgs, top: &SharedArgs) -> NodeResult<()> {
 /// Import every block of a file, re-executing each.
 pub fn import(args: &ImportBlocksArgs, top: &SharedArgs) -> NodeResult<()> {
     let setup = setup(&args.shared, top)?;
-    let client = open_client(&setup.spec, &setup.db_path(), Pruning::Archive)?;
+    let db_path = setup.db_path();
+    let client = open_client(&setup.spec, &db_path, stored_pruning(&db_path)?)?;
     let input: Box<dyn Read> = if args.input.as_os_str() == "-" {
         Box::new(std::io::stdin().lock())
     } else {
@@ -60,8 +83,15 @@ pub fn import(args: &ImportBlocksArgs, top: &SharedArgs) -> NodeResult<()> {
     let (mut imported, mut known) = (0u32, 0u32);
     while !cursor.is_empty() {
         let offset = bytes.len() - cursor.len();
-        let block = Block::decode(&mut cursor).map_err(|e| {
-            NodeError::InvalidArgument(format!("undecodable block at byte {offset}: {e}"))
+        let block = Block::decode_with_depth_limit(
+            subtensor_chain::executor::MAX_BLOCK_DEPTH,
+            &mut cursor,
+        )
+        .map_err(|e| {
+            NodeError::InvalidArgument(format!(
+                "undecodable block at byte {offset}: {}",
+                subtensor_chain::executor::decode_error_text(&e)
+            ))
         })?;
         let number = block.header.number;
         match client.import_block(block)? {

@@ -62,6 +62,13 @@ fn cors(text: Option<&str>, dev: bool) -> Cors {
     }
 }
 
+/// Stack size of the node's threads. They run the runtime natively (block building, import,
+/// transaction validation, `state_call`), where calls may nest up to
+/// `subtensor_chain::executor::MAX_EXTRINSIC_DEPTH` (256) levels (`utility.batch` in
+/// `utility.batch` ...); dispatching that takes about 3 MiB of stack in a debug build, more than
+/// the 2 MiB default, which aborted the node. Only the pages actually used are committed.
+const THREAD_STACK_BYTES: usize = 32 * 1024 * 1024;
+
 /// Run the node until it is stopped.
 pub fn run(args: &RunArgs) -> NodeResult<()> {
     let dev = args.shared.dev;
@@ -101,6 +108,7 @@ pub fn run(args: &RunArgs) -> NodeResult<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .thread_name("subtensor-node")
+        .thread_stack_size(THREAD_STACK_BYTES)
         .build()
         .map_err(|e| NodeError::io("starting the async runtime", e))?;
     let result = runtime.block_on(service::run(config));

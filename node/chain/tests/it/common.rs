@@ -1,10 +1,9 @@
 //! Shared helpers: the dev genesis, signing, and a chain that authors blocks.
 
-use codec::{Decode, Encode};
+use codec::Decode;
 use sp_core::{sr25519, Pair, H256};
 use sp_genesis_builder::DEV_RUNTIME_PRESET;
 use sp_keyring::Sr25519Keyring;
-use sp_runtime::{generic::Era, BuildStorage};
 use std::sync::Arc;
 use subtensor_chain::{
     BuiltBlock, ChainApi, ChainWrite, Client, ClientConfig, Database, Hash, ImportOutcome, Pruning,
@@ -14,25 +13,9 @@ use subtensor_runtime::*;
 /// Slot duration of the test chains.
 pub(crate) const SLOT_MS: u64 = 1_000;
 
-/// Merge JSON `patch` into `base` (objects recursively, everything else replaced).
-fn merge(base: &mut serde_json::Value, patch: serde_json::Value) {
-    match (base, patch) {
-        (serde_json::Value::Object(b), serde_json::Value::Object(p)) => {
-            for (k, v) in p {
-                merge(b.entry(k).or_insert(serde_json::Value::Null), v);
-            }
-        }
-        (b, p) => *b = p,
-    }
-}
-
 /// The genesis storage of the runtime's `dev` preset.
 pub(crate) fn dev_storage() -> sp_core::storage::Storage {
-    let patch = genesis_config_presets::get_preset(&DEV_RUNTIME_PRESET.into()).expect("dev preset");
-    let mut config = serde_json::to_value(RuntimeGenesisConfig::default()).unwrap();
-    merge(&mut config, serde_json::from_slice(&patch).unwrap());
-    let config: RuntimeGenesisConfig = serde_json::from_value(config).unwrap();
-    config.build_storage().unwrap()
+    genesis_config_presets::preset_storage(DEV_RUNTIME_PRESET).expect("dev preset builds")
 }
 
 /// The block authority of the test chains.
@@ -50,20 +33,6 @@ pub(crate) fn config(pruning: Pruning) -> ClientConfig {
     }
 }
 
-fn tx_extension(nonce: Nonce) -> TxExtension {
-    (
-        frame_system::CheckNonZeroSender::new(),
-        frame_system::CheckSpecVersion::new(),
-        frame_system::CheckTxVersion::new(),
-        frame_system::CheckGenesis::new(),
-        frame_system::CheckEra::from(Era::Immortal),
-        check_nonce::CheckNonce::from(nonce),
-        frame_system::CheckWeight::new(),
-        pallet_transaction_payment::ChargeTransactionPayment::from(0),
-        frame_metadata_hash_extension::CheckMetadataHash::new(false),
-    )
-}
-
 /// `call` signed by `pair` with `nonce`, immortal, for the chain with `genesis`.
 pub(crate) fn signed(
     pair: &sr25519::Pair,
@@ -71,23 +40,7 @@ pub(crate) fn signed(
     nonce: Nonce,
     genesis: H256,
 ) -> UncheckedExtrinsic {
-    let ext = tx_extension(nonce);
-    // Implicit data: spec version, tx version, genesis hash, era birth hash, no metadata hash.
-    let implicit =
-        (VERSION.spec_version, VERSION.transaction_version, genesis, genesis, None::<[u8; 32]>);
-    let signature = (&call, &ext, implicit).using_encoded(|payload| {
-        if payload.len() > 256 {
-            pair.sign(&sp_io::hashing::blake2_256(payload))
-        } else {
-            pair.sign(payload)
-        }
-    });
-    UncheckedExtrinsic::new_signed(
-        call,
-        Address::Id(AccountId::from(pair.public())),
-        Signature::Sr25519(signature),
-        ext,
-    )
+    signing::sign_extrinsic(pair, call, nonce, 0, &signing::SigningContext::immortal(genesis))
 }
 
 /// A transfer of `tao` TAO from `from` to `to`.
