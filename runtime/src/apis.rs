@@ -18,7 +18,9 @@ use sp_runtime::{
     ApplyExtrinsicResult, ExtrinsicInclusionMode,
 };
 use sp_version::RuntimeVersion;
-use subtensor_primitives::{NeuronInfo, NeuronInfoLite, SubnetHyperparams, SubnetInfo};
+use subtensor_primitives::{
+    NeuronInfo, NeuronInfoLite, SubnetHyperparams, SubnetHyperparamsV2, SubnetInfo,
+};
 
 sp_api::impl_runtime_apis! {
     impl sp_api::Core<Block> for Runtime {
@@ -158,6 +160,7 @@ sp_api::impl_runtime_apis! {
         }
     }
 
+    #[api_version(2)]
     impl subtensor_runtime_api::SubnetInfoRuntimeApi<Block> for Runtime {
         fn get_subnet_info(netuid: NetUid) -> Option<SubnetInfo<AccountId>> {
             SubtensorModule::subnet_info(netuid)
@@ -167,6 +170,9 @@ sp_api::impl_runtime_apis! {
         }
         fn get_subnet_hyperparams(netuid: NetUid) -> Option<SubnetHyperparams> {
             SubtensorModule::subnet_hyperparams(netuid)
+        }
+        fn get_subnet_hyperparams_v2(netuid: NetUid) -> Option<SubnetHyperparamsV2> {
+            SubtensorModule::subnet_hyperparams_v2(netuid)
         }
     }
 }

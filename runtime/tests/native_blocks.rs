@@ -147,6 +147,13 @@ fn state_call_dispatch_answers_versions_and_subnet_info() {
         assert_eq!(info.subnetwork_n, 1);
         assert_eq!(info.tempo, 10);
 
+        let raw = api::dispatch("SubnetInfoRuntimeApi_get_subnet_hyperparams_v2", &NetUid(1).encode())
+            .expect("hyperparams v2 is served (api version 2)");
+        let params = Option::<subtensor_primitives::SubnetHyperparamsV2>::decode(&mut &raw[..])
+            .unwrap()
+            .expect("subnet 1 exists");
+        assert_eq!((params.tempo, params.yuma_version), (10, 2));
+
         let raw = api::dispatch("NeuronInfoRuntimeApi_get_neurons_lite", &NetUid(1).encode())
             .expect("neuron api exists");
         let neurons =

@@ -5,16 +5,61 @@
 use crate::*;
 use alloc::vec::Vec;
 use codec::Compact;
-use subtensor_primitives::{NeuronInfo, NeuronInfoLite, SubnetHyperparams, SubnetInfo};
+use subtensor_primitives::{
+    NeuronInfo, NeuronInfoLite, SubnetHyperparams, SubnetHyperparamsV2, SubnetInfo,
+};
 
 /// Entry `uid` of a per-UID vector, or the default.
 fn at<V: Copy + Default>(vec: &[V], uid: u16) -> V {
     vec.get(usize::from(uid)).copied().unwrap_or_default()
 }
 
+/// The per-UID vectors of a subnet, read once. Building the neurons of a whole subnet reads
+/// each vector once instead of once per UID, which made `neurons` quadratic in the subnet size
+/// (4096 UIDs: ~45,000 reads of 8-32 KiB vectors, a third of a second).
+struct UidColumns {
+    active: UidVec<bool>,
+    rank: UidVec<u16>,
+    emission: UidVec<u64>,
+    incentive: UidVec<u16>,
+    consensus: UidVec<u16>,
+    trust: UidVec<u16>,
+    validator_trust: UidVec<u16>,
+    dividends: UidVec<u16>,
+    last_update: UidVec<u64>,
+    validator_permit: UidVec<bool>,
+    pruning_score: UidVec<u16>,
+}
+
+impl UidColumns {
+    fn load<T: Config>(netuid: NetUid) -> Self {
+        Self {
+            active: Active::<T>::get(netuid),
+            rank: Rank::<T>::get(netuid),
+            emission: Emission::<T>::get(netuid),
+            incentive: Incentive::<T>::get(netuid),
+            consensus: Consensus::<T>::get(netuid),
+            trust: Trust::<T>::get(netuid),
+            validator_trust: ValidatorTrust::<T>::get(netuid),
+            dividends: Dividends::<T>::get(netuid),
+            last_update: LastUpdate::<T>::get(netuid),
+            validator_permit: ValidatorPermit::<T>::get(netuid),
+            pruning_score: PruningScores::<T>::get(netuid),
+        }
+    }
+}
+
 impl<T: Config> Pallet<T> {
     /// The lite neuron at `(netuid, uid)`, if any.
     pub fn neuron_lite(netuid: NetUid, uid: u16) -> Option<NeuronInfoLite<T::AccountId>> {
+        Self::neuron_lite_from(netuid, uid, &UidColumns::load::<T>(netuid))
+    }
+
+    fn neuron_lite_from(
+        netuid: NetUid,
+        uid: u16,
+        columns: &UidColumns,
+    ) -> Option<NeuronInfoLite<T::AccountId>> {
         let hotkey = Keys::<T>::get(netuid, uid)?;
         let coldkey = Owner::<T>::get(&hotkey)?;
         let stake = Stake::<T>::iter_prefix(&hotkey).map(|(c, s)| (c, Compact(s))).collect();
@@ -25,24 +70,32 @@ impl<T: Config> Pallet<T> {
             coldkey,
             uid,
             netuid,
-            active: at(&Active::<T>::get(netuid), uid),
+            active: at(&columns.active, uid),
             stake,
-            rank: at(&Rank::<T>::get(netuid), uid),
-            emission: at(&Emission::<T>::get(netuid), uid),
-            incentive: at(&Incentive::<T>::get(netuid), uid),
-            consensus: at(&Consensus::<T>::get(netuid), uid),
-            trust: at(&Trust::<T>::get(netuid), uid),
-            validator_trust: at(&ValidatorTrust::<T>::get(netuid), uid),
-            dividends: at(&Dividends::<T>::get(netuid), uid),
-            last_update: at(&LastUpdate::<T>::get(netuid), uid),
-            validator_permit: at(&ValidatorPermit::<T>::get(netuid), uid),
-            pruning_score: at(&PruningScores::<T>::get(netuid), uid),
+            rank: at(&columns.rank, uid),
+            emission: at(&columns.emission, uid),
+            incentive: at(&columns.incentive, uid),
+            consensus: at(&columns.consensus, uid),
+            trust: at(&columns.trust, uid),
+            validator_trust: at(&columns.validator_trust, uid),
+            dividends: at(&columns.dividends, uid),
+            last_update: at(&columns.last_update, uid),
+            validator_permit: at(&columns.validator_permit, uid),
+            pruning_score: at(&columns.pruning_score, uid),
         })
     }
 
     /// The full neuron (with weights and bonds) at `(netuid, uid)`, if any.
     pub fn neuron(netuid: NetUid, uid: u16) -> Option<NeuronInfo<T::AccountId>> {
-        let lite = Self::neuron_lite(netuid, uid)?;
+        Self::neuron_from(netuid, uid, &UidColumns::load::<T>(netuid))
+    }
+
+    fn neuron_from(
+        netuid: NetUid,
+        uid: u16,
+        columns: &UidColumns,
+    ) -> Option<NeuronInfo<T::AccountId>> {
+        let lite = Self::neuron_lite_from(netuid, uid, columns)?;
         let compact_row = |row: SparseRow| -> Vec<(Compact<u16>, Compact<u16>)> {
             row.into_iter().map(|(d, v)| (Compact(d), Compact(v))).collect()
         };
@@ -72,12 +125,18 @@ impl<T: Config> Pallet<T> {
 
     /// Every lite neuron of `netuid`, in UID order (empty for an unknown subnet).
     pub fn neurons_lite(netuid: NetUid) -> Vec<NeuronInfoLite<T::AccountId>> {
-        (0..SubnetworkN::<T>::get(netuid)).filter_map(|uid| Self::neuron_lite(netuid, uid)).collect()
+        let columns = UidColumns::load::<T>(netuid);
+        (0..SubnetworkN::<T>::get(netuid))
+            .filter_map(|uid| Self::neuron_lite_from(netuid, uid, &columns))
+            .collect()
     }
 
     /// Every full neuron of `netuid`, in UID order (empty for an unknown subnet).
     pub fn neurons(netuid: NetUid) -> Vec<NeuronInfo<T::AccountId>> {
-        (0..SubnetworkN::<T>::get(netuid)).filter_map(|uid| Self::neuron(netuid, uid)).collect()
+        let columns = UidColumns::load::<T>(netuid);
+        (0..SubnetworkN::<T>::get(netuid))
+            .filter_map(|uid| Self::neuron_from(netuid, uid, &columns))
+            .collect()
     }
 
     /// The subnet summary of `netuid`, if it exists.
@@ -149,6 +208,16 @@ impl<T: Config> Pallet<T> {
             alpha_low,
             liquid_alpha_enabled: LiquidAlphaOn::<T>::get(netuid),
         })
+    }
+
+    /// The v2 hyperparameters of `netuid` (v1 plus the sigmoid steepness and the Yuma version),
+    /// if it exists. This chain has no subnet tokens, so transfers are always enabled and user
+    /// liquidity never is; bonds are never reset.
+    pub fn subnet_hyperparams_v2(netuid: NetUid) -> Option<SubnetHyperparamsV2> {
+        let v1 = Self::subnet_hyperparams(netuid)?;
+        let steepness = substrate_fixed::types::I32F32::from_num(AlphaSigmoidSteepness::<T>::get(netuid));
+        let yuma_version = if Yuma3On::<T>::get(netuid) { 3 } else { 2 };
+        Some(SubnetHyperparamsV2::from_v1(v1, steepness, yuma_version, true, true, false, false))
     }
 
     /// The rao per block `netuid` currently receives from the block reward.
