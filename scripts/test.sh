@@ -12,6 +12,6 @@ echo "[test] cargo test --workspace (the first run compiles the FRAME crates: mi
 cargo test --workspace --locked "$@"
 
 echo "[test] end-to-end tests (tests/, pytest, real node processes)"
-cargo build --locked -p subtensor-node
-SUBTENSOR_NODE_BIN="$(pwd)/target/debug/subtensor-node" \
+cargo build --locked -p subtensor-node -p subtensor-cli
+SUBTENSOR_NODE_BIN="$(pwd)/target/debug/subtensor-node" STCLI_BIN="$(pwd)/target/debug/stcli" \
     .venv/bin/python -m pytest -c tests/pytest.ini tests -q
