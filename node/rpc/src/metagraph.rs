@@ -86,9 +86,76 @@ pub struct Metagraph {
     pub bonds: Option<Vec<Vec<(u16, u16)>>>,
 }
 
-/// SS58 form (prefix 42) of an account.
+/// SS58 form (prefix 42) of an account: the same string as `sp_core`'s
+/// `to_ss58check_with_version`, about ten times faster. A full subnet's metagraph writes 8,192
+/// addresses, and the generic base58 encoder (one pass over the output per input byte) took a
+/// fifth of the call.
+// Fixed-size arrays indexed by constants.
+#[allow(clippy::indexing_slicing)]
 pub fn ss58(account: &AccountId) -> String {
-    account.to_ss58check_with_version(Ss58AddressFormat::custom(SS58_PREFIX))
+    let Ok(prefix) = u8::try_from(SS58_PREFIX) else {
+        return account.to_ss58check_with_version(Ss58AddressFormat::custom(SS58_PREFIX));
+    };
+    if prefix >= 64 {
+        // Two-byte prefixes: the generic encoder.
+        return account.to_ss58check_with_version(Ss58AddressFormat::custom(SS58_PREFIX));
+    }
+    let key: &[u8; 32] = account.as_ref();
+    let mut data = [0u8; 35];
+    data[0] = prefix;
+    data[1..33].copy_from_slice(key);
+    let mut preimage = [0u8; 7 + 33];
+    preimage[..7].copy_from_slice(b"SS58PRE");
+    preimage[7..].copy_from_slice(&data[..33]);
+    let checksum = sp_crypto_hashing::blake2_512(&preimage);
+    data[33..].copy_from_slice(&checksum[..2]);
+    base58(&data)
+}
+
+/// Bitcoin-alphabet base58 of `input` (big-endian), with a '1' per leading zero byte, as the
+/// `bs58` crate writes it. Works in limbs of 58^5 (fitting u32) and consumes the input four
+/// bytes at a time.
+// Bounded arithmetic: a limb is below 58^5 < 2^30 and a chunk at most 32 bits, so a limb shifted
+// by a chunk plus the carry (below 2^shift) stays below 2^62; digits are below 58.
+#[allow(clippy::arithmetic_side_effects, clippy::indexing_slicing)]
+fn base58(input: &[u8]) -> String {
+    const ALPHABET: &[u8; 58] = b"123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz";
+    const LIMB: u64 = 58 * 58 * 58 * 58 * 58; // 656,356,768 < 2^32
+    let zeros = input.iter().take_while(|b| **b == 0).count();
+    // Little-endian limbs of the number; each holds 5 base58 digits.
+    let mut limbs: Vec<u64> = Vec::with_capacity(input.len() / 3 + 1);
+    let rest = input.get(zeros..).unwrap_or_default();
+    let head = rest.len() % 4;
+    let chunks = std::iter::once(rest.get(..head).unwrap_or_default())
+        .filter(|c| !c.is_empty())
+        .chain(rest.get(head..).unwrap_or_default().chunks(4));
+    for chunk in chunks {
+        let shift = 8 * chunk.len() as u32;
+        let mut carry = chunk.iter().fold(0u64, |acc, b| (acc << 8) | u64::from(*b));
+        for limb in limbs.iter_mut() {
+            let x = (*limb << shift) + carry;
+            *limb = x % LIMB;
+            carry = x / LIMB;
+        }
+        while carry > 0 {
+            limbs.push(carry % LIMB);
+            carry /= LIMB;
+        }
+    }
+    let mut digits: Vec<u8> = Vec::with_capacity(zeros + limbs.len() * 5);
+    for mut limb in limbs {
+        for _ in 0..5 {
+            digits.push((limb % 58) as u8);
+            limb /= 58;
+        }
+    }
+    while digits.last() == Some(&0) {
+        digits.pop();
+    }
+    let mut out = String::with_capacity(zeros + digits.len());
+    out.extend(std::iter::repeat_n('1', zeros));
+    out.extend(digits.iter().rev().map(|d| char::from(ALPHABET[usize::from(*d)])));
+    out
 }
 
 impl Metagraph {
@@ -131,5 +198,40 @@ impl Metagraph {
             weights: include_weights.then(|| neurons.iter().map(|n| sparse(&n.weights)).collect()),
             bonds: include_weights.then(|| neurons.iter().map(|n| sparse(&n.bonds)).collect()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing, clippy::arithmetic_side_effects)]
+    use super::*;
+
+    #[test]
+    fn fast_ss58_matches_sp_core() {
+        let format = Ss58AddressFormat::custom(SS58_PREFIX);
+        let mut seed = 0x9e37_79b9_7f4a_7c15u64;
+        let mut keys: Vec<[u8; 32]> = vec![[0; 32], [0xff; 32], [1; 32]];
+        for _ in 0..3_000 {
+            let mut key = [0u8; 32];
+            for b in key.iter_mut() {
+                seed = seed.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+                *b = (seed >> 56) as u8;
+            }
+            keys.push(key);
+        }
+        for key in keys {
+            let account = AccountId::from(key);
+            assert_eq!(ss58(&account), account.to_ss58check_with_version(format));
+        }
+    }
+
+    #[test]
+    fn base58_with_leading_zeros_matches_the_reference_alphabet() {
+        assert_eq!(base58(&[]), "");
+        assert_eq!(base58(&[0]), "1");
+        assert_eq!(base58(&[0, 0, 1]), "112");
+        assert_eq!(base58(&[0x61]), "2g");
+        assert_eq!(base58(b"Hello World!"), "2NEpo7TZRRrLZSi2U");
+        assert_eq!(base58(&[0xff; 9]), "4FzkJ37568tQv");
     }
 }

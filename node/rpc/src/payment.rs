@@ -1,7 +1,7 @@
 //! The `payment_*` namespace: fee estimates.
 
 use crate::{common::call_decode, RpcError, RpcResult};
-use codec::{DecodeAll, Encode};
+use codec::{DecodeLimit, Encode};
 use jsonrpsee::{core::async_trait, proc_macros::rpc};
 use pallet_transaction_payment::RuntimeDispatchInfo;
 use sp_core::{Bytes, H256};
@@ -42,8 +42,15 @@ impl PaymentRpcServer for Payment {
         extrinsic: Bytes,
         at: Option<H256>,
     ) -> RpcResult<RuntimeDispatchInfo<Balance>> {
-        UncheckedExtrinsic::decode_all(&mut &extrinsic[..]).map_err(|e| {
-            RpcError::InvalidParams(format!("Unable to query dispatch info: bad extrinsic: {e}"))
+        UncheckedExtrinsic::decode_all_with_depth_limit(
+            subtensor_chain::executor::MAX_EXTRINSIC_DEPTH,
+            &mut &extrinsic[..],
+        )
+        .map_err(|e| {
+            RpcError::InvalidParams(format!(
+                "Unable to query dispatch info: bad extrinsic: {}",
+                subtensor_chain::executor::decode_error_text(&e)
+            ))
         })?;
         let len = u32::try_from(extrinsic.len())
             .map_err(|_| RpcError::InvalidParams("extrinsic too long".into()))?;

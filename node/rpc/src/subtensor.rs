@@ -13,7 +13,7 @@ use jsonrpsee::{core::async_trait, proc_macros::rpc};
 use sp_core::H256;
 use std::sync::Arc;
 use subtensor_chain::ChainApi;
-use subtensor_primitives::{AccountId, NetUid, NeuronInfo, SubnetInfo};
+use subtensor_primitives::{AccountId, NetUid, NeuronInfo, NeuronInfoLite, SubnetInfo};
 
 /// The subtensor methods.
 #[rpc(server)]
@@ -123,9 +123,43 @@ impl SubtensorRpcServer for Subtensor {
         if subnet.is_none() {
             return Ok(None);
         }
-        let neurons: Vec<NeuronInfo<AccountId>> =
-            call_decode(chain, Some(at), "NeuronInfoRuntimeApi_get_neurons", &args)?;
-        Ok(Some(Metagraph::build(netuid, header.number, neurons, include_weights.unwrap_or(false))))
+        let include_weights = include_weights.unwrap_or(false);
+        let neurons: Vec<NeuronInfo<AccountId>> = if include_weights {
+            call_decode(chain, Some(at), "NeuronInfoRuntimeApi_get_neurons", &args)?
+        } else {
+            // Without weights the lite neurons are enough: no weight and bond rows to read,
+            // encode and decode (262,144 weights on a full subnet with 64 validators).
+            let lite: Vec<NeuronInfoLite<AccountId>> =
+                call_decode(chain, Some(at), "NeuronInfoRuntimeApi_get_neurons_lite", &args)?;
+            lite.into_iter().map(without_rows).collect()
+        };
+        Ok(Some(Metagraph::build(netuid, header.number, neurons, include_weights)))
+    }
+}
+
+/// A lite neuron as a full one with empty weight and bond rows.
+fn without_rows(n: NeuronInfoLite<AccountId>) -> NeuronInfo<AccountId> {
+    NeuronInfo {
+        hotkey: n.hotkey,
+        coldkey: n.coldkey,
+        uid: n.uid,
+        netuid: n.netuid,
+        active: n.active,
+        axon_info: n.axon_info,
+        prometheus_info: n.prometheus_info,
+        stake: n.stake,
+        rank: n.rank,
+        emission: n.emission,
+        incentive: n.incentive,
+        consensus: n.consensus,
+        trust: n.trust,
+        validator_trust: n.validator_trust,
+        dividends: n.dividends,
+        last_update: n.last_update,
+        validator_permit: n.validator_permit,
+        weights: Vec::new(),
+        bonds: Vec::new(),
+        pruning_score: n.pruning_score,
     }
 }
 

@@ -31,7 +31,9 @@ use std::{
     time::Duration,
 };
 use subtensor_chain::{ChainApi, ChainError, ChainEvent, ChainInfo, ChainResult};
-use subtensor_primitives::{AxonInfo, NetUid, NeuronInfo, PrometheusInfo, SubnetInfo};
+use subtensor_primitives::{
+    AxonInfo, NetUid, NeuronInfo, NeuronInfoLite, PrometheusInfo, SubnetInfo,
+};
 use subtensor_runtime::{Block, BlockNumber, Header, RuntimeCall, UncheckedExtrinsic};
 use subtensor_txpool::{Pool, PoolConfig};
 use tokio::sync::broadcast;
@@ -277,6 +279,34 @@ impl ChainApi for FakeChain {
             "NeuronInfoRuntimeApi_get_neurons" => {
                 let netuid = NetUid::decode(&mut &args[..]).unwrap();
                 if netuid == NetUid(1) { neurons() } else { vec![] }.encode()
+            }
+            "NeuronInfoRuntimeApi_get_neurons_lite" => {
+                let netuid = NetUid::decode(&mut &args[..]).unwrap();
+                let neurons = if netuid == NetUid(1) { neurons() } else { vec![] };
+                neurons
+                    .into_iter()
+                    .map(|n| NeuronInfoLite {
+                        hotkey: n.hotkey,
+                        coldkey: n.coldkey,
+                        uid: n.uid,
+                        netuid: n.netuid,
+                        active: n.active,
+                        axon_info: n.axon_info,
+                        prometheus_info: n.prometheus_info,
+                        stake: n.stake,
+                        rank: n.rank,
+                        emission: n.emission,
+                        incentive: n.incentive,
+                        consensus: n.consensus,
+                        trust: n.trust,
+                        validator_trust: n.validator_trust,
+                        dividends: n.dividends,
+                        last_update: n.last_update,
+                        validator_permit: n.validator_permit,
+                        pruning_score: n.pruning_score,
+                    })
+                    .collect::<Vec<_>>()
+                    .encode()
             }
             "SubnetInfoRuntimeApi_get_subnet_info" => {
                 let netuid = NetUid::decode(&mut &args[..]).unwrap();

@@ -4,7 +4,7 @@ use crate::{
     ready::{compute_ready, ReadyIter},
     BlockHash, PoolConfig, PoolError, PoolResult, PoolTransaction, Tag, TxHash, TxStatus, Watcher,
 };
-use codec::{DecodeAll, Encode};
+use codec::{DecodeAll, DecodeLimit, Encode};
 use parking_lot::{Mutex, RwLock};
 use sp_crypto_hashing::blake2_256;
 use sp_runtime::transaction_validity::{
@@ -134,8 +134,12 @@ impl Pool {
     ) -> PoolResult<TxHash> {
         let hash = TxHash::from(blake2_256(data));
         self.check_known(hash)?;
-        let extrinsic = UncheckedExtrinsic::decode_all(&mut &data[..])
-            .map_err(|e| PoolError::BadFormat(e.to_string()))?;
+        // With Substrate's nesting limit: deeply nested calls would overflow the stack.
+        let extrinsic = UncheckedExtrinsic::decode_all_with_depth_limit(
+            subtensor_chain::executor::MAX_EXTRINSIC_DEPTH,
+            &mut &data[..],
+        )
+        .map_err(|e| PoolError::BadFormat(subtensor_chain::executor::decode_error_text(&e)))?;
 
         let _maintenance = self.maintenance.read();
         let at = self.chain.info().best_hash;

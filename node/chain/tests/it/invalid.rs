@@ -7,7 +7,7 @@ use std::sync::Arc;
 use subtensor_chain::{
     consensus, ChainApi, ChainError, ChainWrite, ImportOutcome, MemoryDb, Pruning,
 };
-use subtensor_runtime::{genesis_config_presets::DEV_ENDOWMENT, Block, RAO_PER_TAO};
+use subtensor_runtime::{genesis_config_presets::DEV_ENDOWMENT, Block, RAO_PER_TAO, VERSION};
 
 /// Import must fail with `InvalidBlock` and leave heads and state as they were.
 fn assert_refused(client: &subtensor_chain::Client, block: Block) {
@@ -121,5 +121,8 @@ fn runtime_panics_and_unknown_methods_are_errors_and_the_client_keeps_working() 
     assert!(matches!(err, ChainError::InvalidBlock(_)), "{err:?}");
     // Still fine.
     author(&client, &[transfer(Alice, Bob, 1, 0, genesis)]);
-    assert_eq!(client.runtime_version(client.info().best_hash).unwrap().spec_version, 100);
+    assert_eq!(
+        client.runtime_version(client.info().best_hash).unwrap().spec_version,
+        VERSION.spec_version
+    );
 }

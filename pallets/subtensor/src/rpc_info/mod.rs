@@ -62,7 +62,14 @@ impl<T: Config> Pallet<T> {
     ) -> Option<NeuronInfoLite<T::AccountId>> {
         let hotkey = Keys::<T>::get(netuid, uid)?;
         let coldkey = Owner::<T>::get(&hotkey)?;
-        let stake = Stake::<T>::iter_prefix(&hotkey).map(|(c, s)| (c, Compact(s))).collect();
+        // Stake entries are never zero and add up to `TotalHotkeyStake` (the pallet's
+        // invariants): an unstaked hotkey, most miners, costs one read instead of a prefix
+        // iteration of the trie.
+        let stake = if TotalHotkeyStake::<T>::get(&hotkey) == 0 {
+            Vec::new()
+        } else {
+            Stake::<T>::iter_prefix(&hotkey).map(|(c, s)| (c, Compact(s))).collect()
+        };
         Some(NeuronInfoLite {
             axon_info: Axons::<T>::get(netuid, &hotkey).unwrap_or_default(),
             prometheus_info: Prometheus::<T>::get(netuid, &hotkey).unwrap_or_default(),

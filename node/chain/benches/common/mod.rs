@@ -1,0 +1,196 @@
+//! Shared by the node benchmarks: the dev genesis with a crafted subnet, signing, and a client.
+//!
+//! The subnet is set up by running the pallet's own registration code on the dev genesis state
+//! (in `sp_io::TestExternalities`, before block 1), so that every storage item that goes with a
+//! neuron is written as the runtime writes it; only what needs an epoch or many blocks on a live
+//! chain (the subnet size limit, registration limits, validator permits, weights) is set
+//! directly.
+
+#![allow(dead_code, unreachable_pub)]
+
+use codec::Encode;
+use sp_core::{sr25519, storage::Storage, Pair, H256};
+use sp_genesis_builder::DEV_RUNTIME_PRESET;
+use sp_keyring::Sr25519Keyring;
+use sp_runtime::{generic::Era, BuildStorage};
+use std::sync::Arc;
+use subtensor_chain::{BuiltBlock, ChainApi, Client, ClientConfig, Database, Pruning};
+use subtensor_runtime::*;
+
+/// The subnet of the benchmarks (the dev chain's subnet 1, owned by //Alice).
+pub const NETUID: u16 = 1;
+/// Slot duration of the benchmark chains (the dev chain's).
+pub const SLOT_MS: u64 = 1_000;
+
+type Subtensor = pallet_subtensor::Pallet<Runtime>;
+
+fn merge(base: &mut serde_json::Value, patch: serde_json::Value) {
+    match (base, patch) {
+        (serde_json::Value::Object(b), serde_json::Value::Object(p)) => {
+            for (k, v) in p {
+                merge(b.entry(k).or_insert(serde_json::Value::Null), v);
+            }
+        }
+        (b, p) => *b = p,
+    }
+}
+
+/// The genesis storage of the runtime's `dev` preset (what `--chain dev` starts from).
+pub fn dev_storage() -> Storage {
+    let patch = genesis_config_presets::get_preset(&DEV_RUNTIME_PRESET.into()).expect("dev preset");
+    let mut config = serde_json::to_value(RuntimeGenesisConfig::default()).expect("config json");
+    merge(&mut config, serde_json::from_slice(&patch).expect("preset json"));
+    let config: RuntimeGenesisConfig = serde_json::from_value(config).expect("genesis config");
+    config.build_storage().expect("genesis storage")
+}
+
+/// A deterministic hotkey for neuron `i` (a fresh seed each; no key derivation).
+pub fn hotkey(i: usize) -> sr25519::Pair {
+    let mut seed = [0u8; 32];
+    seed[..8].copy_from_slice(&(i as u64).to_le_bytes());
+    seed[8..16].copy_from_slice(b"benchhot");
+    sr25519::Pair::from_seed(&seed)
+}
+
+/// What to put in the subnet.
+pub struct SubnetSpec {
+    /// Neurons registered besides the owner's (UID 0): UIDs 1..=neurons.
+    pub neurons: usize,
+    /// The first this many UIDs (owner included) hold validator permits.
+    pub permits: usize,
+    /// The first this many UIDs get 1,000 TAO of //Alice's stake.
+    pub staked: usize,
+    /// The first this many UIDs get a weight row over every UID.
+    pub weight_rows: usize,
+    /// The subnet's tempo (blocks between epochs).
+    pub tempo: u16,
+}
+
+/// `base` with subnet [`NETUID`] grown as `spec` says; returns the storage and the hotkeys of
+/// UIDs 1..=neurons (index `i` is UID `i + 1`).
+pub fn subnet_genesis(base: Storage, spec: &SubnetSpec) -> (Storage, Vec<sr25519::Pair>) {
+    use pallet_subtensor::*;
+    let hotkeys: Vec<sr25519::Pair> = (0..spec.neurons).map(hotkey).collect();
+    let mut ext = sp_io::TestExternalities::new(base);
+    let storage = ext.execute_with(|| {
+        let netuid = NetUid(NETUID);
+        let alice = Sr25519Keyring::Alice.to_account_id();
+        let n = u16::try_from(spec.neurons + 1).expect("at most 4096 neurons");
+        MaxAllowedUids::<Runtime>::insert(netuid, n.max(256));
+        MaxAllowedValidators::<Runtime>::insert(netuid, u16::try_from(spec.permits).expect("permits"));
+        MaxRegistrationsPerBlock::<Runtime>::insert(netuid, u16::MAX);
+        TargetRegistrationsPerInterval::<Runtime>::insert(netuid, u16::MAX);
+        Burn::<Runtime>::insert(netuid, 0);
+        Tempo::<Runtime>::insert(netuid, spec.tempo);
+        for pair in &hotkeys {
+            let hot = AccountId::from(pair.public());
+            Subtensor::do_burned_register(netuid, &alice, &hot).expect("registration");
+        }
+        // Back to the dev chain's registration terms; the counters as after an adjustment.
+        MaxRegistrationsPerBlock::<Runtime>::remove(netuid);
+        TargetRegistrationsPerInterval::<Runtime>::remove(netuid);
+        Burn::<Runtime>::remove(netuid);
+        RegistrationsThisBlock::<Runtime>::remove(netuid);
+        RegistrationsThisInterval::<Runtime>::remove(netuid);
+        BurnRegistrationsThisInterval::<Runtime>::remove(netuid);
+        assert_eq!(SubnetworkN::<Runtime>::get(netuid), n);
+
+        let permits: Vec<bool> = (0..usize::from(n)).map(|uid| uid < spec.permits).collect();
+        ValidatorPermit::<Runtime>::insert(
+            netuid,
+            UidVec::<bool>::try_from(permits).expect("at most 4096 uids"),
+        );
+        for uid in 0..spec.staked.min(usize::from(n)) {
+            let hot = Keys::<Runtime>::get(netuid, uid as u16).expect("registered");
+            Subtensor::do_add_stake(&alice, &hot, 1_000 * RAO_PER_TAO as u64).expect("stake");
+        }
+        for uid in 0..spec.weight_rows.min(usize::from(n)) {
+            let row: Vec<(u16, u16)> =
+                (0..n).map(|dest| (dest, 1 + ((dest as u32 * 7919 + uid as u32) % 65535) as u16)).collect();
+            Weights::<Runtime>::insert(
+                netuid,
+                uid as u16,
+                SparseRow::try_from(row).expect("at most 4096 weights"),
+            );
+        }
+        let mut storage = Storage::default();
+        let mut key = Vec::new();
+        while let Some(next) = sp_io::storage::next_key(&key) {
+            let value = sp_io::storage::get(&next).expect("a listed key has a value");
+            storage.top.insert(next.clone(), value.to_vec());
+            key = next;
+        }
+        storage
+    });
+    (storage, hotkeys)
+}
+
+/// The block authority of the dev chain.
+pub fn authority() -> sr25519::Pair {
+    Sr25519Keyring::Alice.pair()
+}
+
+/// A client of the dev chain over `db` starting from `genesis`.
+pub fn open(db: Arc<dyn Database>, genesis: &Storage) -> Arc<Client> {
+    let config = ClientConfig {
+        authority: authority().public(),
+        slot_duration_ms: SLOT_MS,
+        pruning: Pruning::Archive,
+        trie_cache_bytes: 64 * 1024 * 1024,
+    };
+    Client::open(db, genesis, config).expect("open the chain")
+}
+
+/// The timestamp of the next block on `client`'s best block: one slot later.
+pub fn next_timestamp(client: &Client) -> u64 {
+    (u64::from(client.info().best_number) + 1) * SLOT_MS + 17
+}
+
+/// The built block sealed by the authority.
+pub fn seal(built: &BuiltBlock) -> Block {
+    Block {
+        header: subtensor_chain::consensus::seal(built.block.header.clone(), &authority()),
+        extrinsics: built.block.extrinsics.clone(),
+    }
+}
+
+/// `call` signed by `pair` with `nonce`, immortal, for the chain with `genesis`, with the
+/// runtime's transaction extensions in their standard order.
+pub fn signed(pair: &sr25519::Pair, call: RuntimeCall, nonce: Nonce, genesis: H256) -> UncheckedExtrinsic {
+    let ext: TxExtension = (
+        frame_system::CheckNonZeroSender::new(),
+        frame_system::CheckSpecVersion::new(),
+        frame_system::CheckTxVersion::new(),
+        frame_system::CheckGenesis::new(),
+        frame_system::CheckEra::from(Era::Immortal),
+        check_nonce::CheckNonce::from(nonce),
+        frame_system::CheckWeight::new(),
+        pallet_transaction_payment::ChargeTransactionPayment::from(0),
+        frame_metadata_hash_extension::CheckMetadataHash::new(false),
+    );
+    let implicit =
+        (VERSION.spec_version, VERSION.transaction_version, genesis, genesis, None::<[u8; 32]>);
+    let signature = (&call, &ext, implicit).using_encoded(|payload| {
+        if payload.len() > 256 {
+            pair.sign(&sp_io::hashing::blake2_256(payload))
+        } else {
+            pair.sign(payload)
+        }
+    });
+    UncheckedExtrinsic::new_signed(
+        call,
+        Address::Id(AccountId::from(pair.public())),
+        Signature::Sr25519(signature),
+        ext,
+    )
+}
+
+/// Median of some durations in milliseconds.
+pub fn median_ms(samples: &mut [f64]) -> f64 {
+    samples.sort_by(|a, b| a.total_cmp(b));
+    match samples.len() {
+        0 => f64::NAN,
+        n if n % 2 == 1 => samples[n / 2],
+        n => (samples[n / 2 - 1] + samples[n / 2]) / 2.0,
+    }
+}
