@@ -85,9 +85,8 @@ fn properties() -> serde_json::Map<String, serde_json::Value> {
 }
 
 fn preset(name: &str) -> NodeResult<serde_json::Value> {
-    let bytes = genesis_config_presets::get_preset(&name.into()).ok_or_else(|| {
-        NodeError::Genesis(format!("the runtime has no genesis preset {name:?}"))
-    })?;
+    let bytes = genesis_config_presets::get_preset(&name.into())
+        .ok_or_else(|| NodeError::Genesis(format!("the runtime has no genesis preset {name:?}")))?;
     serde_json::from_slice(&bytes).map_err(|e| NodeError::Genesis(e.to_string()))
 }
 
@@ -136,10 +135,8 @@ pub fn load(chain: &str) -> NodeResult<ChainSpec> {
         "local" => local(),
         path => {
             let path = Path::new(path);
-            let text = std::fs::read_to_string(path).map_err(|e| NodeError::ChainSpec {
-                path: path.into(),
-                reason: e.to_string(),
-            })?;
+            let text = std::fs::read_to_string(path)
+                .map_err(|e| NodeError::ChainSpec { path: path.into(), reason: e.to_string() })?;
             serde_json::from_str(&text)
                 .map_err(|e| NodeError::ChainSpec { path: path.into(), reason: e.to_string() })
         }
@@ -156,7 +153,8 @@ impl ChainSpec {
     pub fn genesis_storage(&self) -> NodeResult<Storage> {
         match &self.genesis {
             Genesis::RuntimeGenesis { patch } => {
-                genesis_config_presets::storage_from_patch(patch.clone()).map_err(NodeError::Genesis)
+                genesis_config_presets::storage_from_patch(patch.clone())
+                    .map_err(NodeError::Genesis)
             }
             Genesis::Raw { top, .. } => {
                 let mut storage = Storage::default();
@@ -213,10 +211,7 @@ mod tests {
 
     #[test]
     fn authority_parses() {
-        assert_eq!(
-            dev().unwrap().authority().unwrap(),
-            sp_keyring::Sr25519Keyring::Alice.public()
-        );
+        assert_eq!(dev().unwrap().authority().unwrap(), sp_keyring::Sr25519Keyring::Alice.public());
     }
 
     #[test]

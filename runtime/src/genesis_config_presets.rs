@@ -32,7 +32,10 @@ fn genesis(loopback: bool, subnet_tempo: u16) -> Value {
     let alice = Sr25519Keyring::Alice.to_account_id();
     build_struct_json_patch!(RuntimeGenesisConfig {
         balances: BalancesConfig {
-            balances: endowed_accounts().into_iter().map(|a| (a, DEV_ENDOWMENT)).collect::<Vec<_>>(),
+            balances: endowed_accounts()
+                .into_iter()
+                .map(|a| (a, DEV_ENDOWMENT))
+                .collect::<Vec<_>>(),
         },
         sudo: SudoConfig { key: Some(alice.clone()) },
         subtensor_module: SubtensorModuleConfig {
@@ -74,9 +77,12 @@ fn merge(base: &mut Value, patch: Value) {
 /// The genesis storage of the runtime's default genesis config with `patch` applied (the
 /// `runtimeGenesis.patch` of a chain spec, or a preset).
 #[cfg(feature = "std")]
-pub fn storage_from_patch(patch: Value) -> Result<sp_core::storage::Storage, alloc::string::String> {
+pub fn storage_from_patch(
+    patch: Value,
+) -> Result<sp_core::storage::Storage, alloc::string::String> {
     use sp_runtime::BuildStorage;
-    let mut config = serde_json::to_value(RuntimeGenesisConfig::default()).map_err(|e| e.to_string())?;
+    let mut config =
+        serde_json::to_value(RuntimeGenesisConfig::default()).map_err(|e| e.to_string())?;
     merge(&mut config, patch);
     let config: RuntimeGenesisConfig =
         serde_json::from_value(config).map_err(|e| alloc::format!("genesis config: {e}"))?;

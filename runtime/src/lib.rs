@@ -30,9 +30,9 @@ pub mod genesis_config_presets;
 #[cfg(feature = "std")]
 pub mod signing;
 
-pub use apis::RUNTIME_API_VERSIONS;
 #[cfg(feature = "std")]
 pub use apis::api;
+pub use apis::RUNTIME_API_VERSIONS;
 
 use sp_runtime::{generic, traits::BlakeTwo256};
 use sp_version::RuntimeVersion;

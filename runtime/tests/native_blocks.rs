@@ -37,7 +37,13 @@ fn a_built_block_re_executes_with_the_same_roots() {
 
     let mut builder = sp_io::TestExternalities::new(storage.clone());
     let block = builder.execute_with(|| {
-        let header = Header::new(1, Default::default(), Default::default(), genesis_hash, Default::default());
+        let header = Header::new(
+            1,
+            Default::default(),
+            Default::default(),
+            genesis_hash,
+            Default::default(),
+        );
         Executive::initialize_block(&header);
         let mut extrinsics = vec![UncheckedExtrinsic::new_bare(RuntimeCall::Timestamp(
             pallet_timestamp::Call::set { now: 1_000 },
@@ -147,8 +153,9 @@ fn state_call_dispatch_answers_versions_and_subnet_info() {
         assert_eq!(info.subnetwork_n, 1);
         assert_eq!(info.tempo, 10);
 
-        let raw = api::dispatch("SubnetInfoRuntimeApi_get_subnet_hyperparams_v2", &NetUid(1).encode())
-            .expect("hyperparams v2 is served (api version 2)");
+        let raw =
+            api::dispatch("SubnetInfoRuntimeApi_get_subnet_hyperparams_v2", &NetUid(1).encode())
+                .expect("hyperparams v2 is served (api version 2)");
         let params = Option::<subtensor_primitives::SubnetHyperparamsV2>::decode(&mut &raw[..])
             .unwrap()
             .expect("subnet 1 exists");

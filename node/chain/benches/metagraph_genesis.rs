@@ -32,7 +32,8 @@ fn main() {
     let mut base = Storage::default();
     for (k, v) in top {
         let key = hex::decode(k.trim_start_matches("0x")).expect("hex key");
-        let value = hex::decode(v.as_str().expect("hex value").trim_start_matches("0x")).expect("hex");
+        let value =
+            hex::decode(v.as_str().expect("hex value").trim_start_matches("0x")).expect("hex");
         base.top.insert(key, value);
     }
     let subnet = SubnetSpec { neurons, permits: 64, staked: 64, weight_rows: 64, tempo: 360 };
@@ -40,7 +41,12 @@ fn main() {
     let top: serde_json::Map<String, serde_json::Value> = storage
         .top
         .iter()
-        .map(|(k, v)| (format!("0x{}", hex::encode(k)), serde_json::Value::String(format!("0x{}", hex::encode(v)))))
+        .map(|(k, v)| {
+            (
+                format!("0x{}", hex::encode(k)),
+                serde_json::Value::String(format!("0x{}", hex::encode(v))),
+            )
+        })
         .collect();
     spec["genesis"]["raw"]["top"] = serde_json::Value::Object(top);
     spec["name"] = "Bittensor Bench (4096 uids)".into();

@@ -31,7 +31,8 @@ const WEIGHTS: usize = 256;
 fn main() {
     let runs: usize = std::env::var("RUNS").ok().and_then(|r| r.parse().ok()).unwrap_or(3);
     let started = Instant::now();
-    let spec = SubnetSpec { neurons: CALLS, permits: CALLS + 1, staked: 0, weight_rows: 0, tempo: 1000 };
+    let spec =
+        SubnetSpec { neurons: CALLS, permits: CALLS + 1, staked: 0, weight_rows: 0, tempo: 1000 };
     let (genesis, hotkeys) = subnet_genesis(dev_storage(), &spec);
     let n = (CALLS + 1) as u64;
     println!(
@@ -48,7 +49,8 @@ fn main() {
         let follower =
             open(Arc::new(ParityDb::open(&dir.path().join("follower")).unwrap()), &genesis);
         let genesis_hash = author.info().genesis_hash;
-        let warm = author.build_block(author.info().best_hash, next_timestamp(&author), &[]).unwrap();
+        let warm =
+            author.build_block(author.info().best_hash, next_timestamp(&author), &[]).unwrap();
         let warm = seal(&warm);
         author.import_block(warm.clone()).unwrap();
         follower.import_block(warm).unwrap();
@@ -60,9 +62,11 @@ fn main() {
             .enumerate()
             .map(|(i, pair)| {
                 let start = (i as u64 * 37) % n;
-                let dests: Vec<u16> = (0..WEIGHTS as u64).map(|k| ((start + k) % n) as u16).collect();
-                let weights: Vec<u16> =
-                    (0..WEIGHTS as u64).map(|k| (1 + (k * 2_654_435_761 + i as u64) % 65_535) as u16).collect();
+                let dests: Vec<u16> =
+                    (0..WEIGHTS as u64).map(|k| ((start + k) % n) as u16).collect();
+                let weights: Vec<u16> = (0..WEIGHTS as u64)
+                    .map(|k| (1 + (k * 2_654_435_761 + i as u64) % 65_535) as u16)
+                    .collect();
                 let call = RuntimeCall::SubtensorModule(pallet_subtensor::Call::set_weights {
                     netuid: pallet_subtensor::NetUid(NETUID),
                     dests,
@@ -115,7 +119,8 @@ fn main() {
         import_reused.push(reused_time.as_secs_f64() * 1e3);
         import_reexec.push(reexec_time.as_secs_f64() * 1e3);
     }
-    let (b, r, x) = (median_ms(&mut build), median_ms(&mut import_reused), median_ms(&mut import_reexec));
+    let (b, r, x) =
+        (median_ms(&mut build), median_ms(&mut import_reused), median_ms(&mut import_reexec));
     println!("median of {runs} runs:");
     println!("  build                        {b:8.1} ms");
     println!("  import (reused changes)      {r:8.1} ms");

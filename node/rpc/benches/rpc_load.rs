@@ -172,7 +172,8 @@ fn main() {
     let clients: usize = arg("--clients").map(|v| v.parse().unwrap()).unwrap_or(8);
     let depth: usize = arg("--depth").map(|v| v.parse().unwrap()).unwrap_or(16);
     let seconds: f64 = arg("--seconds").map(|v| v.parse().unwrap()).unwrap_or(10.0);
-    let warmup = Duration::from_secs_f64(arg("--warmup").map(|v| v.parse().unwrap()).unwrap_or(2.0));
+    let warmup =
+        Duration::from_secs_f64(arg("--warmup").map(|v| v.parse().unwrap()).unwrap_or(2.0));
     let threads: usize = arg("--threads").map(|v| v.parse().unwrap()).unwrap_or(1);
     // Default: System.Account of //Alice (twox128("System") ++ twox128("Account") ++
     // blake2_128_concat(//Alice)).
@@ -208,7 +209,10 @@ fn main() {
         warmup.as_secs_f64()
     );
     println!("  requests       {done} ({errors} errors)");
-    println!("  throughput     {rate:.0} requests/s   target >= 20000: {}", if rate >= 20_000.0 { "met" } else { "NOT met" });
+    println!(
+        "  throughput     {rate:.0} requests/s   target >= 20000: {}",
+        if rate >= 20_000.0 { "met" } else { "NOT met" }
+    );
     println!(
         "  latency        p50 {:.3} ms, p99 {:.3} ms, max {:.3} ms",
         percentile(&latencies, 0.50),

@@ -36,7 +36,13 @@ fn transfer(from: Sr25519Keyring, nonce: Nonce, tao: u64, genesis: H256) -> Unch
         dest: Address::Id(Sr25519Keyring::Bob.to_account_id()),
         value: tao * RAO_PER_TAO,
     });
-    signing::sign_extrinsic(&from.pair(), call, nonce, 0, &signing::SigningContext::immortal(genesis))
+    signing::sign_extrinsic(
+        &from.pair(),
+        call,
+        nonce,
+        0,
+        &signing::SigningContext::immortal(genesis),
+    )
 }
 
 /// Builds a block from the pool's ready transactions, seals and imports it.

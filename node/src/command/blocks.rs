@@ -46,9 +46,10 @@ pub fn export(args: &ExportBlocksArgs, top: &SharedArgs) -> NodeResult<()> {
     let out: Box<dyn Write> = if args.output.as_os_str() == "-" {
         Box::new(std::io::stdout().lock())
     } else {
-        Box::new(std::fs::File::create(&args.output).map_err(|e| {
-            NodeError::io(format!("creating {}", args.output.display()), e)
-        })?)
+        Box::new(
+            std::fs::File::create(&args.output)
+                .map_err(|e| NodeError::io(format!("creating {}", args.output.display()), e))?,
+        )
     };
     let mut out = BufWriter::new(out);
     let mut count = 0u32;
@@ -56,7 +57,9 @@ pub fn export(args: &ExportBlocksArgs, top: &SharedArgs) -> NodeResult<()> {
         let hash = client
             .hash(number)?
             .ok_or_else(|| NodeError::InvalidArgument(format!("no block #{number}")))?;
-        let block = client.block(hash)?.ok_or_else(|| NodeError::InvalidArgument(format!("no body for #{number}")))?;
+        let block = client
+            .block(hash)?
+            .ok_or_else(|| NodeError::InvalidArgument(format!("no body for #{number}")))?;
         out.write_all(&block.encode()).map_err(|e| NodeError::io("writing blocks", e))?;
         count += 1;
     }
@@ -73,26 +76,27 @@ pub fn import(args: &ImportBlocksArgs, top: &SharedArgs) -> NodeResult<()> {
     let input: Box<dyn Read> = if args.input.as_os_str() == "-" {
         Box::new(std::io::stdin().lock())
     } else {
-        Box::new(std::fs::File::open(&args.input).map_err(|e| {
-            NodeError::io(format!("opening {}", args.input.display()), e)
-        })?)
+        Box::new(
+            std::fs::File::open(&args.input)
+                .map_err(|e| NodeError::io(format!("opening {}", args.input.display()), e))?,
+        )
     };
     let mut bytes = Vec::new();
-    BufReader::new(input).read_to_end(&mut bytes).map_err(|e| NodeError::io("reading blocks", e))?;
+    BufReader::new(input)
+        .read_to_end(&mut bytes)
+        .map_err(|e| NodeError::io("reading blocks", e))?;
     let mut cursor = &bytes[..];
     let (mut imported, mut known) = (0u32, 0u32);
     while !cursor.is_empty() {
         let offset = bytes.len() - cursor.len();
-        let block = Block::decode_with_depth_limit(
-            subtensor_chain::executor::MAX_BLOCK_DEPTH,
-            &mut cursor,
-        )
-        .map_err(|e| {
-            NodeError::InvalidArgument(format!(
-                "undecodable block at byte {offset}: {}",
-                subtensor_chain::executor::decode_error_text(&e)
-            ))
-        })?;
+        let block =
+            Block::decode_with_depth_limit(subtensor_chain::executor::MAX_BLOCK_DEPTH, &mut cursor)
+                .map_err(|e| {
+                    NodeError::InvalidArgument(format!(
+                        "undecodable block at byte {offset}: {}",
+                        subtensor_chain::executor::decode_error_text(&e)
+                    ))
+                })?;
         let number = block.header.number;
         match client.import_block(block)? {
             ImportOutcome::Imported { .. } => imported += 1,

@@ -1,7 +1,10 @@
 //! `build-spec`: print the chain spec as JSON.
 
 use super::setup;
-use crate::{cli::{BuildSpecArgs, SharedArgs}, error::NodeResult};
+use crate::{
+    cli::{BuildSpecArgs, SharedArgs},
+    error::NodeResult,
+};
 
 /// Print the spec (raw with `--raw`) on standard output.
 pub fn run(args: &BuildSpecArgs, top: &SharedArgs) -> NodeResult<()> {

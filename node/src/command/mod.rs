@@ -39,11 +39,13 @@ fn default_base_path() -> PathBuf {
 /// top-level ones.
 pub fn setup(shared: &SharedArgs, top: &SharedArgs) -> NodeResult<Setup> {
     let dev = shared.dev || top.dev;
-    let chain = shared
-        .chain
-        .clone()
-        .or_else(|| top.chain.clone())
-        .unwrap_or_else(|| if dev { "dev".into() } else { "local".into() });
+    let chain = shared.chain.clone().or_else(|| top.chain.clone()).unwrap_or_else(|| {
+        if dev {
+            "dev".into()
+        } else {
+            "local".into()
+        }
+    });
     let spec = chain_spec::load(&chain)?;
     let base_path = shared.base_path.clone().or_else(|| top.base_path.clone());
     let tmp = shared.tmp || top.tmp || (dev && base_path.is_none());

@@ -28,7 +28,8 @@ pub fn run(args: &PurgeChainArgs, top: &SharedArgs) -> NodeResult<()> {
             return Ok(());
         }
     }
-    std::fs::remove_dir_all(&db).map_err(|e| NodeError::io(format!("removing {}", db.display()), e))?;
+    std::fs::remove_dir_all(&db)
+        .map_err(|e| NodeError::io(format!("removing {}", db.display()), e))?;
     eprintln!("{} removed", db.display());
     Ok(())
 }

@@ -90,9 +90,16 @@ pub fn run(args: &RunArgs) -> NodeResult<()> {
             )));
         }
     }
-    let interface = if args.rpc_external { IpAddr::V4(Ipv4Addr::UNSPECIFIED) } else { IpAddr::V4(Ipv4Addr::LOCALHOST) };
-    let prometheus_interface =
-        if args.prometheus_external { IpAddr::V4(Ipv4Addr::UNSPECIFIED) } else { IpAddr::V4(Ipv4Addr::LOCALHOST) };
+    let interface = if args.rpc_external {
+        IpAddr::V4(Ipv4Addr::UNSPECIFIED)
+    } else {
+        IpAddr::V4(Ipv4Addr::LOCALHOST)
+    };
+    let prometheus_interface = if args.prometheus_external {
+        IpAddr::V4(Ipv4Addr::UNSPECIFIED)
+    } else {
+        IpAddr::V4(Ipv4Addr::LOCALHOST)
+    };
     let config = ServiceConfig {
         db_path: setup.db_path(),
         rpc_addr: SocketAddr::new(interface, args.rpc_port),

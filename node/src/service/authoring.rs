@@ -46,9 +46,9 @@ impl std::str::FromStr for Sealing {
             "instant" => Ok(Sealing::Instant),
             "manual" => Ok(Sealing::Manual),
             ms => match ms.parse::<u64>() {
-                Ok(0) | Err(_) => {
-                    Err(format!("--sealing must be a block time in ms (> 0), instant or manual, not {ms:?}"))
-                }
+                Ok(0) | Err(_) => Err(format!(
+                    "--sealing must be a block time in ms (> 0), instant or manual, not {ms:?}"
+                )),
                 Ok(ms) => Ok(Sealing::Interval(Duration::from_millis(ms))),
             },
         }
@@ -91,8 +91,11 @@ pub(super) async fn run(
                 }
             }
         }
-        let (client_, pool_, key_, metrics_) = (client.clone(), pool.clone(), key.clone(), metrics.clone());
-        let authored = tokio::task::spawn_blocking(move || author_one(&client_, &pool_, &key_, &metrics_)).await;
+        let (client_, pool_, key_, metrics_) =
+            (client.clone(), pool.clone(), key.clone(), metrics.clone());
+        let authored =
+            tokio::task::spawn_blocking(move || author_one(&client_, &pool_, &key_, &metrics_))
+                .await;
         match authored {
             Ok(Ok(hash)) => {
                 let client = client.clone();
@@ -130,7 +133,8 @@ fn author_one(
     let timestamp = now_ms().max(next_slot_start);
 
     let candidates: Vec<_> = pool.ready().take(MAX_CANDIDATES).collect();
-    let extrinsics: Vec<UncheckedExtrinsic> = candidates.iter().map(|tx| tx.extrinsic.clone()).collect();
+    let extrinsics: Vec<UncheckedExtrinsic> =
+        candidates.iter().map(|tx| tx.extrinsic.clone()).collect();
     let built = client.build_block(info.best_hash, timestamp, &extrinsics)?;
     let invalid: Vec<_> = built
         .rejected
@@ -141,7 +145,10 @@ fn author_one(
         log::debug!(target: "author", "dropping {} invalid transactions", invalid.len());
         pool.remove_invalid(&invalid);
     }
-    let block = Block { header: consensus::seal(built.block.header, key), extrinsics: built.block.extrinsics };
+    let block = Block {
+        header: consensus::seal(built.block.header, key),
+        extrinsics: built.block.extrinsics,
+    };
     let number = block.header.number;
     let count = block.extrinsics.len();
     let outcome = client.import_block(block)?;
@@ -149,8 +156,11 @@ fn author_one(
         subtensor_chain::ImportOutcome::Imported { hash, .. } => hash,
         subtensor_chain::ImportOutcome::AlreadyKnown(hash) => hash,
     };
-    let included: Vec<_> =
-        built.included.iter().filter_map(|index| candidates.get(*index).map(|tx| tx.hash)).collect();
+    let included: Vec<_> = built
+        .included
+        .iter()
+        .filter_map(|index| candidates.get(*index).map(|tx| tx.hash))
+        .collect();
     pool.on_block_imported(hash, &included);
     let elapsed = started.elapsed();
     metrics.observe_block(elapsed);

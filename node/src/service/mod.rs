@@ -43,7 +43,11 @@ pub struct ServiceConfig {
 }
 
 /// Open the chain engine of `spec` on the parity-db database at `db_path`.
-pub fn open_client(spec: &ChainSpec, db_path: &std::path::Path, pruning: Pruning) -> NodeResult<Arc<Client>> {
+pub fn open_client(
+    spec: &ChainSpec,
+    db_path: &std::path::Path,
+    pruning: Pruning,
+) -> NodeResult<Arc<Client>> {
     std::fs::create_dir_all(db_path)
         .map_err(|e| NodeError::io(format!("creating {}", db_path.display()), e))?;
     let db = Arc::new(ParityDb::open(db_path)?);

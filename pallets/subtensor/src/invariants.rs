@@ -84,8 +84,14 @@ impl<T: Config> Pallet<T> {
     fn check_uids(netuid: NetUid) -> Result<(), TryRuntimeError> {
         let n = SubnetworkN::<T>::get(netuid);
         check!(SubnetOwner::<T>::contains_key(netuid), "a subnet has no owner");
-        check!(Keys::<T>::iter_prefix(netuid).count() == usize::from(n), "Keys count != SubnetworkN");
-        check!(Uids::<T>::iter_prefix(netuid).count() == usize::from(n), "Uids count != SubnetworkN");
+        check!(
+            Keys::<T>::iter_prefix(netuid).count() == usize::from(n),
+            "Keys count != SubnetworkN"
+        );
+        check!(
+            Uids::<T>::iter_prefix(netuid).count() == usize::from(n),
+            "Uids count != SubnetworkN"
+        );
         for (uid, hotkey) in Keys::<T>::iter_prefix(netuid) {
             check!(uid < n, "a key sits at a UID past SubnetworkN");
             check!(Uids::<T>::get(netuid, &hotkey) == Some(uid), "Uids does not invert Keys");

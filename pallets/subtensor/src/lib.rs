@@ -262,8 +262,7 @@ pub mod pallet {
     /// The largest normalised weight (u16 proportion of the row sum) one destination may get.
     /// Default 65535 (no limit).
     #[pallet::storage]
-    pub type MaxWeightsLimit<T> =
-        StorageMap<_, Identity, NetUid, u16, ValueQuery, ConstU16<65535>>;
+    pub type MaxWeightsLimit<T> = StorageMap<_, Identity, NetUid, u16, ValueQuery, ConstU16<65535>>;
 
     /// Minimum blocks between two weight updates of one neuron. Default 100.
     #[pallet::storage]
@@ -341,7 +340,8 @@ pub mod pallet {
 
     /// Blocks between two retargets of burn and difficulty. Default 100.
     #[pallet::storage]
-    pub type AdjustmentInterval<T> = StorageMap<_, Identity, NetUid, u16, ValueQuery, ConstU16<100>>;
+    pub type AdjustmentInterval<T> =
+        StorageMap<_, Identity, NetUid, u16, ValueQuery, ConstU16<100>>;
 
     /// Retarget smoothing: the old value keeps `value / u64::MAX` of its weight. Default 0.
     #[pallet::storage]
@@ -442,8 +442,15 @@ pub mod pallet {
 
     /// The axon a hotkey serves on a subnet.
     #[pallet::storage]
-    pub type Axons<T: Config> =
-        StorageDoubleMap<_, Identity, NetUid, Blake2_128Concat, T::AccountId, AxonInfo, OptionQuery>;
+    pub type Axons<T: Config> = StorageDoubleMap<
+        _,
+        Identity,
+        NetUid,
+        Blake2_128Concat,
+        T::AccountId,
+        AxonInfo,
+        OptionQuery,
+    >;
 
     /// The Prometheus endpoint a hotkey serves on a subnet.
     #[pallet::storage]
@@ -460,7 +467,8 @@ pub mod pallet {
     /// The weight row of `(netuid, uid)`: `(destination uid, weight)` sorted by uid, max-upscaled
     /// so that the largest weight is 65535.
     #[pallet::storage]
-    pub type Weights<T> = StorageDoubleMap<_, Identity, NetUid, Identity, u16, SparseRow, ValueQuery>;
+    pub type Weights<T> =
+        StorageDoubleMap<_, Identity, NetUid, Identity, u16, SparseRow, ValueQuery>;
 
     /// The bond row of `(netuid, uid)` as stored by the last epoch: `(miner uid, u16 bond)`.
     #[pallet::storage]
@@ -1144,7 +1152,10 @@ pub mod pallet {
         /// Errors: [`Error::InvalidHyperparameterValue`]. Event: [`Event::GlobalParameterSet`].
         #[pallet::call_index(71)]
         #[pallet::weight(T::WeightInfo::set_hyperparameter())]
-        pub fn set_global_parameter(origin: OriginFor<T>, value: GlobalParameter) -> DispatchResult {
+        pub fn set_global_parameter(
+            origin: OriginFor<T>,
+            value: GlobalParameter,
+        ) -> DispatchResult {
             ensure_root(origin)?;
             Self::do_set_global_parameter(value)
         }

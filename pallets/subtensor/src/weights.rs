@@ -89,8 +89,12 @@ impl WeightInfo for SubstrateWeight {
         Weight::from_parts(1_000_000, 0)
             .saturating_add(Weight::from_parts(60_000, 0).saturating_mul(n.into()))
             .saturating_add(Weight::from_parts(80, 0).saturating_mul(w.into()))
-            .saturating_add(RocksDbWeight::get().reads(u64::from(n).saturating_mul(5).saturating_add(30)))
-            .saturating_add(RocksDbWeight::get().writes(u64::from(n).saturating_mul(3).saturating_add(20)))
+            .saturating_add(
+                RocksDbWeight::get().reads(u64::from(n).saturating_mul(5).saturating_add(30)),
+            )
+            .saturating_add(
+                RocksDbWeight::get().writes(u64::from(n).saturating_mul(3).saturating_add(20)),
+            )
     }
 }
 

@@ -77,7 +77,10 @@ pub fn subnet_genesis(base: Storage, spec: &SubnetSpec) -> (Storage, Vec<sr25519
         let alice = Sr25519Keyring::Alice.to_account_id();
         let n = u16::try_from(spec.neurons + 1).expect("at most 4096 neurons");
         MaxAllowedUids::<Runtime>::insert(netuid, n.max(256));
-        MaxAllowedValidators::<Runtime>::insert(netuid, u16::try_from(spec.permits).expect("permits"));
+        MaxAllowedValidators::<Runtime>::insert(
+            netuid,
+            u16::try_from(spec.permits).expect("permits"),
+        );
         MaxRegistrationsPerBlock::<Runtime>::insert(netuid, u16::MAX);
         TargetRegistrationsPerInterval::<Runtime>::insert(netuid, u16::MAX);
         Burn::<Runtime>::insert(netuid, 0);
@@ -105,8 +108,9 @@ pub fn subnet_genesis(base: Storage, spec: &SubnetSpec) -> (Storage, Vec<sr25519
             Subtensor::do_add_stake(&alice, &hot, 1_000 * RAO_PER_TAO as u64).expect("stake");
         }
         for uid in 0..spec.weight_rows.min(usize::from(n)) {
-            let row: Vec<(u16, u16)> =
-                (0..n).map(|dest| (dest, 1 + ((dest as u32 * 7919 + uid as u32) % 65535) as u16)).collect();
+            let row: Vec<(u16, u16)> = (0..n)
+                .map(|dest| (dest, 1 + ((dest as u32 * 7919 + uid as u32) % 65535) as u16))
+                .collect();
             Weights::<Runtime>::insert(
                 netuid,
                 uid as u16,
@@ -156,7 +160,12 @@ pub fn seal(built: &BuiltBlock) -> Block {
 
 /// `call` signed by `pair` with `nonce`, immortal, for the chain with `genesis`, with the
 /// runtime's transaction extensions in their standard order.
-pub fn signed(pair: &sr25519::Pair, call: RuntimeCall, nonce: Nonce, genesis: H256) -> UncheckedExtrinsic {
+pub fn signed(
+    pair: &sr25519::Pair,
+    call: RuntimeCall,
+    nonce: Nonce,
+    genesis: H256,
+) -> UncheckedExtrinsic {
     let ext: TxExtension = (
         frame_system::CheckNonZeroSender::new(),
         frame_system::CheckSpecVersion::new(),

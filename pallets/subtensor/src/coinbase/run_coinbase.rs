@@ -87,7 +87,8 @@ impl<T: Config> Pallet<T> {
         if reward == 0 || total_share == 0 {
             return T::DbWeight::get().reads(subnets.len() as u64);
         }
-        let parts: Vec<u64> = shares.iter().map(|(_, s)| mul_div(reward, *s, total_share)).collect();
+        let parts: Vec<u64> =
+            shares.iter().map(|(_, s)| mul_div(reward, *s, total_share)).collect();
         let dust = reward.saturating_sub(parts.iter().fold(0u64, |a, p| a.saturating_add(*p)));
         let first_paid = shares.iter().position(|(_, s)| *s > 0);
         for (i, ((netuid, _), part)) in shares.iter().zip(parts).enumerate() {
@@ -103,7 +104,8 @@ impl<T: Config> Pallet<T> {
     /// Run the epoch of `netuid` and pay out its pending emission.
     fn run_epoch_and_pay(netuid: NetUid, now: u64) -> Weight {
         let pending = PendingEmission::<T>::get(netuid);
-        let owner_cut = mul_div(pending, u64::from(SubnetOwnerCut::<T>::get()), u64::from(u16::MAX));
+        let owner_cut =
+            mul_div(pending, u64::from(SubnetOwnerCut::<T>::get()), u64::from(u16::MAX));
         let owner_paid = match SubnetOwner::<T>::get(netuid) {
             Some(owner) if owner_cut > 0 => {
                 T::Currency::mint_into(&owner, owner_cut).map(|_| owner_cut).unwrap_or(0)
@@ -123,7 +125,8 @@ impl<T: Config> Pallet<T> {
             let server = output.server_emission.get(uid).copied().unwrap_or(0);
             let validator = output.validator_emission.get(uid).copied().unwrap_or(0);
             if server > 0 || validator > 0 {
-                distributed = distributed.saturating_add(Self::emit_to_hotkey(&hotkey, server, validator));
+                distributed =
+                    distributed.saturating_add(Self::emit_to_hotkey(&hotkey, server, validator));
             }
         }
         let paid = owner_paid.saturating_add(distributed).min(pending);
@@ -131,7 +134,12 @@ impl<T: Config> Pallet<T> {
         PendingEmission::<T>::insert(netuid, carried);
         TotalPendingEmission::<T>::mutate(|t| *t = t.saturating_sub(paid));
         LastStepBlock::<T>::insert(netuid, now);
-        Self::deposit_event(Event::EpochCompleted { netuid, owner_cut: owner_paid, distributed, carried });
+        Self::deposit_event(Event::EpochCompleted {
+            netuid,
+            owner_cut: owner_paid,
+            distributed,
+            carried,
+        });
         T::WeightInfo::epoch(n, weights_count)
     }
 }

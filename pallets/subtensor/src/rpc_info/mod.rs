@@ -222,7 +222,8 @@ impl<T: Config> Pallet<T> {
     /// liquidity never is; bonds are never reset.
     pub fn subnet_hyperparams_v2(netuid: NetUid) -> Option<SubnetHyperparamsV2> {
         let v1 = Self::subnet_hyperparams(netuid)?;
-        let steepness = substrate_fixed::types::I32F32::from_num(AlphaSigmoidSteepness::<T>::get(netuid));
+        let steepness =
+            substrate_fixed::types::I32F32::from_num(AlphaSigmoidSteepness::<T>::get(netuid));
         let yuma_version = if Yuma3On::<T>::get(netuid) { 3 } else { 2 };
         Some(SubnetHyperparamsV2::from_v1(v1, steepness, yuma_version, true, true, false, false))
     }

@@ -56,7 +56,11 @@ impl<T: Config> Pallet<T> {
     }
 
     /// `add_stake` for `coldkey`.
-    pub fn do_add_stake(coldkey: &T::AccountId, hotkey: &T::AccountId, amount: u64) -> DispatchResult {
+    pub fn do_add_stake(
+        coldkey: &T::AccountId,
+        hotkey: &T::AccountId,
+        amount: u64,
+    ) -> DispatchResult {
         ensure!(amount > 0, Error::<T>::StakeAmountZero);
         ensure!(Owner::<T>::contains_key(hotkey), Error::<T>::HotKeyAccountNotExists);
         let available =
@@ -139,9 +143,8 @@ impl<T: Config> Pallet<T> {
                 paid_to_nominators = paid_to_nominators.saturating_add(share);
             }
         }
-        let to_owner = server
-            .saturating_add(take)
-            .saturating_add(shared.saturating_sub(paid_to_nominators));
+        let to_owner =
+            server.saturating_add(take).saturating_add(shared.saturating_sub(paid_to_nominators));
         Self::increase_stake(hotkey, &owner, to_owner);
         server.saturating_add(validator)
     }

@@ -11,7 +11,9 @@ use frame_support::{ensure, pallet_prelude::DispatchResult};
 use scale_info::TypeInfo;
 
 /// A subnet hyperparameter with its new value.
-#[derive(Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo, Clone, PartialEq, Eq, Debug)]
+#[derive(
+    Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo, Clone, PartialEq, Eq, Debug,
+)]
 pub enum Hyperparameter {
     /// [`Tempo`]: blocks between epochs, 1..=65535. Root only.
     Tempo(u16),
@@ -101,7 +103,9 @@ impl Hyperparameter {
 }
 
 /// A chain-wide parameter with its new value. Root only.
-#[derive(Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo, Clone, PartialEq, Eq, Debug)]
+#[derive(
+    Encode, Decode, DecodeWithMemTracking, MaxEncodedLen, TypeInfo, Clone, PartialEq, Eq, Debug,
+)]
 pub enum GlobalParameter {
     /// [`SubnetLimit`], at least the current number of subnets.
     SubnetLimit(u16),
@@ -176,7 +180,10 @@ impl<T: Config> Pallet<T> {
             H::ImmunityPeriod(v) => ImmunityPeriod::<T>::insert(netuid, v),
             H::ActivityCutoff(v) => ActivityCutoff::<T>::insert(netuid, v),
             H::MaxAllowedUids(v) => {
-                ensure!(v <= MAX_UIDS_LIMIT && v >= SubnetworkN::<T>::get(netuid) && v > 0, invalid);
+                ensure!(
+                    v <= MAX_UIDS_LIMIT && v >= SubnetworkN::<T>::get(netuid) && v > 0,
+                    invalid
+                );
                 MaxAllowedUids::<T>::insert(netuid, v)
             }
             H::MinAllowedWeights(v) => MinAllowedWeights::<T>::insert(netuid, v),

@@ -22,8 +22,9 @@ impl<T: Config> Pallet<T> {
         let min = NetworkMinLockCost::<T>::get();
         let elapsed = Self::current_block().saturating_sub(NetworkLastRegistered::<T>::get());
         let interval = NetworkLockReductionInterval::<T>::get().max(1);
-        let reduction = (u128::from(last).saturating_mul(u128::from(elapsed)) / u128::from(interval))
-            .min(u128::from(u64::MAX)) as u64;
+        let reduction = (u128::from(last).saturating_mul(u128::from(elapsed))
+            / u128::from(interval))
+        .min(u128::from(u64::MAX)) as u64;
         last.saturating_mul(2).saturating_sub(reduction).max(min)
     }
 

@@ -183,7 +183,14 @@ impl<T: Config> Pallet<T> {
         let burn = Burn::<T>::get(netuid);
         let difficulty = Difficulty::<T>::get(netuid);
         let next_burn = || {
-            retarget(burn, regs, target, alpha, MinBurn::<T>::get(netuid), MaxBurn::<T>::get(netuid))
+            retarget(
+                burn,
+                regs,
+                target,
+                alpha,
+                MinBurn::<T>::get(netuid),
+                MaxBurn::<T>::get(netuid),
+            )
         };
         let next_difficulty = || {
             retarget(

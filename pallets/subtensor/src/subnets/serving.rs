@@ -6,7 +6,9 @@
 
 use crate::*;
 use frame_support::{ensure, pallet_prelude::DispatchResult};
-use subtensor_primitives::axon::{is_loopback_or_unspecified, is_valid_ip_address, is_valid_ip_type};
+use subtensor_primitives::axon::{
+    is_loopback_or_unspecified, is_valid_ip_address, is_valid_ip_type,
+};
 
 impl<T: Config> Pallet<T> {
     /// Check an endpoint's address, port and rate limit against the hotkey's previous one.
@@ -19,10 +21,7 @@ impl<T: Config> Pallet<T> {
         allow_zero: bool,
         previous_block: Option<u64>,
     ) -> Result<u64, sp_runtime::DispatchError> {
-        ensure!(
-            Uids::<T>::contains_key(netuid, hotkey),
-            Error::<T>::HotKeyNotRegisteredInSubNet
-        );
+        ensure!(Uids::<T>::contains_key(netuid, hotkey), Error::<T>::HotKeyNotRegisteredInSubNet);
         ensure!(is_valid_ip_type(ip_type), Error::<T>::InvalidIpType);
         let allow_loopback = ServingAllowsLoopback::<T>::get();
         ensure!(
@@ -45,7 +44,11 @@ impl<T: Config> Pallet<T> {
     }
 
     /// `serve_axon` for `hotkey`.
-    pub fn do_serve_axon(hotkey: &T::AccountId, netuid: NetUid, mut axon: AxonInfo) -> DispatchResult {
+    pub fn do_serve_axon(
+        hotkey: &T::AccountId,
+        netuid: NetUid,
+        mut axon: AxonInfo,
+    ) -> DispatchResult {
         let previous = Axons::<T>::get(netuid, hotkey).map(|a| a.block);
         axon.block =
             Self::check_endpoint(hotkey, netuid, axon.ip_type, axon.ip, axon.port, true, previous)?;
@@ -61,8 +64,15 @@ impl<T: Config> Pallet<T> {
         mut info: PrometheusInfo,
     ) -> DispatchResult {
         let previous = Prometheus::<T>::get(netuid, hotkey).map(|p| p.block);
-        info.block =
-            Self::check_endpoint(hotkey, netuid, info.ip_type, info.ip, info.port, false, previous)?;
+        info.block = Self::check_endpoint(
+            hotkey,
+            netuid,
+            info.ip_type,
+            info.ip,
+            info.port,
+            false,
+            previous,
+        )?;
         Prometheus::<T>::insert(netuid, hotkey, info);
         Self::deposit_event(Event::PrometheusServed { netuid, hotkey: hotkey.clone() });
         Ok(())

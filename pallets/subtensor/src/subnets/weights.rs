@@ -68,10 +68,7 @@ impl<T: Config> Pallet<T> {
         values: Vec<u16>,
         version_key: u64,
     ) -> DispatchResult {
-        ensure!(
-            !CommitRevealWeightsEnabled::<T>::get(netuid),
-            Error::<T>::CommitRevealEnabled
-        );
+        ensure!(!CommitRevealWeightsEnabled::<T>::get(netuid), Error::<T>::CommitRevealEnabled);
         Self::check_and_store_weights(hotkey, netuid, &uids, &values, version_key, true)
     }
 
@@ -138,14 +135,8 @@ impl<T: Config> Pallet<T> {
     /// `commit_weights` for `hotkey`.
     pub fn do_commit_weights(hotkey: &T::AccountId, netuid: NetUid, hash: H256) -> DispatchResult {
         ensure!(NetworksAdded::<T>::get(netuid), Error::<T>::SubnetNotExists);
-        ensure!(
-            CommitRevealWeightsEnabled::<T>::get(netuid),
-            Error::<T>::CommitRevealDisabled
-        );
-        ensure!(
-            Uids::<T>::contains_key(netuid, hotkey),
-            Error::<T>::HotKeyNotRegisteredInSubNet
-        );
+        ensure!(CommitRevealWeightsEnabled::<T>::get(netuid), Error::<T>::CommitRevealDisabled);
+        ensure!(Uids::<T>::contains_key(netuid, hotkey), Error::<T>::HotKeyNotRegisteredInSubNet);
         let now = Self::current_block();
         let epoch = Self::epoch_index(netuid, now);
         let reveal_epoch = epoch.saturating_add(RevealPeriodEpochs::<T>::get(netuid));
@@ -170,10 +161,7 @@ impl<T: Config> Pallet<T> {
         version_key: u64,
     ) -> DispatchResult {
         ensure!(NetworksAdded::<T>::get(netuid), Error::<T>::SubnetNotExists);
-        ensure!(
-            CommitRevealWeightsEnabled::<T>::get(netuid),
-            Error::<T>::CommitRevealDisabled
-        );
+        ensure!(CommitRevealWeightsEnabled::<T>::get(netuid), Error::<T>::CommitRevealDisabled);
         let hash = commit_hash(hotkey, netuid, &uids, &values, &salt, version_key);
         let epoch = Self::epoch_index(netuid, Self::current_block());
         let mut commits = WeightCommits::<T>::get(netuid, hotkey);
