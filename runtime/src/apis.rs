@@ -131,6 +131,12 @@ sp_api::impl_runtime_apis! {
         }
     }
 
+    impl subtensor_runtime_api::SubnetRegistrationRuntimeApi<Block> for Runtime {
+        fn get_network_registration_cost() -> u64 {
+            SubtensorModule::network_lock_cost()
+        }
+    }
+
     impl sp_genesis_builder::GenesisBuilder<Block> for Runtime {
         fn build_state(config: Vec<u8>) -> sp_genesis_builder::Result {
             build_state::<RuntimeGenesisConfig>(config)

@@ -194,22 +194,11 @@ impl Client {
         self.value::<pallet_sudo::Key<Runtime>, _>(at).await
     }
 
-    /// The rao a subnet registration would lock in the next block, as the pallet's
-    /// `network_lock_cost` computes it: twice the last lock, reduced linearly by the last
-    /// lock per reduction interval since the last registration, never below the minimum.
+    /// The rao a subnet registration locks, from the runtime (`SubnetRegistrationRuntimeApi`)
+    /// at the best block; the cost only falls as blocks pass, so it covers the next block.
     pub async fn network_lock_cost(&self) -> Result<Balance> {
-        let (best, at) = self.best_block().await?;
-        let at = Some(at);
-        let last = self.value::<st::NetworkLastLockCost<Runtime>, _>(at).await?;
-        let min = self.value::<st::NetworkMinLockCost<Runtime>, _>(at).await?;
-        let registered = self.value::<st::NetworkLastRegistered<Runtime>, _>(at).await?;
-        let interval = self.value::<st::NetworkLockReductionInterval<Runtime>, _>(at).await?;
-        let elapsed = u64::from(best).saturating_add(1).saturating_sub(registered);
-        let reduction = u128::from(last)
-            .saturating_mul(u128::from(elapsed))
-            .checked_div(u128::from(interval.max(1)))
-            .unwrap_or_default();
-        let reduction = u64::try_from(reduction).unwrap_or(u64::MAX);
-        Ok(last.saturating_mul(2).saturating_sub(reduction).max(min))
+        let (_, at) = self.best_block().await?;
+        self.runtime_api("SubnetRegistrationRuntimeApi_get_network_registration_cost", &(), Some(at))
+            .await
     }
 }

@@ -1,5 +1,5 @@
-//! Runtime API declarations of the subtensor chain: `NeuronInfoRuntimeApi` and
-//! `SubnetInfoRuntimeApi`.
+//! Runtime API declarations of the subtensor chain: `NeuronInfoRuntimeApi`,
+//! `SubnetInfoRuntimeApi` and `SubnetRegistrationRuntimeApi`.
 //!
 //! Names, argument types and return types match the reference chain's
 //! `pallets/subtensor/runtime-api`, so clients reach them with the same
@@ -53,6 +53,13 @@ sp_api::decl_runtime_apis! {
         /// metadata.
         #[api_version(2)]
         fn get_subnet_hyperparams_v2(netuid: NetUid) -> Option<SubnetHyperparamsV2>;
+    }
+
+    /// Subnet registration prices.
+    pub trait SubnetRegistrationRuntimeApi {
+        /// The rao `register_network` locks at the queried block (the cost only falls as
+        /// blocks pass, so it is an upper bound for the next block).
+        fn get_network_registration_cost() -> u64;
     }
 }
 
