@@ -139,28 +139,7 @@ impl SubtensorRpcServer for Subtensor {
 
 /// A lite neuron as a full one with empty weight and bond rows.
 fn without_rows(n: NeuronInfoLite<AccountId>) -> NeuronInfo<AccountId> {
-    NeuronInfo {
-        hotkey: n.hotkey,
-        coldkey: n.coldkey,
-        uid: n.uid,
-        netuid: n.netuid,
-        active: n.active,
-        axon_info: n.axon_info,
-        prometheus_info: n.prometheus_info,
-        stake: n.stake,
-        rank: n.rank,
-        emission: n.emission,
-        incentive: n.incentive,
-        consensus: n.consensus,
-        trust: n.trust,
-        validator_trust: n.validator_trust,
-        dividends: n.dividends,
-        last_update: n.last_update,
-        validator_permit: n.validator_permit,
-        weights: Vec::new(),
-        bonds: Vec::new(),
-        pruning_score: n.pruning_score,
-    }
+    NeuronInfo::from_lite(n, Vec::new(), Vec::new())
 }
 
 #[cfg(test)]

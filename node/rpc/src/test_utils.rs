@@ -283,30 +283,7 @@ impl ChainApi for FakeChain {
             "NeuronInfoRuntimeApi_get_neurons_lite" => {
                 let netuid = NetUid::decode(&mut &args[..]).unwrap();
                 let neurons = if netuid == NetUid(1) { neurons() } else { vec![] };
-                neurons
-                    .into_iter()
-                    .map(|n| NeuronInfoLite {
-                        hotkey: n.hotkey,
-                        coldkey: n.coldkey,
-                        uid: n.uid,
-                        netuid: n.netuid,
-                        active: n.active,
-                        axon_info: n.axon_info,
-                        prometheus_info: n.prometheus_info,
-                        stake: n.stake,
-                        rank: n.rank,
-                        emission: n.emission,
-                        incentive: n.incentive,
-                        consensus: n.consensus,
-                        trust: n.trust,
-                        validator_trust: n.validator_trust,
-                        dividends: n.dividends,
-                        last_update: n.last_update,
-                        validator_permit: n.validator_permit,
-                        pruning_score: n.pruning_score,
-                    })
-                    .collect::<Vec<_>>()
-                    .encode()
+                neurons.into_iter().map(NeuronInfoLite::from).collect::<Vec<_>>().encode()
             }
             "SubnetInfoRuntimeApi_get_subnet_info" => {
                 let netuid = NetUid::decode(&mut &args[..]).unwrap();

@@ -198,7 +198,11 @@ impl Client {
     /// at the best block; the cost only falls as blocks pass, so it covers the next block.
     pub async fn network_lock_cost(&self) -> Result<Balance> {
         let (_, at) = self.best_block().await?;
-        self.runtime_api("SubnetRegistrationRuntimeApi_get_network_registration_cost", &(), Some(at))
-            .await
+        self.runtime_api(
+            "SubnetRegistrationRuntimeApi_get_network_registration_cost",
+            &(),
+            Some(at),
+        )
+        .await
     }
 }

@@ -120,6 +120,38 @@ pub struct NeuronInfoLite<AccountId> {
     pub pruning_score: u16,
 }
 
+impl<AccountId> NeuronInfo<AccountId> {
+    /// The full neuron: `lite` with its weight and bond rows.
+    pub fn from_lite(
+        lite: NeuronInfoLite<AccountId>,
+        weights: Vec<(Compact<u16>, Compact<u16>)>,
+        bonds: Vec<(Compact<u16>, Compact<u16>)>,
+    ) -> Self {
+        NeuronInfo {
+            hotkey: lite.hotkey,
+            coldkey: lite.coldkey,
+            uid: lite.uid,
+            netuid: lite.netuid,
+            active: lite.active,
+            axon_info: lite.axon_info,
+            prometheus_info: lite.prometheus_info,
+            stake: lite.stake,
+            rank: lite.rank,
+            emission: lite.emission,
+            incentive: lite.incentive,
+            consensus: lite.consensus,
+            trust: lite.trust,
+            validator_trust: lite.validator_trust,
+            dividends: lite.dividends,
+            last_update: lite.last_update,
+            validator_permit: lite.validator_permit,
+            weights,
+            bonds,
+            pruning_score: lite.pruning_score,
+        }
+    }
+}
+
 impl<AccountId> From<NeuronInfo<AccountId>> for NeuronInfoLite<AccountId> {
     /// Drops the weight and bond rows.
     fn from(n: NeuronInfo<AccountId>) -> Self {

@@ -6,7 +6,6 @@
 mod authoring;
 mod common;
 mod invalid;
-mod perf;
 mod persistence;
 mod pruning;
 mod queries;

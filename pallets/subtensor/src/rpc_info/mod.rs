@@ -106,28 +106,9 @@ impl<T: Config> Pallet<T> {
         let compact_row = |row: SparseRow| -> Vec<(Compact<u16>, Compact<u16>)> {
             row.into_iter().map(|(d, v)| (Compact(d), Compact(v))).collect()
         };
-        Some(NeuronInfo {
-            hotkey: lite.hotkey,
-            coldkey: lite.coldkey,
-            uid,
-            netuid,
-            active: lite.active,
-            axon_info: lite.axon_info,
-            prometheus_info: lite.prometheus_info,
-            stake: lite.stake,
-            rank: lite.rank,
-            emission: lite.emission,
-            incentive: lite.incentive,
-            consensus: lite.consensus,
-            trust: lite.trust,
-            validator_trust: lite.validator_trust,
-            dividends: lite.dividends,
-            last_update: lite.last_update,
-            validator_permit: lite.validator_permit,
-            weights: compact_row(Weights::<T>::get(netuid, uid)),
-            bonds: compact_row(Bonds::<T>::get(netuid, uid)),
-            pruning_score: lite.pruning_score,
-        })
+        let weights = compact_row(Weights::<T>::get(netuid, uid));
+        let bonds = compact_row(Bonds::<T>::get(netuid, uid));
+        Some(NeuronInfo::from_lite(lite, weights, bonds))
     }
 
     /// Every lite neuron of `netuid`, in UID order (empty for an unknown subnet).
