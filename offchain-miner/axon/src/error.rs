@@ -119,7 +119,11 @@ impl AxonError {
     pub fn status_code(&self) -> StatusCode {
         use AxonError::*;
         match self {
-            MissingSignature | BadSignature | WrongAxon { .. } | StaleNonce { .. } | FutureNonce
+            MissingSignature
+            | BadSignature
+            | WrongAxon { .. }
+            | StaleNonce { .. }
+            | FutureNonce
             | ReplayedNonce => StatusCode::UNAUTHORIZED,
             Blacklisted(_) => StatusCode::FORBIDDEN,
             RateLimited(_) | TooManyInFlight(_) => StatusCode::TOO_MANY_REQUESTS,

@@ -80,10 +80,11 @@ where
 {
     match header_str(headers, name)? {
         None => Ok(None),
-        Some(s) => s.trim().parse::<T>().map(Some).map_err(|e| AxonError::BadHeader {
-            name: name.to_owned(),
-            reason: e.to_string(),
-        }),
+        Some(s) => s
+            .trim()
+            .parse::<T>()
+            .map(Some)
+            .map_err(|e| AxonError::BadHeader { name: name.to_owned(), reason: e.to_string() }),
     }
 }
 
@@ -294,7 +295,8 @@ mod tests {
 
     #[test]
     fn hash_matches_reference_construction() {
-        let expected = sha3_hex(format!("{}{}", sha3_hex(b"7"), sha3_hex(b"[0.5, 1.0]")).as_bytes());
+        let expected =
+            sha3_hex(format!("{}{}", sha3_hex(b"7"), sha3_hex(b"[0.5, 1.0]")).as_bytes());
         assert_eq!(body_hash_of(["7", "[0.5, 1.0]"]), expected);
     }
 
