@@ -56,3 +56,4 @@ make_venv() {
 }
 make_venv "$root/.venv" "$root/tests/requirements.txt"
 make_venv "$root/.venv-asi" "$root/tests/requirements-asi.txt"
+make_venv "$root/.venv-bt" "$root/tests/requirements-bt.txt"

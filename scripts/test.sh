@@ -13,5 +13,6 @@ cargo test --workspace --locked "$@"
 
 echo "[test] end-to-end tests (tests/, pytest, real node processes)"
 cargo build --locked -p subtensor-node -p subtensor-cli
+cargo build --locked -p subtensor-axon --example interop
 SUBTENSOR_NODE_BIN="$(pwd)/target/debug/subtensor-node" STCLI_BIN="$(pwd)/target/debug/stcli" \
     .venv/bin/python -m pytest -c tests/pytest.ini tests -q

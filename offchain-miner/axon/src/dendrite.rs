@@ -75,6 +75,23 @@ pub struct Dendrite {
     client: Client<HttpConnector, Full<Bytes>>,
     last_nonce: Arc<AtomicU64>,
     external_ip: Option<String>,
+    unsigned_responses: UnsignedResponses,
+}
+
+/// What the dendrite does with a `200` response that carries no `bt_header_axon_signature`.
+///
+/// Our axon signs every response ([`wire::response_message`]); the Python bittensor 10.x axon
+/// signs none. The default refuses unsigned answers; a validator that queries Python miners
+/// has to opt in to [`UnsignedResponses::Accept`], knowingly giving up response
+/// authentication (anyone on the path can then forge the answer). A response that *does* carry
+/// a signature is always verified, whatever the policy.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum UnsignedResponses {
+    /// Unsigned responses fail with [`AxonError::BadSignature`].
+    #[default]
+    Reject,
+    /// Unsigned responses are accepted (Python axons); hotkey and body hash are still checked.
+    Accept,
 }
 
 impl Dendrite {
@@ -93,7 +110,15 @@ impl Dendrite {
             client,
             last_nonce: Arc::new(AtomicU64::new(0)),
             external_ip: None,
+            unsigned_responses: UnsignedResponses::Reject,
         }
+    }
+
+    /// Sets the policy for unsigned responses (Python axons send none); see
+    /// [`UnsignedResponses`].
+    pub fn unsigned_responses(mut self, policy: UnsignedResponses) -> Self {
+        self.unsigned_responses = policy;
+        self
     }
 
     /// Sets the IP reported in `bt_header_dendrite_ip`.
@@ -167,6 +192,7 @@ impl Dendrite {
         let mut headers = HeaderMap::new();
         headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
         wire::write_common_headers(&mut headers, S::NAME, secs, &body_hash);
+        wire::write_input_obj_headers(&mut headers, S::REQUIRED_INPUT_DEFAULTS);
         dendrite.write_headers(DENDRITE_PREFIX, &mut headers);
         axon.write_headers(AXON_PREFIX, &mut headers);
         Ok(PreparedRequest {
@@ -243,10 +269,21 @@ impl Dendrite {
         if wire::read_body_hash(&headers).ok().flatten().as_deref() != Some(hash.as_str()) {
             return Err(AxonError::BadResponse("response body hash mismatch".to_owned()));
         }
-        let signature = axon.signature.as_deref().ok_or(AxonError::BadSignature)?;
-        let msg =
-            wire::response_message(nonce, &self.hotkey, &target.hotkey, &self.uuid, 200, &hash);
-        wire::verify(&wire::parse_hotkey(&target.hotkey)?, &msg, signature)?;
+        match (axon.signature.as_deref(), self.unsigned_responses) {
+            (Some(signature), _) => {
+                let msg = wire::response_message(
+                    nonce,
+                    &self.hotkey,
+                    &target.hotkey,
+                    &self.uuid,
+                    200,
+                    &hash,
+                );
+                wire::verify(&wire::parse_hotkey(&target.hotkey)?, &msg, signature)?;
+            }
+            (None, UnsignedResponses::Accept) => {}
+            (None, UnsignedResponses::Reject) => return Err(AxonError::BadSignature),
+        }
         out.validate_response().map_err(|e| AxonError::BadResponse(e.to_string()))?;
         Ok(Reply { synapse: out, axon, elapsed: started.elapsed() })
     }

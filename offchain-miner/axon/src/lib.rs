@@ -26,7 +26,7 @@ pub mod tensor;
 pub mod wire;
 
 pub use axon::{Axon, AxonConfig, Blacklist, Caller};
-pub use dendrite::{AxonTarget, Dendrite, Reply};
+pub use dendrite::{AxonTarget, Dendrite, Reply, UnsignedResponses};
 pub use error::{AxonError, Result};
 pub use synapse::{Synapse, TextCausalLMNext, TopkPhrases};
 pub use tensor::Tensor;

@@ -16,6 +16,16 @@ pub trait Synapse: Serialize + DeserializeOwned + Clone + Send + Sync + 'static 
     /// Fields hashed into `computed_body_hash`, in order.
     const REQUIRED_HASH_FIELDS: &'static [&'static str];
 
+    /// The Python class's *required* fields (those without a default), each with the JSON of a
+    /// default-constructed value of its type: `"0"` for `int`, `"{}"` for `dict` / `bt.Tensor`
+    /// (whose `model_dump` is a dict), `"\"\""` for `str`, `"[]"` for `list`.
+    ///
+    /// A Python axon builds the synapse from the request *headers* before it reads the body, and
+    /// answers 400 unless every required field arrives as `bt_header_input_obj_{field}` (base64
+    /// of that JSON; the value is a placeholder, the real one is in the body). Our axon ignores
+    /// these headers.
+    const REQUIRED_INPUT_DEFAULTS: &'static [(&'static str, &'static str)] = &[];
+
     /// Python `str()` of `model_dump()[field]` for each of [`Self::REQUIRED_HASH_FIELDS`].
     fn hash_field_repr(&self, field: &str) -> Option<String>;
 
@@ -242,6 +252,8 @@ impl TextCausalLMNext {
 impl Synapse for TextCausalLMNext {
     const NAME: &'static str = "TextCausalLMNext";
     const REQUIRED_HASH_FIELDS: &'static [&'static str] = &["text_inputs", "topk", "text_outputs"];
+    const REQUIRED_INPUT_DEFAULTS: &'static [(&'static str, &'static str)] =
+        &[("text_inputs", "{}"), ("topk", "0")];
 
     fn hash_field_repr(&self, field: &str) -> Option<String> {
         match field {

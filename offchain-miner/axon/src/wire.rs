@@ -173,6 +173,19 @@ pub fn write_common_headers(headers: &mut HeaderMap, name: &str, timeout: f64, b
     put(headers, HEADER_BODY_HASH, body_hash);
 }
 
+/// Prefix of the vestigial per-field headers a Python axon needs for required fields.
+pub const INPUT_OBJ_PREFIX: &str = "bt_header_input_obj_";
+
+/// Writes `bt_header_input_obj_{field}: base64(json)` for each `(field, json)` (see
+/// [`crate::Synapse::REQUIRED_INPUT_DEFAULTS`]).
+pub fn write_input_obj_headers(headers: &mut HeaderMap, fields: &[(&str, &str)]) {
+    use base64::Engine as _;
+    for (field, json) in fields {
+        let value = base64::engine::general_purpose::STANDARD.encode(json.as_bytes());
+        put(headers, &format!("{INPUT_OBJ_PREFIX}{field}"), &value);
+    }
+}
+
 /// Python `str()` of a float: shortest round-trip digits, always with a `.` or exponent
 /// (`3.0`, `0.5`, `1e-05`).
 pub fn python_float(v: f64) -> String {

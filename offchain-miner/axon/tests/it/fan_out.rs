@@ -11,7 +11,7 @@ async fn fan_out_256_with_dead_and_slow_axons() {
     let mut targets = Vec::new();
     let mut running = Vec::new();
     for i in 0..FAST + SLOW {
-        let delay = if i < FAST { Duration::ZERO } else { Duration::from_secs(10) };
+        let delay = if i < FAST { Duration::ZERO } else { Duration::from_secs(60) };
         let addr = if i % 2 == 0 { "127.0.0.1:0" } else { "[::1]:0" };
         let axon = spawn_axon(addr, AxonConfig::default(), delay, None).await;
         targets.push(target(axon.addr));
@@ -26,12 +26,15 @@ async fn fan_out_256_with_dead_and_slow_axons() {
     }
     let dendrite = Dendrite::new(key("//Alice"));
     // Generous for unoptimised test builds, where ~1,000 sr25519 operations take a while.
-    let timeout = Duration::from_secs(3);
+    // The deadline leaves room for ~1,000 debug-build sr25519 operations on a loaded 2-core
+    // machine; the slow axons sleep far longer, so returning within the deadline plus a
+    // scheduling margin shows they cannot hold the others' results back.
+    let timeout = Duration::from_secs(8);
     let started = std::time::Instant::now();
     let results = dendrite.fan_out(&targets, &request(), timeout).await;
     let elapsed = started.elapsed();
     eprintln!("fan-out of {} took {elapsed:?}", targets.len());
-    assert!(elapsed < timeout + Duration::from_millis(500), "fan-out took {elapsed:?}");
+    assert!(elapsed < timeout + Duration::from_secs(3), "fan-out took {elapsed:?}");
     assert_eq!(results.len(), FAST + SLOW + DEAD);
     for (i, r) in results.iter().enumerate() {
         if i < FAST {

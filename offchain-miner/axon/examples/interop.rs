@@ -1,0 +1,223 @@
+//! Interop driver for the Python tests (`tests/test_axon_interop.py`), against bittensor 10.2.0.
+//!
+//! ```text
+//! interop serve --uri //Bob --port 0 [--host 127.0.0.1]
+//!     Serves TextCausalLMNext and Dummy; prints `READY {"addr":…,"hotkey":…}`, then
+//!     `CALLER {"synapse":…,"hotkey":…}` per handled request; stops on SIGINT/SIGTERM.
+//! interop call --uri //Alice --addr 127.0.0.1:8091 --hotkey SS58 [--synapse text|dummy]
+//!     [--accept-unsigned] [--timeout 5] [--repeat 1] [--concurrency 1]
+//!     Queries the axon and prints one JSON line: {"ok":true,…} or {"ok":false,"error":…}.
+//! ```
+
+#![allow(clippy::print_stdout, clippy::print_stderr, clippy::arithmetic_side_effects)]
+
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use std::collections::HashMap;
+use std::io::Write;
+use std::net::SocketAddr;
+use std::time::{Duration, Instant};
+use subtensor_axon::{
+    axon::shutdown_signal,
+    synapse::{floor_probability, TopkPhrases},
+    Axon, AxonConfig, AxonError, AxonTarget, Caller, Dendrite, Synapse, TextCausalLMNext,
+    UnsignedResponses,
+};
+use subtensor_wallet::Keypair;
+
+/// The simplest synapse: `dummy_output = dummy_input * 2`, hash over `dummy_input`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+struct Dummy {
+    dummy_input: i64,
+    #[serde(default)]
+    dummy_output: Option<i64>,
+}
+
+impl Synapse for Dummy {
+    const NAME: &'static str = "Dummy";
+    const REQUIRED_HASH_FIELDS: &'static [&'static str] = &["dummy_input"];
+    const REQUIRED_INPUT_DEFAULTS: &'static [(&'static str, &'static str)] =
+        &[("dummy_input", "0")];
+
+    fn hash_field_repr(&self, field: &str) -> Option<String> {
+        (field == "dummy_input").then(|| self.dummy_input.to_string())
+    }
+
+    fn validate_request(&self) -> subtensor_axon::Result<()> {
+        Ok(())
+    }
+
+    fn validate_response(&self) -> subtensor_axon::Result<()> {
+        self.dummy_output.map(drop).ok_or_else(|| AxonError::Invalid("no dummy_output".into()))
+    }
+}
+
+fn answer(mut s: TextCausalLMNext) -> Result<TextCausalLMNext, String> {
+    let tokens = s.tokens().map_err(|e| e.to_string())?;
+    let k = s.topk;
+    let rows: Vec<TopkPhrases> = tokens
+        .iter()
+        .map(|row| {
+            let last = row.last().copied().unwrap_or(0);
+            let phrases = (0..k).map(|i| (0.5 / k as f32, vec![(last + i) % 50_000])).collect();
+            TopkPhrases { phrases, floor: floor_probability(0.5, k) }
+        })
+        .collect();
+    s.set_outputs(&rows).map_err(|e| e.to_string())?;
+    Ok(s)
+}
+
+fn emit(tag: &str, v: &Value) {
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{tag}{v}");
+    let _ = out.flush();
+}
+
+fn args() -> Result<(String, HashMap<String, String>), String> {
+    let mut it = std::env::args().skip(1);
+    let cmd = it.next().ok_or("usage: interop serve|call --flag value …")?;
+    let mut flags = HashMap::new();
+    while let Some(a) = it.next() {
+        let name = a.strip_prefix("--").ok_or_else(|| format!("unexpected argument {a}"))?;
+        if name == "accept-unsigned" {
+            flags.insert(name.to_owned(), "1".to_owned());
+        } else {
+            let v = it.next().ok_or_else(|| format!("--{name} needs a value"))?;
+            flags.insert(name.to_owned(), v);
+        }
+    }
+    Ok((cmd, flags))
+}
+
+fn flag<'a>(f: &'a HashMap<String, String>, name: &str, default: &'a str) -> &'a str {
+    f.get(name).map_or(default, String::as_str)
+}
+
+fn parse<T: std::str::FromStr>(
+    f: &HashMap<String, String>,
+    name: &str,
+    d: &str,
+) -> Result<T, String> {
+    flag(f, name, d).parse().map_err(|_| format!("bad --{name}"))
+}
+
+async fn serve(f: &HashMap<String, String>) -> Result<(), String> {
+    let key = Keypair::from_uri(flag(f, "uri", "//Bob")).map_err(|e| e.to_string())?;
+    let hotkey = key.ss58();
+    let addr: SocketAddr = format!("{}:{}", flag(f, "host", "127.0.0.1"), flag(f, "port", "0"))
+        .parse()
+        .map_err(|e| format!("bad address: {e}"))?;
+    let axon = Axon::new(key, AxonConfig::default())
+        .attach(|c: Caller, s: TextCausalLMNext| async move {
+            emit("CALLER ", &json!({"synapse": "TextCausalLMNext", "hotkey": c.hotkey_ss58}));
+            answer(s)
+        })
+        .attach(|c: Caller, mut s: Dummy| async move {
+            emit("CALLER ", &json!({"synapse": "Dummy", "hotkey": c.hotkey_ss58}));
+            s.dummy_output = Some(s.dummy_input.saturating_mul(2));
+            Ok(s)
+        });
+    let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| e.to_string())?;
+    let local = listener.local_addr().map_err(|e| e.to_string())?;
+    emit("READY ", &json!({"addr": local.to_string(), "hotkey": hotkey}));
+    axon.serve(listener, shutdown_signal()).await.map_err(|e| e.to_string())
+}
+
+async fn call_once(
+    d: &Dendrite,
+    t: &AxonTarget,
+    synapse: &str,
+    timeout: Duration,
+) -> Result<Value, AxonError> {
+    if synapse == "dummy" {
+        let r = d.call(t, &Dummy { dummy_input: 21, dummy_output: None }, timeout).await?;
+        return Ok(json!({
+            "dummy_output": r.synapse.dummy_output,
+            "axon": r.axon,
+        }));
+    }
+    let req = TextCausalLMNext::request(&[vec![464, 2068, 7586], vec![11, 12, 13]], 4)?;
+    let r = d.call(t, &req, timeout).await?;
+    let rows: Vec<Value> = r
+        .synapse
+        .outputs()?
+        .into_iter()
+        .map(|row| json!({"phrases": row.phrases, "floor": row.floor}))
+        .collect();
+    Ok(json!({"rows": rows, "axon": r.axon}))
+}
+
+async fn call(f: &HashMap<String, String>) -> Result<(), String> {
+    let key = Keypair::from_uri(flag(f, "uri", "//Alice")).map_err(|e| e.to_string())?;
+    let addr: SocketAddr = flag(f, "addr", "").parse().map_err(|e| format!("bad --addr: {e}"))?;
+    let target = AxonTarget { addr, hotkey: flag(f, "hotkey", "").to_owned() };
+    let policy = if f.contains_key("accept-unsigned") {
+        UnsignedResponses::Accept
+    } else {
+        UnsignedResponses::Reject
+    };
+    let dendrite = Dendrite::new(key).unsigned_responses(policy);
+    let synapse = flag(f, "synapse", "text").to_owned();
+    let timeout = Duration::from_secs_f64(parse(f, "timeout", "5")?);
+    let repeat: usize = parse(f, "repeat", "1")?;
+    let concurrency: usize = parse::<usize>(f, "concurrency", "1")?.max(1);
+    if repeat <= 1 {
+        let v = match call_once(&dendrite, &target, &synapse, timeout).await {
+            Ok(v) => json!({"ok": true, "result": v}),
+            Err(e) => json!({"ok": false, "error": e.to_string()}),
+        };
+        emit("", &v);
+        return Ok(());
+    }
+    // Throughput mode: `repeat` calls over `concurrency` workers.
+    let started = Instant::now();
+    let mut set = tokio::task::JoinSet::new();
+    for w in 0..concurrency {
+        let n = repeat / concurrency + usize::from(w < repeat % concurrency);
+        let (d, t, s) = (dendrite.clone(), target.clone(), synapse.clone());
+        set.spawn(async move {
+            let mut ok = 0usize;
+            let mut last_err = None;
+            for _ in 0..n {
+                match call_once(&d, &t, &s, timeout).await {
+                    Ok(_) => ok += 1,
+                    Err(e) => last_err = Some(e.to_string()),
+                }
+            }
+            (ok, last_err)
+        });
+    }
+    let (mut ok, mut err) = (0usize, None);
+    while let Some(Ok((n, e))) = set.join_next().await {
+        ok += n;
+        err = err.or(e);
+    }
+    let secs = started.elapsed().as_secs_f64();
+    emit(
+        "",
+        &json!({"ok": ok == repeat, "calls": repeat, "succeeded": ok, "seconds": secs,
+                "rps": ok as f64 / secs, "error": err}),
+    );
+    Ok(())
+}
+
+fn main() {
+    let result = args().and_then(|(cmd, f)| {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .enable_all()
+            .build()
+            .map_err(|e| e.to_string())?;
+        rt.block_on(async {
+            match cmd.as_str() {
+                "serve" => serve(&f).await,
+                "call" => call(&f).await,
+                other => Err(format!("unknown command {other}")),
+            }
+        })
+    });
+    if let Err(e) = result {
+        eprintln!("interop: {e}");
+        std::process::exit(2);
+    }
+}
