@@ -20,18 +20,22 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def node_binary() -> Path:
-    env = os.environ.get("SUBTENSOR_NODE_BIN")
+def built_binary(name: str, package: str, env_var: str) -> Path:
+    """The newest build of binary `name` (from $env_var, else target/debug or target/release)."""
+    env = os.environ.get(env_var)
     candidates = [Path(env)] if env else []
     target = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target"))
-    candidates += [target / "debug" / "subtensor-node", target / "release" / "subtensor-node"]
+    candidates += [target / "debug" / name, target / "release" / name]
     found = [c for c in candidates if c.is_file()]
     if not found:
         raise RuntimeError(
-            "subtensor-node is not built: run `cargo build -p subtensor-node` "
-            "(or set SUBTENSOR_NODE_BIN)"
+            f"{name} is not built: run `cargo build -p {package}` (or set {env_var})"
         )
     return max(found, key=lambda p: p.stat().st_mtime)
+
+
+def node_binary() -> Path:
+    return built_binary("subtensor-node", "subtensor-node", "SUBTENSOR_NODE_BIN")
 
 
 def free_port() -> int:

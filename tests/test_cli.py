@@ -15,21 +15,14 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT
+from conftest import built_binary
 
 PASSWORD = "stcli-e2e-password"
 ALICE_SS58 = "5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY"
 
 
 def stcli_binary() -> Path:
-    env = os.environ.get("STCLI_BIN")
-    candidates = [Path(env)] if env else []
-    target = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target"))
-    candidates += [target / "debug" / "stcli", target / "release" / "stcli"]
-    found = [c for c in candidates if c.is_file()]
-    if not found:
-        raise RuntimeError("stcli is not built: run `cargo build -p subtensor-cli` (or set STCLI_BIN)")
-    return max(found, key=lambda p: p.stat().st_mtime)
+    return built_binary("stcli", "subtensor-cli", "STCLI_BIN")
 
 
 class Stcli:
