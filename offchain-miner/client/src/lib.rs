@@ -15,7 +15,8 @@
 //! - [`calls`]: builders of the calls wallets, miners and validators send;
 //! - [`queries`]: balances, subnets, hyperparameters, the metagraph, stake, registration
 //!   terms;
-//! - [`pow`]: the multi-threaded proof-of-work registration solver.
+//! - [`pow`]: the multi-threaded proof-of-work registration solver;
+//! - [`register`]: registration by burn or by proof of work that follows the chain.
 //!
 //! It does not hold keys on disk (see `subtensor-wallet`), prompt, or print.
 
@@ -25,6 +26,7 @@ mod error;
 pub mod metadata;
 pub mod pow;
 pub mod queries;
+pub mod register;
 pub mod rpc;
 pub mod tx;
 

@@ -13,8 +13,9 @@ use subtensor_client::{
     calls, neuron_stake,
     pallet_subtensor::Event as SubtensorEvent,
     pow::{self, Problem, Progress, Solver},
+    register::{registered_uid, PowEvent},
     runtime::{Hash, RuntimeEvent},
-    Client, ClientError, Receipt,
+    Client, ClientError,
 };
 use subtensor_wallet::{ss58, AccountId32, Keypair};
 
@@ -216,13 +217,6 @@ async fn set(ctx: &Ctx, netuid: u16, param: &str, value: &str) -> Result<()> {
     Ok(())
 }
 
-/// The neuron registered event of `receipt`: `(netuid, uid)`.
-fn registered_uid(receipt: &Receipt) -> Option<u16> {
-    receipt.find(|e| match e {
-        RuntimeEvent::SubtensorModule(SubtensorEvent::NeuronRegistered { uid, .. }) => Some(*uid),
-        _ => None,
-    })
-}
 
 /// Prints "Already registered" and returns true if `hotkey` has a UID on `netuid`.
 async fn already_registered(
@@ -287,56 +281,7 @@ fn progress_line(p: &Progress) -> String {
     )
 }
 
-/// Solves over the best block, following the chain, until a seal is found that is still
-/// fresh enough to be accepted. Returns the solution and the solver's figures.
-async fn solve(
-    ctx: &Ctx,
-    client: &Client,
-    netuid: u16,
-    hotkey: [u8; 32],
-    threads: usize,
-    deadline: Instant,
-) -> Result<(pow::Solution, Progress)> {
-    let problem_at = |number: u32, hash, difficulty| Problem {
-        block_number: u64::from(number),
-        block_hash: hash,
-        hotkey,
-        difficulty,
-    };
-    let (number, hash) = client.best_block().await?;
-    let difficulty = client.difficulty(netuid, Some(hash)).await?;
-    let solver = Solver::start(problem_at(number, hash, difficulty), threads)?;
-    let mut last_print = Instant::now();
-    loop {
-        tokio::time::sleep(Duration::from_millis(100)).await;
-        let (best, hash) = client.best_block().await?;
-        if let Some(solution) = solver.solution() {
-            // The seal must be over one of the last 3 blocks when it executes (at best + 1).
-            if u64::from(best) < solution.block_number.saturating_add(2) {
-                return Ok((solution, solver.stop()));
-            }
-            return Err(ClientError::Pow("the seal went stale before submission".into()).into());
-        }
-        let difficulty = client.difficulty(netuid, Some(hash)).await?;
-        solver.update(problem_at(best, hash, difficulty));
-        if Instant::now() >= deadline {
-            let p = solver.stop();
-            return Err(ClientError::Timeout {
-                what: format!("a seal ({})", progress_line(&p)),
-                seconds: p.elapsed.as_secs(),
-            }
-            .into());
-        }
-        if !ctx.global.json && last_print.elapsed() >= Duration::from_secs(1) {
-            last_print = Instant::now();
-            eprintln!("solving: {}", progress_line(&solver.progress()));
-        }
-    }
-}
-
 async fn register_pow(ctx: &Ctx, netuid: u16, threads: usize, timeout: Duration) -> Result<()> {
-    /// Attempts when a seal goes stale or is refused as stale by the chain.
-    const ATTEMPTS: usize = 5;
     let wallet = ctx.wallet()?;
     let coldkey = wallet.coldkeypub()?;
     let hotkey_pub = wallet.hotkeypub()?;
@@ -352,62 +297,38 @@ async fn register_pow(ctx: &Ctx, netuid: u16, threads: usize, timeout: Duration)
     ))?;
     let hotkey = ctx.unlock_hotkey(&wallet)?;
     let started = Instant::now();
-    let deadline = started.checked_add(timeout).ok_or_else(|| {
-        CliError::Usage(format!("--pow-timeout {} is too large", timeout.as_secs()))
-    })?;
-    // Solver figures summed over attempts: hashes and time spent solving.
-    let (mut hashes, mut solving) = (0u64, Duration::ZERO);
-    let mut last_error = None;
-    for _ in 0..ATTEMPTS {
-        let (solution, progress) =
-            match solve(ctx, &client, netuid, hotkey.public(), threads, deadline).await {
-                Ok(found) => found,
-                Err(CliError::Client(ClientError::Pow(why))) => {
-                    ctx.note(&format!("retrying: {why}"));
-                    continue;
-                }
-                Err(e) => return Err(e),
-            };
-        hashes = hashes.saturating_add(progress.hashes);
-        solving = solving.saturating_add(progress.elapsed);
-        ctx.note(&format!("solved: {}", progress_line(&progress)));
-        let call = calls::pow_register(netuid, &solution, hotkey_pub.clone(), coldkey.clone());
-        match ctx.submit(&client, call, &hotkey).await {
-            Ok(receipt) => {
-                let secs = solving.as_secs_f64();
-                let rate = hashes as f64 / secs.max(1e-9);
-                let per_core = rate / threads as f64;
-                let total = started.elapsed().as_secs_f64();
-                let uid = registered_uid(&receipt);
-                ctx.emit(
-                    json!({ "netuid": netuid, "hotkey": ss58(&hotkey_pub), "uid": uid,
-                            "method": "pow", "difficulty": difficulty, "threads": threads,
-                            "hashes": hashes, "solve_seconds": secs, "total_seconds": total,
-                            "hashes_per_second": rate, "hashes_per_second_per_core": per_core,
-                            "block": receipt.block_number }),
-                    || {
-                        println!("Registered on netuid {netuid} with UID {}", uid.unwrap_or_default());
-                        println!(
-                            "Proof of work at difficulty {difficulty}: {hashes} hashes in {secs:.2} s \
-                             ({rate:.0} H/s, {per_core:.0} H/s per core on {threads} threads); \
-                             registered after {total:.2} s"
-                        );
-                    },
-                );
-                return Ok(());
-            }
-            Err(CliError::Client(e))
-                if matches!(e.module_error(), Some("InvalidWorkBlock" | "WorkRepeated")) =>
-            {
-                ctx.note(&format!("retrying: {e}"));
-                last_error = Some(e);
-            }
-            Err(e) => return Err(e),
-        }
-    }
-    Err(last_error.map(CliError::from).unwrap_or_else(|| {
-        ClientError::Pow(format!("no fresh seal in {ATTEMPTS} attempts")).into()
-    }))
+    let quiet = ctx.global.json;
+    let report = move |event: PowEvent| match event {
+        PowEvent::Progress(p) if !quiet => eprintln!("solving: {}", progress_line(&p)),
+        PowEvent::Solved(p) if !quiet => eprintln!("solved: {}", progress_line(&p)),
+        PowEvent::Retry(why) if !quiet => eprintln!("retrying: {why}"),
+        _ => {}
+    };
+    let done = client
+        .register_pow(netuid, hotkey.pair(), coldkey.clone(), threads, timeout, report)
+        .await?;
+    let secs = done.solving.as_secs_f64();
+    let rate = done.hashes as f64 / secs.max(1e-9);
+    let per_core = rate / done.threads as f64;
+    let total = started.elapsed().as_secs_f64();
+    let (hashes, uid) = (done.hashes, done.uid);
+    ctx.emit(
+        json!({ "netuid": netuid, "hotkey": ss58(&hotkey_pub), "uid": uid,
+                "method": "pow", "difficulty": difficulty, "threads": done.threads,
+                "hashes": hashes, "solve_seconds": secs, "total_seconds": total,
+                "hashes_per_second": rate, "hashes_per_second_per_core": per_core,
+                "block": done.receipt.block_number }),
+        || {
+            println!("Registered on netuid {netuid} with UID {}", uid.unwrap_or_default());
+            println!(
+                "Proof of work at difficulty {difficulty}: {hashes} hashes in {secs:.2} s \
+                 ({rate:.0} H/s, {per_core:.0} H/s per core on {} threads); \
+                 registered after {total:.2} s",
+                done.threads
+            );
+        },
+    );
+    Ok(())
 }
 
 fn pow_benchmark(ctx: &Ctx, difficulty: u64, threads: usize, rounds: u32) -> Result<()> {
