@@ -60,18 +60,36 @@ def stop(proc: subprocess.Popen) -> str:
     return rest
 
 
-@pytest.fixture
-def our_axon(interop_bin):
+def start_our_axon(interop_bin, *extra) -> dict:
     proc = subprocess.Popen(
-        [str(interop_bin), "serve", "--uri", "//Bob", "--port", "0"],
+        [str(interop_bin), "serve", "--uri", "//Bob", "--port", "0", *extra],
         stdout=subprocess.PIPE,
         text=True,
     )
     ready = wait_ready(proc)
     ready["proc"] = proc
+    return ready
+
+
+@pytest.fixture
+def our_axon(interop_bin):
+    ready = start_our_axon(interop_bin)
     yield ready
-    if proc.poll() is None:
-        stop(proc)
+    if ready["proc"].poll() is None:
+        stop(ready["proc"])
+
+
+@pytest.fixture
+def guarded_axon(interop_bin):
+    """Our axon behind a MetagraphPolicy whose snapshot holds Alice only."""
+    ready = start_our_axon(interop_bin, "--members", "//Alice")
+    yield ready
+    if ready["proc"].poll() is None:
+        stop(ready["proc"])
+
+
+def callers(log: str) -> list:
+    return [json.loads(l[len("CALLER "):]) for l in log.splitlines() if l.startswith("CALLER ")]
 
 
 @pytest.fixture
@@ -86,6 +104,19 @@ def python_axon():
     ready = wait_ready(proc)
     yield {"addr": f"127.0.0.1:{port}", "hotkey": ready["hotkey"]}
     stop(proc)
+
+
+def bt_new_synapses(*args) -> dict:
+    """bittensor's Dendrite querying TextCausalLM, TextLastHiddenState and TextSeq2Seq."""
+    out = subprocess.run(
+        [str(PYTHON), str(CLIENTS / "bt_synapses.py"), "query", *args],
+        cwd=CLIENTS,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert out.returncode == 0, out.stderr
+    return json.loads(out.stdout.strip().splitlines()[-1])
 
 
 def bt_dendrite(*args) -> dict:
@@ -121,8 +152,7 @@ def test_bittensor_dendrite_queries_our_axon(our_axon):
     assert text["outputs_match"] and text["text_inputs_unchanged"], res
     # Our handlers saw the verified caller.
     log = stop(our_axon["proc"])
-    callers = [json.loads(l[len("CALLER "):]) for l in log.splitlines() if l.startswith("CALLER ")]
-    assert {(c["synapse"], c["hotkey"]) for c in callers} == {
+    assert {(c["synapse"], c["hotkey"]) for c in callers(log)} == {
         ("Dummy", ALICE),
         ("TextCausalLMNext", ALICE),
     }
@@ -174,3 +204,40 @@ def test_bittensor_axon_refuses_a_request_for_another_hotkey(interop_bin, python
         interop_bin, python_axon["addr"], ALICE, "--synapse", "dummy", "--accept-unsigned"
     )
     assert not res["ok"] and "401" in res["error"], res
+
+
+def test_bittensor_dendrite_queries_the_2022_synapses(our_axon):
+    res = bt_new_synapses(our_axon["addr"], our_axon["hotkey"])
+    ok = {"status_code": 200, "status_message": "Success"}
+    assert res["causal_lm"] == {**ok, "dtype": "float32", "shape": [2, 3, 8], "outputs_match": True}
+    assert res["hidden"] == {**ok, "shape": [2, 3, 1024], "outputs_match": True}
+    assert res["hidden_masked"] == {**ok, "shape": [4, 1024], "outputs_match": True}
+    seq = res["seq2seq"]
+    assert {k: seq[k] for k in ok} == ok, seq
+    assert seq["outputs_match"] and seq["params_unchanged"], seq
+    assert seq["generations"] == [[7587, -100], [14, 15]]
+    assert seq["texts"] == ["gen0", "gen1"]
+    log = stop(our_axon["proc"])
+    assert sorted(c["synapse"] for c in callers(log)) == [
+        "TextCausalLM",
+        "TextLastHiddenState",
+        "TextLastHiddenState",
+        "TextSeq2Seq",
+    ]
+    assert {c["hotkey"] for c in callers(log)} == {ALICE}
+
+
+def test_metagraph_policy_refuses_an_unknown_hotkey_with_403(guarded_axon):
+    addr, hotkey = guarded_axon["addr"], guarded_axon["hotkey"]
+    # Charlie is not in the axon's metagraph snapshot: refused before any handler runs.
+    res = bt_new_synapses(addr, hotkey, "//Charlie")
+    for case in ("causal_lm", "hidden", "hidden_masked", "seq2seq"):
+        assert res[case]["status_code"] == 403, res
+        assert "blacklisted" in res[case]["status_message"], res
+        assert "outputs_match" not in res[case], res
+    # Alice is a member: served.
+    res = bt_new_synapses(addr, hotkey, "//Alice")
+    assert res["causal_lm"]["status_code"] == 200 and res["causal_lm"]["outputs_match"], res
+    assert res["hidden"]["status_code"] == 200 and res["hidden"]["outputs_match"], res
+    log = stop(guarded_axon["proc"])
+    assert {c["hotkey"] for c in callers(log)} == {ALICE}

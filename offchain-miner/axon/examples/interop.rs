@@ -1,9 +1,12 @@
 //! Interop driver for the Python tests (`tests/test_axon_interop.py`), against bittensor 10.2.0.
 //!
 //! ```text
-//! interop serve --uri //Bob --port 0 [--host 127.0.0.1]
-//!     Serves TextCausalLMNext and Dummy; prints `READY {"addr":…,"hotkey":…}`, then
+//! interop serve --uri //Bob --port 0 [--host 127.0.0.1] [--members //Alice,//Dave]
+//!     Serves Dummy, TextCausalLMNext, TextCausalLM, TextLastHiddenState and TextSeq2Seq with
+//!     the deterministic answers below; prints `READY {"addr":…,"hotkey":…}`, then
 //!     `CALLER {"synapse":…,"hotkey":…}` per handled request; stops on SIGINT/SIGTERM.
+//!     With `--members`, a MetagraphPolicy whose snapshot holds exactly those hotkeys (uid =
+//!     position, stake = 1000·(position+1)) guards the axon: anyone else gets 403.
 //! interop call --uri //Alice --addr 127.0.0.1:8091 --hotkey SS58 [--synapse text|dummy]
 //!     [--accept-unsigned] [--timeout 5] [--repeat 1] [--concurrency 1]
 //!     Queries the axon and prints one JSON line: {"ok":true,…} or {"ok":false,"error":…}.
@@ -19,8 +22,9 @@ use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 use subtensor_axon::{
     axon::shutdown_signal,
-    synapse::{floor_probability, TopkPhrases},
-    Axon, AxonConfig, AxonError, AxonTarget, Caller, Dendrite, Synapse, TextCausalLMNext,
+    synapse::{floor_probability, pad_hidden, TopkPhrases, VOCAB_SIZE},
+    Axon, AxonConfig, AxonError, AxonTarget, Caller, Dendrite, Member, MetagraphPolicy, Synapse,
+    TextCausalLM, TextCausalLMNext, TextLastHiddenState, TextSeq2Seq, TokenProbs,
     UnsignedResponses,
 };
 use subtensor_wallet::Keypair;
@@ -60,10 +64,66 @@ fn answer(mut s: TextCausalLMNext) -> Result<TextCausalLMNext, String> {
         .map(|row| {
             let last = row.last().copied().unwrap_or(0);
             let phrases = (0..k).map(|i| (0.5 / k as f32, vec![(last + i) % 50_000])).collect();
-            TopkPhrases { phrases, floor: floor_probability(0.5, k) }
+            TopkPhrases { phrases, floor: floor_probability(0.5, k, VOCAB_SIZE) }
         })
         .collect();
     s.set_outputs(&rows).map_err(|e| e.to_string())?;
+    Ok(s)
+}
+
+/// TextCausalLM: after token `t`, ids `(t + i) % 4096` with probabilities `2^-(i+2)`.
+fn answer_causal_lm(mut s: TextCausalLM) -> Result<TextCausalLM, String> {
+    let k = s.topk;
+    let rows: Vec<Vec<TokenProbs>> = s
+        .tokens()
+        .map_err(|e| e.to_string())?
+        .iter()
+        .map(|row| {
+            row.iter()
+                .map(|&t| TokenProbs {
+                    ids: (0..k).map(|i| (t + i) % 4096).collect(),
+                    probs: (0..k).map(|i| 0.5f32.powi(i as i32 + 2)).collect(),
+                })
+                .collect()
+        })
+        .collect();
+    s.set_outputs(&rows).map_err(|e| e.to_string())?;
+    Ok(s)
+}
+
+/// Width of the interop "model"'s hidden state, zero-padded to NETWORK_DIM.
+const HIDDEN_WIDTH: usize = 8;
+
+/// TextLastHiddenState: after token `t`, `[t + d/8 for d in 0..8]`, zero-padded.
+fn answer_hidden(mut s: TextLastHiddenState) -> Result<TextLastHiddenState, String> {
+    let narrow: Vec<f32> = s
+        .tokens()
+        .map_err(|e| e.to_string())?
+        .iter()
+        .flatten()
+        .flat_map(|&t| (0..HIDDEN_WIDTH).map(move |d| t as f32 + d as f32 / 8.0))
+        .collect();
+    let hidden = pad_hidden(&narrow, HIDDEN_WIDTH).map_err(|e| e.to_string())?;
+    s.set_outputs(&hidden).map_err(|e| e.to_string())?;
+    Ok(s)
+}
+
+/// TextSeq2Seq: row `b` continues with `last+1, …, last+b+1` (at most num_to_generate),
+/// texts `"gen{b}"`.
+fn answer_seq2seq(mut s: TextSeq2Seq) -> Result<TextSeq2Seq, String> {
+    let n = s.num_to_generate;
+    let gens: Vec<Vec<u32>> = s
+        .tokens()
+        .map_err(|e| e.to_string())?
+        .iter()
+        .enumerate()
+        .map(|(b, row)| {
+            let last = row.last().copied().unwrap_or(0);
+            (1..=(b as u32 + 1).min(n)).map(|i| last + i).collect()
+        })
+        .collect();
+    let texts = (0..gens.len()).map(|b| format!("gen{b}")).collect();
+    s.set_outputs(&gens, Some(texts)).map_err(|e| e.to_string())?;
     Ok(s)
 }
 
@@ -107,10 +167,38 @@ async fn serve(f: &HashMap<String, String>) -> Result<(), String> {
     let addr: SocketAddr = format!("{}:{}", flag(f, "host", "127.0.0.1"), flag(f, "port", "0"))
         .parse()
         .map_err(|e| format!("bad address: {e}"))?;
-    let axon = Axon::new(key, AxonConfig::default())
+    let mut axon = Axon::new(key, AxonConfig::default());
+    if let Some(list) = f.get("members") {
+        let policy = MetagraphPolicy::new(false, 0);
+        let mut members = Vec::new();
+        for (i, uri) in list.split(',').filter(|u| !u.is_empty()).enumerate() {
+            let k = Keypair::from_uri(uri).map_err(|e| e.to_string())?;
+            members.push(Member {
+                hotkey: k.account_id(),
+                uid: u16::try_from(i).map_err(|e| e.to_string())?,
+                stake: 1000 * (i as u64 + 1),
+                validator_permit: true,
+            });
+        }
+        policy.update(members);
+        axon = axon.metagraph_policy(&policy);
+    }
+    let axon = axon
         .attach(|c: Caller, s: TextCausalLMNext| async move {
             emit("CALLER ", &json!({"synapse": "TextCausalLMNext", "hotkey": c.hotkey_ss58}));
             answer(s)
+        })
+        .attach(|c: Caller, s: TextCausalLM| async move {
+            emit("CALLER ", &json!({"synapse": "TextCausalLM", "hotkey": c.hotkey_ss58}));
+            answer_causal_lm(s)
+        })
+        .attach(|c: Caller, s: TextLastHiddenState| async move {
+            emit("CALLER ", &json!({"synapse": "TextLastHiddenState", "hotkey": c.hotkey_ss58}));
+            answer_hidden(s)
+        })
+        .attach(|c: Caller, s: TextSeq2Seq| async move {
+            emit("CALLER ", &json!({"synapse": "TextSeq2Seq", "hotkey": c.hotkey_ss58}));
+            answer_seq2seq(s)
         })
         .attach(|c: Caller, mut s: Dummy| async move {
             emit("CALLER ", &json!({"synapse": "Dummy", "hotkey": c.hotkey_ss58}));

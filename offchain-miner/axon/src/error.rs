@@ -1,7 +1,8 @@
 //! [`AxonError`]: the one error type of the crate, for both the axon and the dendrite side.
 //!
 //! Each variant knows the HTTP status it maps to ([`AxonError::status_code`]), following the
-//! Bittensor 10.x status table (401 verification, 403 blacklist, 408 timeout, 503 unreachable …).
+//! Bittensor 10.x status table (401 verification, 403 blacklist, 408 timeout, 503 unreachable or
+//! overloaded …).
 
 use http::StatusCode;
 
@@ -37,6 +38,10 @@ pub enum AxonError {
     /// The nonce cache is full of unexpired entries; try again later.
     #[error("nonce cache is full")]
     NonceCacheFull,
+    /// Every admission slot is taken and the wait queue is full (or this request was
+    /// displaced from it by a higher-priority one).
+    #[error("axon overloaded: {0}")]
+    Overloaded(String),
     /// The blacklist hook refused this hotkey.
     #[error("Forbidden. Key is blacklisted: {0}")]
     Blacklisted(String),
@@ -134,7 +139,7 @@ impl AxonError {
             Invalid(_) | BadResponse(_) => StatusCode::UNPROCESSABLE_ENTITY,
             UnknownSynapse(_) => StatusCode::NOT_FOUND,
             Deadline(_) | Timeout => StatusCode::REQUEST_TIMEOUT,
-            NonceCacheFull | Connect(_) => StatusCode::SERVICE_UNAVAILABLE,
+            NonceCacheFull | Overloaded(_) | Connect(_) => StatusCode::SERVICE_UNAVAILABLE,
             Status { code, .. } => {
                 StatusCode::from_u16(*code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
             }

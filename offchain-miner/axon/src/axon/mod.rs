@@ -10,10 +10,20 @@
 //!    signature verified, so forged requests cannot fill it);
 //! 6. [`Blacklist`] hook on the *verified* hotkey → 403;
 //! 7. per-hotkey rate and in-flight limits → 429;
-//! 8. under a deadline of the request's `timeout` (capped): body read with a size limit → 413,
-//!    JSON parse → 400, body hash recomputed and compared → 400, synapse validation → 422,
-//!    handler (which receives the verified [`Caller`], never the body's claimed identity) →
-//!    408 when the deadline passes, 500 on handler failure.
+//! 8. under a deadline of the request's `timeout` (capped, counted from arrival):
+//!    a. the global admission gate ([`AxonConfig::max_concurrent`] requests at once, across all
+//!    callers): when full, the request waits in a queue ordered by the caller's
+//!    [`Priority`] (FIFO among equals); a full queue → 503; the deadline passing while it
+//!    waits → 408, and its handler never runs. Waiting requests count against the caller's
+//!    in-flight limit (step 7), so one hotkey cannot fill the queue;
+//!    b. body read with a size limit → 413, JSON parse → 400, body hash recomputed and
+//!    compared → 400, synapse validation → 422, handler (which receives the verified
+//!    [`Caller`], never the body's claimed identity) → 408 when the deadline passes, 500 on
+//!    handler failure.
+//!
+//! [`MetagraphPolicy`] is a [`Blacklist`] and a [`Priority`] fed from the subnet's metagraph
+//! (registered callers only, optional permit and stake rules, stake-ordered admission); plug it
+//! in with [`Axon::metagraph_policy`].
 //!
 //! Responses carry the `bt_header_axon_*` / `bt_header_dendrite_*` headers and
 //! `computed_body_hash`, and are signed by the axon's hotkey ([`crate::wire::response_message`]).
@@ -21,9 +31,13 @@
 mod limits;
 mod nonce;
 mod pipeline;
+mod policy;
+mod priority;
 
 pub use limits::{InFlightGuard, LimitConfig, Limits};
 pub use nonce::NonceCache;
+pub use policy::{Member, MetagraphPolicy};
+pub use priority::{EqualPriority, Priority};
 
 use crate::{synapse::Synapse, wire::VERSION, AxonError, Result};
 use axum::{routing::post, Router};
@@ -78,6 +92,10 @@ pub struct AxonConfig {
     pub nonce_capacity: usize,
     /// Per-hotkey rate and concurrency limits.
     pub limits: LimitConfig,
+    /// Requests handled at once across all callers; more wait, ordered by [`Priority`].
+    pub max_concurrent: usize,
+    /// Requests that may wait for a slot; beyond that the lowest priority is refused (503).
+    pub max_queued: usize,
     /// IP reported in `bt_header_axon_ip` (the external address), if any.
     pub external_ip: Option<IpAddr>,
     /// Port reported in `bt_header_axon_port`, if any.
@@ -94,6 +112,8 @@ impl Default for AxonConfig {
             nonce_ahead: Duration::from_secs(2),
             nonce_capacity: 1 << 20,
             limits: LimitConfig::default(),
+            max_concurrent: 64,
+            max_queued: 1024,
             external_ip: None,
             external_port: None,
         }
@@ -180,16 +200,19 @@ pub(crate) struct Shared {
     pub(crate) config: AxonConfig,
     pub(crate) routes: HashMap<&'static str, Arc<dyn Route>>,
     pub(crate) blacklist: Arc<dyn Blacklist>,
+    pub(crate) priority: Arc<dyn Priority>,
+    pub(crate) gate: priority::PriorityGate,
     pub(crate) nonces: Mutex<NonceCache>,
     pub(crate) limits: Limits,
 }
 
-/// An axon under construction: keys, settings, blacklist and attached synapse handlers.
+/// An axon under construction: keys, settings, blacklist, priority and synapse handlers.
 pub struct Axon {
     keypair: Keypair,
     config: AxonConfig,
     routes: HashMap<&'static str, Arc<dyn Route>>,
     blacklist: Arc<dyn Blacklist>,
+    priority: Arc<dyn Priority>,
 }
 
 /// A random uuid (version 4) in the usual 8-4-4-4-12 form.
@@ -202,15 +225,34 @@ pub fn new_uuid() -> String {
 }
 
 impl Axon {
-    /// An axon signing with `keypair` (its hotkey), allowing every hotkey, serving nothing yet.
+    /// An axon signing with `keypair` (its hotkey), allowing every hotkey at equal priority,
+    /// serving nothing yet.
     pub fn new(keypair: Keypair, config: AxonConfig) -> Self {
-        Self { keypair, config, routes: HashMap::new(), blacklist: Arc::new(AllowAll) }
+        Self {
+            keypair,
+            config,
+            routes: HashMap::new(),
+            blacklist: Arc::new(AllowAll),
+            priority: Arc::new(EqualPriority),
+        }
     }
 
     /// Replaces the blacklist hook.
     pub fn blacklist(mut self, blacklist: Arc<dyn Blacklist>) -> Self {
         self.blacklist = blacklist;
         self
+    }
+
+    /// Replaces the priority that orders requests waiting for a slot (see
+    /// [`AxonConfig::max_concurrent`]).
+    pub fn priority(mut self, priority: Arc<dyn Priority>) -> Self {
+        self.priority = priority;
+        self
+    }
+
+    /// Uses `policy` (a clone sharing its snapshot) as both blacklist and priority.
+    pub fn metagraph_policy(self, policy: &MetagraphPolicy) -> Self {
+        self.blacklist(Arc::new(policy.clone())).priority(Arc::new(policy.clone()))
     }
 
     /// Serves synapse `S` on `POST /{S::NAME}` with `handler`, which gets the verified caller
@@ -231,6 +273,7 @@ impl Axon {
     pub fn app(self) -> Router {
         let c = &self.config;
         let nonces = NonceCache::new(c.nonce_back, c.nonce_ahead, c.max_timeout, c.nonce_capacity);
+        let gate = priority::PriorityGate::new(c.max_concurrent, c.max_queued);
         let shared = Arc::new(Shared {
             hotkey_ss58: self.keypair.ss58(),
             keypair: self.keypair,
@@ -239,6 +282,8 @@ impl Axon {
             config: self.config,
             routes: self.routes,
             blacklist: self.blacklist,
+            priority: self.priority,
+            gate,
             nonces: Mutex::new(nonces),
         });
         Router::new()

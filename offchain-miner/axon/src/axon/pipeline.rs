@@ -134,6 +134,7 @@ async fn run(st: &Shared, ctx: &mut Ctx, req: Request) -> Result<(Map<String, Va
     }
     // 6. Rate and concurrency limits; the guard lives until the response is built.
     let _slot = st.limits.admit(&c.hotkey)?;
+    let priority = st.priority.priority(&hotkey);
     let caller = Caller {
         hotkey,
         hotkey_ss58: c.hotkey,
@@ -143,7 +144,8 @@ async fn run(st: &Shared, ctx: &mut Ctx, req: Request) -> Result<(Map<String, Va
         version: ctx.dendrite.version,
         deadline,
     };
-    // 7. Body (size-limited), parse, hash, validate and handle, all under the deadline.
+    // 7. Admission, then body (size-limited), parse, hash, validate and handle, all under the
+    //    deadline counted from the request's arrival.
     let limit = st.config.max_body_bytes;
     let declared = headers
         .get(http::header::CONTENT_LENGTH)
@@ -153,7 +155,10 @@ async fn run(st: &Shared, ctx: &mut Ctx, req: Request) -> Result<(Map<String, Va
         return Err(AxonError::BodyTooLarge { limit });
     }
     let header_hash = c.body_hash;
+    let gate = st.gate.clone();
     let work = async move {
+        // 7a. A global slot, by priority; held until the handler is done.
+        let _permit = gate.acquire(priority).await?;
         let bytes = match Limited::new(body, limit).collect().await {
             Ok(collected) => collected.to_bytes(),
             Err(e) if e.downcast_ref::<LengthLimitError>().is_some() => {
@@ -163,7 +168,8 @@ async fn run(st: &Shared, ctx: &mut Ctx, req: Request) -> Result<(Map<String, Va
         };
         route.call(caller, bytes, header_hash).await
     };
-    tokio::time::timeout(deadline, work).await.map_err(|_| AxonError::Deadline(deadline))?
+    let until = ctx.started.checked_add(deadline).unwrap_or_else(Instant::now);
+    tokio::time::timeout_at(until.into(), work).await.map_err(|_| AxonError::Deadline(deadline))?
 }
 
 fn respond(

@@ -7,9 +7,11 @@
     clippy::arithmetic_side_effects
 )]
 
+mod admission;
 mod fan_out;
 mod rejections;
 mod round_trip;
+mod synapses;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -17,7 +19,7 @@ use std::time::Duration;
 use subtensor_axon::{
     axon::RunningAxon,
     dendrite::AxonTarget,
-    synapse::{floor_probability, TopkPhrases},
+    synapse::{floor_probability, TopkPhrases, VOCAB_SIZE},
     Axon, AxonConfig, Caller, TextCausalLMNext,
 };
 use subtensor_wallet::Keypair;
@@ -40,7 +42,7 @@ pub(crate) fn answer(mut s: TextCausalLMNext) -> Result<TextCausalLMNext, String
         .map(|row| {
             let last = row.last().copied().unwrap_or(0);
             let phrases = (0..k).map(|i| (0.5 / k as f32, vec![(last + i) % 50_000])).collect();
-            TopkPhrases { phrases, floor: floor_probability(0.5, k) }
+            TopkPhrases { phrases, floor: floor_probability(0.5, k, VOCAB_SIZE) }
         })
         .collect();
     s.set_outputs(&rows).map_err(|e| e.to_string())?;

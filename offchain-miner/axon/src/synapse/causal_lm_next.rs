@@ -1,69 +1,22 @@
-//! The [`Synapse`] trait (one request/response type per route) and the first synapse,
-//! [`TextCausalLMNext`], with the 2022 compact top-k phrase encoding.
-//!
-//! A synapse is one JSON object used for both the request and the response: the dendrite sends
-//! it with the output fields empty, the axon returns it with them filled. Its
-//! [`Synapse::REQUIRED_HASH_FIELDS`] feed the `computed_body_hash` through their Python `str()`
-//! renderings ([`Synapse::hash_field_repr`]).
+//! [`TextCausalLMNext`]: the next token as top-k tokenizer-independent phrases plus a floor,
+//! with the 2022 compact encoding ([`encode_topk`] / [`decode_topk`]).
 
-use crate::{tensor::Tensor, wire::body_hash_of, AxonError, Result};
-use serde::{de::DeserializeOwned, Deserialize, Serialize};
+use super::{
+    batch_and_len, check_prob, opt_tensor_repr, required_output, token_rows, tokens_tensor,
+    Synapse, MAX_PHRASE_LEN, MAX_TOPK, SUM_EPS, VOCAB_SIZE,
+};
+use crate::{tensor::Tensor, AxonError, Result};
+use serde::{Deserialize, Serialize};
 
-/// A request/response type served on `POST /{NAME}`.
-pub trait Synapse: Serialize + DeserializeOwned + Clone + Send + Sync + 'static {
-    /// The route and the Python class name.
-    const NAME: &'static str;
-    /// Fields hashed into `computed_body_hash`, in order.
-    const REQUIRED_HASH_FIELDS: &'static [&'static str];
-
-    /// The Python class's *required* fields (those without a default), each with the JSON of a
-    /// default-constructed value of its type: `"0"` for `int`, `"{}"` for `dict` / `bt.Tensor`
-    /// (whose `model_dump` is a dict), `"\"\""` for `str`, `"[]"` for `list`.
-    ///
-    /// A Python axon builds the synapse from the request *headers* before it reads the body, and
-    /// answers 400 unless every required field arrives as `bt_header_input_obj_{field}` (base64
-    /// of that JSON; the value is a placeholder, the real one is in the body). Our axon ignores
-    /// these headers.
-    const REQUIRED_INPUT_DEFAULTS: &'static [(&'static str, &'static str)] = &[];
-
-    /// Python `str()` of `model_dump()[field]` for each of [`Self::REQUIRED_HASH_FIELDS`].
-    fn hash_field_repr(&self, field: &str) -> Option<String>;
-
-    /// Checks a request before the handler sees it (shapes, ranges, finiteness).
-    fn validate_request(&self) -> Result<()>;
-
-    /// Checks a filled response (on the axon before sending, on the dendrite after receiving).
-    fn validate_response(&self) -> Result<()>;
-
-    /// The `computed_body_hash` of this value.
-    fn body_hash(&self) -> String {
-        body_hash_of(
-            Self::REQUIRED_HASH_FIELDS
-                .iter()
-                .map(|f| self.hash_field_repr(f).unwrap_or_else(|| "None".to_owned())),
-        )
-    }
-}
-
-/// GPT-2 vocabulary size plus one, the 2022 network constant.
-pub const VOCAB_SIZE: u32 = 50_258;
-/// Largest batch accepted.
-pub const MAX_BATCH: usize = 64;
-/// Longest input sequence accepted.
-pub const MAX_SEQ_LEN: usize = 2048;
-/// Largest `topk` accepted (the 2022 default).
-pub const MAX_TOPK: u32 = 4096;
-/// Longest phrase (in standard tokens) accepted per top-k entry.
-pub const MAX_PHRASE_LEN: usize = 64;
 /// Tolerance around `[0, 1]` that marks a probability in the compact encoding.
 const MARKER_EPS: f32 = 1e-6;
-/// Tolerance on Σ top-k probabilities ≤ 1.
-const SUM_EPS: f32 = 1e-3;
 
 /// Next-token prediction as tokenizer-independent phrases (bittensor v3 `TextCausalLMNext`).
 ///
-/// Request: `text_inputs`, an `int64` tensor `[B, L]` of GPT-2 token ids, and `topk`.
-/// Response: `text_outputs`, the 1-D `float32` compact encoding of [`encode_topk`].
+/// Request: `text_inputs`, an `int64` tensor `[B, L]` of standard-tokenizer ids, and `topk`.
+/// Response: `text_outputs`, the 1-D `float32` compact encoding of [`encode_topk`]. Each phrase
+/// is the standard-tokenizer re-tokenisation of one of the server's top-k tokens; validators
+/// score it with [`crate::loss::phrase_cross_entropy`].
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct TextCausalLMNext {
     /// Token ids, `int64` `[B, L]`, `1 ≤ B ≤ MAX_BATCH`, `1 ≤ L ≤ MAX_SEQ_LEN`, ids `< VOCAB_SIZE`.
@@ -82,19 +35,6 @@ pub struct TopkPhrases {
     pub phrases: Vec<(f32, Vec<u32>)>,
     /// Probability of every token outside the top k.
     pub floor: f32,
-}
-
-/// The floor probability: `clamp(1 − Σ topk, 1e-40, 1) / (VOCAB_SIZE − k)`.
-pub fn floor_probability(topk_sum: f32, k: u32) -> f32 {
-    let rest = VOCAB_SIZE.saturating_sub(k).max(1) as f32;
-    (1.0 - topk_sum).clamp(1e-40, 1.0) / rest
-}
-
-fn check_prob(p: f32) -> Result<()> {
-    if !(p.is_finite() && (0.0..=1.0).contains(&p)) {
-        return Err(AxonError::Invalid(format!("probability {p} outside [0, 1]")));
-    }
-    Ok(())
 }
 
 /// Encodes the answer compactly: for each row, each phrase as `[p, id_0+2, id_1+2, …]`, then
@@ -190,45 +130,22 @@ pub fn decode_topk(values: &[f32], batch: usize, topk: u32) -> Result<Vec<TopkPh
 impl TextCausalLMNext {
     /// A request for `topk` phrases after each row of `tokens` (all rows the same length).
     pub fn request(tokens: &[Vec<u32>], topk: u32) -> Result<Self> {
-        let len = tokens.first().map_or(0, Vec::len);
-        if tokens.iter().any(|r| r.len() != len) {
-            return Err(AxonError::Invalid("rows of different lengths".to_owned()));
-        }
-        let flat: Vec<i64> = tokens.iter().flatten().map(|&t| i64::from(t)).collect();
-        let s = Self {
-            text_inputs: Tensor::from_i64(&flat, &[tokens.len(), len])?,
-            topk,
-            text_outputs: None,
-        };
+        let s = Self { text_inputs: tokens_tensor(tokens)?, topk, text_outputs: None };
         s.validate_request()?;
         Ok(s)
     }
 
     /// The validated input tokens, one row per batch entry.
     pub fn tokens(&self) -> Result<Vec<Vec<u32>>> {
-        let (dims, ids) = self.text_inputs.to_i64()?;
-        let [b, l] = dims[..] else {
-            return Err(AxonError::Invalid(format!("text_inputs must be [B, L], got {dims:?}")));
-        };
-        if !(1..=MAX_BATCH).contains(&b) || !(1..=MAX_SEQ_LEN).contains(&l) {
-            return Err(AxonError::Invalid(format!(
-                "text_inputs shape [{b}, {l}] outside [1..={MAX_BATCH}, 1..={MAX_SEQ_LEN}]"
-            )));
-        }
-        ids.chunks_exact(l)
-            .map(|row| {
-                row.iter()
-                    .map(|&id| match u32::try_from(id) {
-                        Ok(id) if id < VOCAB_SIZE => Ok(id),
-                        _ => Err(AxonError::Invalid(format!("token id {id} out of range"))),
-                    })
-                    .collect()
-            })
-            .collect()
+        token_rows(&self.text_inputs, "text_inputs")
     }
 
     /// Fills the response from per-row top-k phrases.
     pub fn set_outputs(&mut self, rows: &[TopkPhrases]) -> Result<()> {
+        let (batch, _) = batch_and_len(&self.text_inputs, "text_inputs")?;
+        if rows.len() != batch {
+            return Err(AxonError::Invalid(format!("{} rows for a batch of {batch}", rows.len())));
+        }
         let values = encode_topk(rows, self.topk)?;
         self.text_outputs = Some(Tensor::from_f32(&values, &[values.len()])?);
         Ok(())
@@ -236,16 +153,20 @@ impl TextCausalLMNext {
 
     /// The decoded, validated response rows.
     pub fn outputs(&self) -> Result<Vec<TopkPhrases>> {
-        let t = self
-            .text_outputs
-            .as_ref()
-            .ok_or_else(|| AxonError::Invalid("text_outputs missing".to_owned()))?;
+        let t = required_output(self.text_outputs.as_ref(), "text_outputs")?;
         let (dims, values) = t.to_finite_f32()?;
         if dims.len() != 1 {
             return Err(AxonError::Invalid(format!("text_outputs must be 1-D, got {dims:?}")));
         }
-        let batch = self.text_inputs.dims()?.first().copied().unwrap_or(0);
+        let (batch, _) = batch_and_len(&self.text_inputs, "text_inputs")?;
         decode_topk(&values, batch, self.topk)
+    }
+
+    fn check_inputs(&self) -> Result<()> {
+        if !(1..=MAX_TOPK).contains(&self.topk) {
+            return Err(AxonError::Invalid(format!("topk {} outside 1..={MAX_TOPK}", self.topk)));
+        }
+        self.tokens().map(drop)
     }
 }
 
@@ -259,18 +180,13 @@ impl Synapse for TextCausalLMNext {
         match field {
             "text_inputs" => Some(self.text_inputs.python_repr()),
             "topk" => Some(self.topk.to_string()),
-            "text_outputs" => Some(
-                self.text_outputs.as_ref().map_or_else(|| "None".to_owned(), Tensor::python_repr),
-            ),
+            "text_outputs" => Some(opt_tensor_repr(self.text_outputs.as_ref())),
             _ => None,
         }
     }
 
     fn validate_request(&self) -> Result<()> {
-        if !(1..=MAX_TOPK).contains(&self.topk) {
-            return Err(AxonError::Invalid(format!("topk {} outside 1..={MAX_TOPK}", self.topk)));
-        }
-        self.tokens()?;
+        self.check_inputs()?;
         // Requests normally carry no outputs; if one does, it must at least be finite and 1-D.
         if let Some(t) = &self.text_outputs {
             let (dims, _) = t.to_finite_f32()?;
@@ -282,7 +198,7 @@ impl Synapse for TextCausalLMNext {
     }
 
     fn validate_response(&self) -> Result<()> {
-        self.validate_request()?;
+        self.check_inputs()?;
         self.outputs().map(drop)
     }
 }
