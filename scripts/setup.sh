@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
-# Installs what building and testing the workspace needs, idempotently:
-# Debian build tools and a Rust toolchain check. Safe to run again at any time.
+# Installs what building and testing the workspace needs, idempotently: Debian build tools and
+# the `fortunes` package (the natural-language corpus the bundled models train on, about 2.5 MB
+# of text in /usr/share/games/fortunes), a Rust toolchain check, and the Python virtualenvs:
+# .venv (substrate clients, pytest), .venv-asi, .venv-bt (bittensor 10.2.0) and .venv-torch
+# (PyPI torch 2.13.0: the libtorch tch links, plus transformers for the interop tests).
+# Safe to run again at any time.
 set -euo pipefail
 
 log() { printf '[setup] %s\n' "$*"; }
 
 need_pkgs=()
-for pkg in build-essential pkg-config git curl ca-certificates; do
+for pkg in build-essential pkg-config git curl ca-certificates fortunes; do
     dpkg -s "$pkg" >/dev/null 2>&1 || need_pkgs+=("$pkg")
 done
 if [ "${#need_pkgs[@]}" -gt 0 ]; then
@@ -57,3 +61,4 @@ make_venv() {
 make_venv "$root/.venv" "$root/tests/requirements.txt"
 make_venv "$root/.venv-asi" "$root/tests/requirements-asi.txt"
 make_venv "$root/.venv-bt" "$root/tests/requirements-bt.txt"
+make_venv "$root/.venv-torch" "$root/tests/requirements-torch.txt"
