@@ -1,0 +1,52 @@
+//! [`ValidatorError`], the one error type of this crate, and its [`Result`] alias.
+
+use std::path::PathBuf;
+
+/// Everything that stops the validator. Messages are one line, fit for users.
+#[derive(Debug, thiserror::Error)]
+pub enum ValidatorError {
+    /// A flag or a combination of flags is invalid.
+    #[error("invalid option: {0}")]
+    Usage(String),
+    /// The wallet or its hotkey could not be loaded.
+    #[error("wallet: {0}")]
+    Wallet(#[from] subtensor_wallet::WalletError),
+    /// The node could not be reached, or a chain read or transaction failed.
+    #[error("chain: {0}")]
+    Chain(#[from] subtensor_client::ClientError),
+    /// The validator's hotkey is not (or no longer) registered on the subnet.
+    #[error("hotkey {hotkey} is not registered on subnet {netuid}: register it first (stcli subnet register --netuid {netuid})")]
+    NotRegistered {
+        /// The hotkey (SS58).
+        hotkey: String,
+        /// The subnet.
+        netuid: u16,
+    },
+    /// The evaluation data (corpus or tokenizer) could not be loaded or is unusable.
+    #[error("evaluation data: {0}")]
+    Data(String),
+    /// A query could not be built (the dendrite refused the request).
+    #[error("query: {0}")]
+    Query(String),
+    /// Reading or writing the state directory failed.
+    #[error("state file {path}: {reason}")]
+    State {
+        /// The file.
+        path: PathBuf,
+        /// What went wrong.
+        reason: String,
+    },
+    /// Weights could not be set (only with `--once`, where this ends the run).
+    #[error("weights not set: {0}")]
+    Weights(String),
+}
+
+/// The result type of this crate.
+pub type Result<T> = std::result::Result<T, ValidatorError>;
+
+impl ValidatorError {
+    /// A [`ValidatorError::State`] for `path`.
+    pub(crate) fn state(path: impl Into<PathBuf>, reason: impl ToString) -> Self {
+        ValidatorError::State { path: path.into(), reason: reason.to_string() }
+    }
+}

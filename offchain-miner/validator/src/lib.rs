@@ -1,0 +1,45 @@
+//! # subtensor-validator
+//!
+//! The validator neuron (`stvalidator`): it queries a subnet's miners through the dendrite
+//! with `TextCausalLMNext`, scores their next-phrase predictions on a held-out corpus with the
+//! 2022 Bittensor recipe (phrase cross-entropy → EMA → Kaplan scaling law → zeroing EMA), and
+//! writes its judgement to the chain as weights once per tempo, through commit-reveal when the
+//! subnet asks for it.
+//!
+//! Modules, pure ones first:
+//! - [`scoring`]: answers to losses, EMAs, the scaling law ([`scoring::UidScore`]);
+//! - [`weights`]: `normalize_max_weight`, u16 conversion, min-allowed padding, the rate-limit
+//!   and commit-reveal timing rules of the pallet ([`weights::plan_weights`]);
+//! - [`sampler`]: the random walk that queries every serving miner once per walk;
+//! - [`state`]: the persisted state, written atomically;
+//! - [`report`]: the per-epoch table;
+//! - [`data`]: the evaluation batches (the only module that uses `subtensor-model`);
+//! - [`chain`]: metagraph, hyperparameters, permit/stake checks, set/commit/reveal;
+//! - [`validator`]: the loop, `--once`, signals; [`config`]: the command line.
+//!
+//! It does not train or serve a model, register the hotkey, or stake: use `stcli` for those.
+
+#![cfg_attr(
+    test,
+    allow(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::indexing_slicing,
+        clippy::arithmetic_side_effects
+    )
+)]
+
+pub mod chain;
+pub mod config;
+pub mod data;
+mod error;
+pub mod report;
+pub mod sampler;
+pub mod scoring;
+pub mod state;
+pub mod validator;
+pub mod weights;
+
+pub use config::Config;
+pub use error::{Result, ValidatorError};
+pub use validator::{run, Validator};

@@ -1,0 +1,593 @@
+//! The validator's loop: sync, query, score, set weights, persist.
+//!
+//! Each iteration: resync the metagraph and hyperparameters every `--sync-blocks` blocks
+//! (resetting uids whose hotkey changed), reveal commitments whose window is open, set (or
+//! commit) weights when a weight epoch has passed and a full walk of queries is done, then
+//! query the next `--sample-size` uids of the walk with one random batch and fold the answers
+//! into the scores. The state is saved after every step.
+
+use crate::{
+    chain::{Chain, SubnetView},
+    config::Config,
+    data::EvalData,
+    report,
+    scoring::{evaluate, ScoringParams},
+    state::{Loaded, State, StateStore},
+    weights::{self, RevealTiming, Standing, WeightRules, WeightVector},
+    Result, ValidatorError,
+};
+use rand::{rngs::StdRng, SeedableRng};
+use std::{collections::BTreeSet, time::Duration};
+use subtensor_axon::{AxonTarget, Dendrite, TextCausalLMNext, UnsignedResponses};
+use subtensor_client::{primitives::SubnetHyperparams, ClientError};
+use subtensor_wallet::Keypair;
+use tracing::{debug, info, warn};
+
+/// Most unrevealed commitments the pallet keeps per hotkey.
+const MAX_PENDING_COMMITS: usize = 10;
+
+/// How often to poll the best block while waiting.
+const POLL: Duration = Duration::from_millis(500);
+
+/// What one weight attempt came to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WeightsOutcome {
+    /// Weights set in this block.
+    Set(u64),
+    /// Weights committed in this block; the reveal is pending.
+    Committed(u64),
+    /// Not now; retry at this block (or at the next sync when `None`).
+    Wait(String, Option<u64>),
+    /// Not possible with the current scores or subnet.
+    Skip(String),
+}
+
+/// A running validator.
+pub struct Validator {
+    cfg: Config,
+    chain: Chain,
+    dendrite: Dendrite,
+    data: EvalData,
+    store: StateStore,
+    state: State,
+    view: SubnetView,
+    params: SubnetHyperparams,
+    last_sync: u64,
+    scoring: ScoringParams,
+    rng: StdRng,
+    last_notice: Option<String>,
+    /// No weight attempt before this block (after a refusal or an unmet rule).
+    weights_retry_at: u64,
+}
+
+impl Validator {
+    /// Loads everything and connects: evaluation data, node, metagraph (our hotkey must be
+    /// registered), hyperparameters, saved state.
+    pub async fn start(cfg: Config, hotkey: Keypair) -> Result<Self> {
+        cfg.check()?;
+        let data = EvalData::load(&cfg.corpus, &cfg.tokenizer)?;
+        data.check_window(cfg.context, cfg.validation_len)?;
+        info!(
+            tokens = data.len(),
+            vocab = data.vocab_size(),
+            "held-out split of {} tokenized",
+            cfg.corpus.display()
+        );
+        let hotkey_ss58 = hotkey.ss58();
+        let policy =
+            if cfg.accept_unsigned { UnsignedResponses::Accept } else { UnsignedResponses::Reject };
+        let dendrite = Dendrite::new(hotkey.clone()).unsigned_responses(policy);
+        let chain = Chain::connect(&cfg.network, cfg.netuid, hotkey).await?;
+        let view = chain.sync().await?;
+        let params = chain.hyperparameters().await?;
+        info!(
+            uid = view.own_uid,
+            neurons = view.n(),
+            block = view.block,
+            tempo = params.tempo,
+            "validator {hotkey_ss58} on subnet {}",
+            cfg.netuid
+        );
+        let store = StateStore::new(cfg.state_dir());
+        let mut state = match store.load(cfg.netuid, &hotkey_ss58)? {
+            Loaded::State(state) => {
+                info!(uids = state.uids.len(), "restored state from {}", store.path().display());
+                state
+            }
+            Loaded::Missing => State::new(cfg.netuid, hotkey_ss58.clone()),
+            Loaded::Discarded { reason, moved_to } => {
+                warn!(
+                    "ignoring state file {}: {reason}; starting fresh{}",
+                    store.path().display(),
+                    moved_to
+                        .map(|p| format!(" (old file kept as {})", p.display()))
+                        .unwrap_or_default()
+                );
+                State::new(cfg.netuid, hotkey_ss58.clone())
+            }
+        };
+        let reset = state.reconcile(&view.hotkeys());
+        if !reset.is_empty() {
+            info!(?reset, "uids whose hotkey changed since the state was saved were reset");
+        }
+        if state.last_weights_block.is_some_and(|b| b > view.block) {
+            warn!(
+                "the saved state is from a later block than the chain's #{} (a new chain?): \
+                 forgetting its last weights and pending commitments",
+                view.block
+            );
+            state.last_weights_block = None;
+            state.pending_commits.clear();
+        }
+        let scoring = ScoringParams { alpha: cfg.ema_alpha, power: cfg.scaling_power };
+        let mut rng = StdRng::from_entropy();
+        if cfg.once {
+            // One full walk over every serving miner, not the rest of a restored one.
+            state.sampler.order.clear();
+            state.sampler.cursor = 0;
+        }
+        let serving = view.targets().keys().copied().collect();
+        state.sampler.refresh(&serving, &mut rng);
+        Ok(Self {
+            last_sync: view.block,
+            cfg,
+            chain,
+            dendrite,
+            data,
+            store,
+            state,
+            view,
+            params,
+            scoring,
+            rng,
+            last_notice: None,
+            weights_retry_at: 0,
+        })
+    }
+
+    /// The state (for reports and tests).
+    pub fn state(&self) -> &State {
+        &self.state
+    }
+
+    /// Saves the state.
+    pub fn save(&self) -> Result<()> {
+        self.store.save(&self.state)
+    }
+
+    /// Runs until stopped (or, with `--once`, until one walk and one weight setting are done).
+    pub async fn run(&mut self) -> Result<()> {
+        if self.cfg.once {
+            return self.run_once().await;
+        }
+        loop {
+            if let Err(e) = self.iteration().await {
+                match e {
+                    ValidatorError::NotRegistered { .. } => return Err(e),
+                    ValidatorError::Chain(ClientError::RuntimeMismatch { .. }) => return Err(e),
+                    other => {
+                        warn!("{other}; retrying in 5 s");
+                        tokio::time::sleep(Duration::from_secs(5)).await;
+                    }
+                }
+            }
+            tokio::time::sleep(self.cfg.step_interval()).await;
+        }
+    }
+
+    /// One walk of queries, then weights set (waiting for the rate limit, a validator permit
+    /// or the reveal window as needed, within a bound), then exit.
+    async fn run_once(&mut self) -> Result<()> {
+        let start_walks = self.state.sampler.walks;
+        while self.state.sampler.walks == start_walks {
+            let best = self.chain.best_block().await?;
+            self.maybe_sync(best).await?;
+            if self.eligible().is_empty() {
+                return Err(ValidatorError::Weights(format!(
+                    "no miner on subnet {} serves an axon",
+                    self.cfg.netuid
+                )));
+            }
+            self.step().await?;
+            self.save()?;
+            tokio::time::sleep(self.cfg.step_interval()).await;
+        }
+        let best = self.chain.best_block().await?;
+        let tempo = u64::from(self.params.tempo).max(1);
+        let bound = best
+            .saturating_add(self.params.weights_rate_limit)
+            .saturating_add(
+                tempo.saturating_mul(self.params.commit_reveal_period.saturating_add(2)),
+            )
+            .saturating_add(20);
+        loop {
+            let best = self.chain.best_block().await?;
+            if best > bound {
+                return Err(ValidatorError::Weights(format!(
+                    "gave up waiting at block {best}: {}",
+                    self.last_notice.clone().unwrap_or_else(|| "no progress".into())
+                )));
+            }
+            self.maybe_sync(best).await?;
+            if !self.state.pending_commits.is_empty() {
+                self.reveal_due(best, true).await?;
+                self.save()?;
+                if self.state.pending_commits.is_empty() {
+                    return Ok(());
+                }
+                self.wait_blocks(best.saturating_add(1)).await?;
+                continue;
+            }
+            match self.try_weights(best).await? {
+                WeightsOutcome::Set(_) => {
+                    self.save()?;
+                    return Ok(());
+                }
+                WeightsOutcome::Committed(_) => self.save()?,
+                WeightsOutcome::Wait(_, until) => {
+                    let retry = until.unwrap_or(best.saturating_add(self.cfg.sync_blocks));
+                    self.wait_blocks(retry.min(bound.saturating_add(1))).await?;
+                }
+                WeightsOutcome::Skip(reason) => return Err(ValidatorError::Weights(reason)),
+            }
+        }
+    }
+
+    /// One iteration of the normal loop.
+    async fn iteration(&mut self) -> Result<()> {
+        let best = self.chain.best_block().await?;
+        self.maybe_sync(best).await?;
+        self.reveal_due(best, false).await?;
+        if self.state.sampler.walks > 0
+            && best >= self.weights_retry_at
+            && weights::weights_due(best, self.state.last_weights_block, self.epoch_blocks())
+        {
+            // After a refusal or an unmet rule, retry at the block it names or after a sync
+            // interval: never a transaction per step.
+            match self.try_weights(best).await? {
+                WeightsOutcome::Set(_) | WeightsOutcome::Committed(_) => self.save()?,
+                WeightsOutcome::Wait(_, Some(until)) => {
+                    self.weights_retry_at = until.saturating_sub(1);
+                }
+                WeightsOutcome::Wait(_, None) | WeightsOutcome::Skip(_) => {
+                    self.weights_retry_at = best.saturating_add(self.cfg.sync_blocks);
+                }
+            }
+        }
+        if self.eligible().is_empty() {
+            self.notice(format!("no miner on subnet {} serves an axon yet", self.cfg.netuid));
+            self.wait_blocks(best.saturating_add(1)).await?;
+            return Ok(());
+        }
+        self.step().await?;
+        self.save()
+    }
+
+    /// Blocks between weight settings.
+    fn epoch_blocks(&self) -> u64 {
+        self.cfg.epoch_blocks.unwrap_or(u64::from(self.params.tempo)).max(1)
+    }
+
+    /// Logs `message` at info the first time in a row, at debug after.
+    fn notice(&mut self, message: String) {
+        if self.last_notice.as_deref() == Some(message.as_str()) {
+            debug!("{message}");
+        } else {
+            info!("{message}");
+            self.last_notice = Some(message);
+        }
+    }
+
+    /// The uids to query: serving axons other than ours.
+    fn eligible(&self) -> BTreeSet<u16> {
+        self.view.targets().keys().copied().collect()
+    }
+
+    /// Resyncs the metagraph and hyperparameters if `--sync-blocks` blocks passed.
+    async fn maybe_sync(&mut self, best: u64) -> Result<()> {
+        if best < self.last_sync.saturating_add(self.cfg.sync_blocks) {
+            return Ok(());
+        }
+        let view = self.chain.sync().await?;
+        self.params = self.chain.hyperparameters().await?;
+        let reset = self.state.reconcile(&view.hotkeys());
+        if !reset.is_empty() {
+            info!(?reset, "hotkeys changed at these uids: their scores were reset");
+        }
+        self.last_sync = view.block;
+        self.view = view;
+        let eligible = self.eligible();
+        self.state.sampler.refresh(&eligible, &mut self.rng);
+        debug!(block = self.last_sync, serving = eligible.len(), "metagraph synced");
+        Ok(())
+    }
+
+    /// Queries the next uids of the walk with one batch and scores the answers.
+    async fn step(&mut self) -> Result<()> {
+        let eligible = self.eligible();
+        let step = self.state.sampler.next_step(self.cfg.sample_size, &eligible, &mut self.rng);
+        if step.uids.is_empty() {
+            return Ok(());
+        }
+        let batch = self.data.sample(
+            &mut self.rng,
+            self.cfg.batch,
+            self.cfg.context,
+            self.cfg.validation_len,
+        )?;
+        let request = TextCausalLMNext::request(&batch.inputs, self.cfg.topk)
+            .map_err(|e| ValidatorError::Query(e.to_string()))?;
+        let all = self.view.targets();
+        let (uids, targets): (Vec<u16>, Vec<AxonTarget>) =
+            step.uids.iter().filter_map(|u| Some((*u, all.get(u)?.clone()))).unzip();
+        let started = std::time::Instant::now();
+        let replies = self.dendrite.fan_out(&targets, &request, self.cfg.timeout()).await;
+        let (mut ok, mut failed) = (0usize, 0usize);
+        for ((uid, target), reply) in uids.iter().zip(&targets).zip(&replies) {
+            let obs = evaluate(reply, &request, &batch.targets, self.data.vocab_size());
+            let score = self.state.score_mut(*uid, &target.hotkey);
+            score.observe(&obs, &self.scoring);
+            match &obs {
+                crate::scoring::Observation::Loss(loss) => {
+                    ok = ok.saturating_add(1);
+                    debug!(
+                        uid,
+                        loss,
+                        ema = score.ema_loss,
+                        zeroing = score.zeroing,
+                        "answer scored"
+                    );
+                }
+                crate::scoring::Observation::Failure(reason) => {
+                    failed = failed.saturating_add(1);
+                    info!(uid, hotkey = %report::short_hotkey(&target.hotkey), "query failed: {reason}");
+                }
+            }
+        }
+        info!(
+            uids = ?step.uids,
+            ok,
+            failed,
+            secs = format!("{:.2}", started.elapsed().as_secs_f64()),
+            "step done"
+        );
+        if step.completes_walk {
+            let answered = self.state.uids.values().filter(|s| s.zeroing > 0.0).count();
+            info!(
+                "walk {} complete: {} serving miners queried, {answered} with a positive score",
+                self.state.sampler.walks,
+                eligible.len()
+            );
+            if tracing::enabled!(tracing::Level::DEBUG) {
+                let preview = self.plan().ok();
+                debug!("scores now:\n{}", report::epoch_table(&self.state.uids, preview.as_ref()));
+            }
+        }
+        Ok(())
+    }
+
+    /// The weight vector the current scores give, under the subnet's rules.
+    fn plan(&self) -> std::result::Result<WeightVector, weights::Skip> {
+        let standings: Vec<Standing> = self
+            .state
+            .uids
+            .iter()
+            .map(|(&uid, s)| Standing {
+                uid,
+                zeroing: s.zeroing,
+                ema_loss: (s.queries > 0).then_some(s.ema_loss),
+            })
+            .collect();
+        let rules = WeightRules {
+            n: self.view.n(),
+            own_uid: self.view.own_uid,
+            min_allowed: self.params.min_allowed_weights,
+            max_weight_limit: self.params.max_weights_limit,
+        };
+        weights::plan_weights(&standings, &rules)
+    }
+
+    /// Sets (or commits) weights now if every rule allows it.
+    async fn try_weights(&mut self, best: u64) -> Result<WeightsOutcome> {
+        let planned = match self.plan() {
+            Ok(w) => w,
+            Err(weights::Skip(reason)) => {
+                self.notice(format!("weights not set: {reason}"));
+                return Ok(WeightsOutcome::Skip(reason));
+            }
+        };
+        if !self.params.commit_reveal_weights_enabled {
+            let last_update = self.view.own().map_or(0, |n| n.last_update);
+            let last = last_update.max(self.state.last_weights_block.unwrap_or(0));
+            let next = best.saturating_add(1);
+            if let Err(until) = weights::rate_limit_gate(last, self.params.weights_rate_limit, next)
+            {
+                let reason = format!("rate limit: next allowed at block {until}");
+                self.notice(format!("weights not set yet: {reason}"));
+                return Ok(WeightsOutcome::Wait(reason, Some(until)));
+            }
+        } else if self.state.pending_commits.len() >= MAX_PENDING_COMMITS {
+            let reason = format!("{MAX_PENDING_COMMITS} commitments are still unrevealed");
+            self.notice(format!("weights not committed yet: {reason}"));
+            return Ok(WeightsOutcome::Wait(reason, None));
+        }
+        if let Some(reason) = self.chain.weights_blocker(&self.view).await? {
+            self.notice(format!("weights not set yet: {reason}"));
+            return Ok(WeightsOutcome::Wait(reason, None));
+        }
+        let version_key = self.params.weights_version;
+        info!(
+            "weights at block {best} ({} uids, version key {version_key}):\n{}",
+            planned.uids.len(),
+            report::epoch_table(&self.state.uids, Some(&planned))
+        );
+        if self.params.commit_reveal_weights_enabled {
+            let pending = match self
+                .chain
+                .commit_weights(
+                    &planned,
+                    version_key,
+                    self.params.tempo,
+                    self.params.commit_reveal_period,
+                )
+                .await
+            {
+                Ok(p) => p,
+                Err(ValidatorError::Chain(e)) if e.module_error().is_some() => {
+                    let reason = format!("commit refused: {e}");
+                    warn!("{reason}");
+                    return Ok(WeightsOutcome::Wait(reason, None));
+                }
+                Err(e) => return Err(e),
+            };
+            info!(
+                block = pending.commit_block,
+                reveal_epoch = pending.reveal_epoch,
+                hash = %pending.hash,
+                "weights committed"
+            );
+            let block = pending.commit_block;
+            self.state.pending_commits.push(pending);
+            self.state.last_weights_block = Some(block);
+            return Ok(WeightsOutcome::Committed(block));
+        }
+        match self.chain.set_weights(&planned, version_key).await {
+            Ok(block) => {
+                info!(block, uids = planned.uids.len(), "weights set");
+                self.state.last_weights_block = Some(block);
+                Ok(WeightsOutcome::Set(block))
+            }
+            Err(ValidatorError::Chain(e)) if e.module_error().is_some() => {
+                let reason = format!("set_weights refused: {e}");
+                warn!("{reason}");
+                Ok(WeightsOutcome::Wait(reason, None))
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Reveals every pending commitment whose window is open; drops expired ones. With
+    /// `strict`, a refused reveal is an error.
+    async fn reveal_due(&mut self, best: u64, strict: bool) -> Result<()> {
+        let next = best.saturating_add(1);
+        let mut keep = Vec::new();
+        let mut pending = std::mem::take(&mut self.state.pending_commits).into_iter();
+        while let Some(commit) = pending.next() {
+            match weights::reveal_timing(
+                self.cfg.netuid,
+                self.params.tempo,
+                commit.reveal_epoch,
+                next,
+            ) {
+                RevealTiming::TooEarly(at) => {
+                    self.notice(format!("commitment {} revealable from block {at}", commit.hash));
+                    keep.push(commit);
+                }
+                RevealTiming::Expired => {
+                    warn!(hash = %commit.hash, "commitment expired unrevealed; dropped");
+                }
+                RevealTiming::Now => match self.chain.reveal_weights(&commit).await {
+                    Ok(block) => {
+                        let uids = commit.weights.uids.len();
+                        // The cadence counts from commits: `last_weights_block` stays.
+                        info!(block, hash = %commit.hash, uids, "weights revealed");
+                    }
+                    Err(ValidatorError::Chain(e)) if e.module_error() == Some("RevealTooEarly") => {
+                        keep.push(commit);
+                    }
+                    Err(ValidatorError::Chain(e)) if e.module_error().is_some() => {
+                        warn!(hash = %commit.hash, "reveal refused ({e}); commitment dropped");
+                        if strict {
+                            keep.extend(pending);
+                            self.state.pending_commits = keep;
+                            return Err(ValidatorError::Weights(format!("reveal refused: {e}")));
+                        }
+                    }
+                    Err(e) => {
+                        keep.push(commit);
+                        keep.extend(pending);
+                        self.state.pending_commits = keep;
+                        return Err(e);
+                    }
+                },
+            }
+        }
+        self.state.pending_commits = keep;
+        Ok(())
+    }
+
+    /// Waits until the best block reaches `block` (polling).
+    async fn wait_blocks(&self, block: u64) -> Result<()> {
+        loop {
+            if self.chain.best_block().await? >= block {
+                return Ok(());
+            }
+            tokio::time::sleep(POLL).await;
+        }
+    }
+}
+
+/// Resolves on SIGINT or SIGTERM.
+pub async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+/// Loads the hotkey of the configured wallet (unlocked with `STCLI_PASSWORD` if encrypted).
+pub fn load_hotkey(cfg: &Config) -> Result<Keypair> {
+    let wallet =
+        subtensor_wallet::Wallet::new(&cfg.wallet_path, &cfg.wallet_name, &cfg.wallet_hotkey)?;
+    let mut password = || {
+        std::env::var(crate::config::PASSWORD_ENV).map_err(|_| {
+            subtensor_wallet::WalletError::Password(format!(
+                "the hotkey is encrypted: set {} to its password",
+                crate::config::PASSWORD_ENV
+            ))
+        })
+    };
+    Ok(wallet.hotkey(&mut password)?)
+}
+
+/// Runs a validator from `cfg` until SIGINT/SIGTERM (or the end of a `--once` run), saving its
+/// state on the way out.
+pub async fn run(cfg: Config) -> Result<()> {
+    cfg.check()?;
+    let hotkey = load_hotkey(&cfg)?;
+    let mut validator = tokio::select! {
+        v = Validator::start(cfg, hotkey) => v?,
+        _ = shutdown_signal() => {
+            info!("stopped before start-up finished");
+            return Ok(());
+        }
+    };
+    let outcome = tokio::select! {
+        r = validator.run() => Some(r),
+        _ = shutdown_signal() => None,
+    };
+    let saved = validator.save();
+    match outcome {
+        Some(result) => result.and(saved),
+        None => {
+            saved?;
+            info!("stopped by signal; state saved to {}", validator.store.path().display());
+            Ok(())
+        }
+    }
+}
