@@ -1,0 +1,183 @@
+//! The synapse handlers: each turns a validated request into an engine [`Request`], waits for
+//! the answer within the caller's deadline, and fills the synapse's outputs.
+
+use crate::{
+    bridge::Bridge,
+    engine::{Answer, Engine, Request},
+    MinerError, Result,
+};
+use std::sync::Arc;
+use std::time::Instant;
+use subtensor_axon::{
+    synapse::{
+        floor_probability, pad_hidden, TextCausalLM, TextCausalLMNext, TextLastHiddenState,
+        TextSeq2Seq, TokenProbs, TopkPhrases, NETWORK_DIM,
+    },
+    Axon, Caller,
+};
+use subtensor_model::GenerateParams;
+
+/// What every handler shares.
+#[derive(Clone)]
+pub struct Handlers {
+    engine: Engine,
+    bridge: Arc<Bridge>,
+}
+
+impl Handlers {
+    /// Handlers computing with `engine`, translating tokens through `bridge`.
+    pub fn new(engine: Engine, bridge: Bridge) -> Self {
+        Self { engine, bridge: Arc::new(bridge) }
+    }
+
+    /// Attaches the four synapses to `axon`.
+    pub fn attach(self, axon: Axon) -> Axon {
+        let (a, b, c, d) = (self.clone(), self.clone(), self.clone(), self);
+        axon.attach(move |caller: Caller, s: TextCausalLMNext| {
+            let h = a.clone();
+            async move { logged(&caller, "TextCausalLMNext", h.next(&caller, s).await) }
+        })
+        .attach(move |caller: Caller, s: TextCausalLM| {
+            let h = b.clone();
+            async move { logged(&caller, "TextCausalLM", h.causal(&caller, s).await) }
+        })
+        .attach(move |caller: Caller, s: TextLastHiddenState| {
+            let h = c.clone();
+            async move { logged(&caller, "TextLastHiddenState", h.hidden(&caller, s).await) }
+        })
+        .attach(move |caller: Caller, s: TextSeq2Seq| {
+            let h = d.clone();
+            async move { logged(&caller, "TextSeq2Seq", h.generate(&caller, s).await) }
+        })
+    }
+
+    async fn compute(&self, caller: &Caller, request: Request) -> Result<Answer> {
+        let deadline = Instant::now().checked_add(caller.deadline).unwrap_or_else(Instant::now);
+        self.engine.run(request, deadline).await
+    }
+
+    fn to_model(&self, rows: &[Vec<u32>]) -> Result<Vec<Vec<u32>>> {
+        rows.iter().map(|r| self.bridge.to_model(r)).collect()
+    }
+
+    /// `TextCausalLMNext`: the top-k next tokens as standard phrases, plus the floor.
+    pub async fn next(&self, caller: &Caller, mut s: TextCausalLMNext) -> Result<TextCausalLMNext> {
+        let topk = usize::try_from(s.topk).unwrap_or(usize::MAX);
+        let rows = self.to_model(&s.tokens()?)?;
+        let model_k = topk.min(self.engine.vocab_size());
+        let Answer::Next(answer) =
+            self.compute(caller, Request::Next { rows, topk: model_k }).await?
+        else {
+            return Err(MinerError::Engine("wrong answer kind".into()));
+        };
+        let vocab = u32::try_from(self.bridge.standard_vocab()).unwrap_or(u32::MAX);
+        let mut out = Vec::with_capacity(answer.len());
+        for row in answer {
+            let mut phrases = Vec::with_capacity(topk);
+            let mut sum = 0f32;
+            for (&id, &p) in row.ids.iter().zip(&row.probs) {
+                sum += p;
+                phrases.push((p, self.bridge.phrase(id)?));
+            }
+            // A model with fewer tokens than `topk` pads with zero-probability entries.
+            while phrases.len() < topk {
+                phrases.push((0.0, vec![0]));
+            }
+            out.push(TopkPhrases {
+                phrases,
+                floor: floor_probability(sum.min(1.0), s.topk, vocab),
+            });
+        }
+        s.set_outputs(&out)?;
+        Ok(s)
+    }
+
+    /// `TextCausalLM`: the top-k tokens at every position.
+    pub async fn causal(&self, caller: &Caller, mut s: TextCausalLM) -> Result<TextCausalLM> {
+        self.bridge.require_identity("TextCausalLM")?;
+        let rows = s.tokens()?;
+        let topk = usize::try_from(s.topk).unwrap_or(usize::MAX);
+        if topk > self.engine.vocab_size() {
+            return Err(MinerError::Request(format!(
+                "topk {topk} exceeds the model's vocabulary of {}",
+                self.engine.vocab_size()
+            )));
+        }
+        let Answer::Positions(answer) =
+            self.compute(caller, Request::Positions { rows, topk }).await?
+        else {
+            return Err(MinerError::Engine("wrong answer kind".into()));
+        };
+        let answer: Vec<Vec<TokenProbs>> = answer
+            .into_iter()
+            .map(|row| row.into_iter().map(|t| TokenProbs { ids: t.ids, probs: t.probs }).collect())
+            .collect();
+        s.set_outputs(&answer)?;
+        Ok(s)
+    }
+
+    /// `TextLastHiddenState`: the last hidden states, zero-padded to the network dimension.
+    pub async fn hidden(
+        &self,
+        caller: &Caller,
+        mut s: TextLastHiddenState,
+    ) -> Result<TextLastHiddenState> {
+        self.bridge.require_identity("TextLastHiddenState")?;
+        let rows = s.tokens()?;
+        let Answer::Hidden { values, dims } =
+            self.compute(caller, Request::Hidden { rows }).await?
+        else {
+            return Err(MinerError::Engine("wrong answer kind".into()));
+        };
+        let [_, _, width] = dims;
+        if width > NETWORK_DIM {
+            return Err(MinerError::Request(format!(
+                "the model's width {width} exceeds the network dimension {NETWORK_DIM}"
+            )));
+        }
+        s.set_outputs(&pad_hidden(&values, width)?)?;
+        Ok(s)
+    }
+
+    /// `TextSeq2Seq`: a continuation of each prompt, as standard ids and text.
+    pub async fn generate(&self, caller: &Caller, mut s: TextSeq2Seq) -> Result<TextSeq2Seq> {
+        let prompts = self.to_model(&s.tokens()?)?;
+        let params = GenerateParams {
+            max_new_tokens: usize::try_from(s.num_to_generate).unwrap_or(0),
+            temperature: s.temperature,
+            top_k: usize::try_from(s.topk).unwrap_or(0),
+            top_p: s.top_p,
+            repetition_penalty: s.repetition_penalty,
+            no_repeat_ngram_size: usize::try_from(s.no_repeat_ngram_size).unwrap_or(0),
+            seed: s.seed,
+            eos_id: None,
+        };
+        let Answer::Generate(new) =
+            self.compute(caller, Request::Generate { prompts, params }).await?
+        else {
+            return Err(MinerError::Engine("wrong answer kind".into()));
+        };
+        let mut generations = Vec::with_capacity(new.len());
+        let mut texts = Vec::with_capacity(new.len());
+        let limit = usize::try_from(s.num_to_generate).unwrap_or(usize::MAX);
+        for ids in new {
+            let (mut std_ids, text) = self.bridge.generated(&ids)?;
+            std_ids.truncate(limit);
+            generations.push(std_ids);
+            texts.push(text);
+        }
+        s.set_outputs(&generations, Some(texts))?;
+        Ok(s)
+    }
+}
+
+/// Logs one served request and turns an error into the axon's error text.
+fn logged<S>(caller: &Caller, synapse: &str, result: Result<S>) -> std::result::Result<S, String> {
+    match &result {
+        Ok(_) => tracing::debug!(target: "miner", "{synapse} for {} answered", caller.hotkey_ss58),
+        Err(e) => {
+            tracing::info!(target: "miner", "{synapse} for {} failed: {e}", caller.hotkey_ss58)
+        }
+    }
+    result.map_err(|e| e.to_string())
+}

@@ -1,0 +1,23 @@
+//! # subtensor-miner
+//!
+//! The miner neuron (`stminer`): it loads a language model (a directory in the Hugging Face
+//! GPT-2 layout, see `subtensor-model`) and its wallet hotkey, registers on the subnet if it
+//! is not registered (by burn or proof of work), publishes its axon on chain, and serves the
+//! four text synapses through a `subtensor-axon` server.
+//!
+//! * [`engine`]: one inference thread owns the model and batches concurrent next-token
+//!   requests dynamically; deadlines are honoured in the queue; a full queue answers "busy".
+//! * [`bridge`]: translation between the network's standard tokenizer and the model's.
+//! * [`handlers`]: the synapse handlers.
+//! * [`chain`]: registration, axon publication, and the caller policy (blacklist of
+//!   unregistered hotkeys, stake-weighted priority) refreshed from the metagraph.
+//! * [`run`]: the process: flags, start-up, serving, graceful shutdown.
+
+pub mod bridge;
+pub mod chain;
+pub mod engine;
+mod error;
+pub mod handlers;
+pub mod run;
+
+pub use error::{MinerError, Result};

@@ -1,0 +1,198 @@
+//! The miner process: flags, start-up (model, wallet, chain), serving, graceful shutdown.
+
+use crate::{
+    bridge::Bridge,
+    chain::{self, Registration},
+    engine::{Engine, EngineConfig},
+    handlers::Handlers,
+    MinerError, Result,
+};
+use clap::Parser;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
+use std::sync::{atomic::Ordering, Arc};
+use std::time::Duration;
+use subtensor_axon::{axon::shutdown_signal, Axon, AxonConfig, MetagraphPolicy};
+use subtensor_model::{parse_device, LanguageModel, TextTokenizer};
+use subtensor_wallet::Wallet;
+
+/// Serve a language model on a subnet: register, publish the axon, answer validators.
+///
+/// The model is a directory in the Hugging Face GPT-2 layout (config.json, model.safetensors,
+/// tokenizer.json), such as one written by `stmodel train`. Requests use the network's standard
+/// tokenizer (`--tokenizer`, by default the model's own); a model with another tokenizer is
+/// bridged through text.
+#[derive(Debug, Parser)]
+#[command(name = "stminer", version)]
+pub struct Args {
+    /// The model directory.
+    #[arg(long)]
+    pub model: PathBuf,
+    /// The network's standard tokenizer (tokenizer.json); default: the model's.
+    #[arg(long)]
+    pub tokenizer: Option<PathBuf>,
+    /// Where the model runs: cpu, cuda, cuda:N or auto.
+    #[arg(long, default_value = "cpu")]
+    pub device: String,
+    /// libtorch intra-op threads (0: libtorch's default).
+    #[arg(long, default_value_t = 0)]
+    pub threads: i32,
+    /// WebSocket endpoint of the node.
+    #[arg(
+        long,
+        env = "STCLI_NETWORK",
+        default_value = "ws://127.0.0.1:9944",
+        visible_alias = "subtensor.chain_endpoint"
+    )]
+    pub network: String,
+    /// The subnet to mine on.
+    #[arg(long, default_value_t = 1)]
+    pub netuid: u16,
+    /// Wallet (coldkey) name.
+    #[arg(long = "wallet.name", env = "BT_WALLET_NAME", default_value = "default")]
+    pub wallet_name: String,
+    /// Hotkey name inside the wallet.
+    #[arg(long = "wallet.hotkey", env = "BT_WALLET_HOTKEY", default_value = "default")]
+    pub wallet_hotkey: String,
+    /// Directory holding the wallets.
+    #[arg(long = "wallet.path", env = "BT_WALLET_PATH", default_value = subtensor_wallet::DEFAULT_WALLET_PATH)]
+    pub wallet_path: String,
+    /// How to register if the hotkey has no UID: burned (coldkey password from STCLI_PASSWORD),
+    /// pow (hotkey only), none (fail).
+    #[arg(long, value_enum, default_value = "burned")]
+    pub register: Registration,
+    /// Shorthand for `--register pow`.
+    #[arg(long)]
+    pub pow: bool,
+    /// Proof-of-work threads (default: all cores).
+    #[arg(long)]
+    pub pow_threads: Option<usize>,
+    /// Address the axon listens on.
+    #[arg(long = "axon.ip", default_value_t = IpAddr::V4(Ipv4Addr::UNSPECIFIED))]
+    pub axon_ip: IpAddr,
+    /// Port the axon listens on.
+    #[arg(long = "axon.port", default_value_t = 8091)]
+    pub axon_port: u16,
+    /// Address published on chain (what validators dial).
+    #[arg(long = "axon.external_ip", visible_alias = "axon.external-ip", default_value_t = IpAddr::V4(Ipv4Addr::LOCALHOST))]
+    pub external_ip: IpAddr,
+    /// Port published on chain (default: --axon.port).
+    #[arg(long = "axon.external_port", visible_alias = "axon.external-port")]
+    pub external_port: Option<u16>,
+    /// Serve callers with a validator permit only.
+    #[arg(long)]
+    pub require_validator_permit: bool,
+    /// Serve callers with at least this stake (rao).
+    #[arg(long, default_value_t = 0)]
+    pub min_stake: u64,
+    /// Seconds between metagraph refreshes of the caller policy.
+    #[arg(long, default_value_t = 10)]
+    pub refresh_secs: u64,
+    /// Most rows in one merged forward pass.
+    #[arg(long, default_value_t = 32)]
+    pub max_batch: usize,
+    /// Milliseconds the inference thread waits to fill a batch.
+    #[arg(long, default_value_t = 2)]
+    pub batch_wait_ms: u64,
+    /// Requests queued before new ones are refused.
+    #[arg(long, default_value_t = 256)]
+    pub queue: usize,
+    /// Serve without a chain: no registration or publication; every signed caller is served.
+    #[arg(long)]
+    pub offline: bool,
+    /// Log filter (error, warn, info, debug, or target=level,...).
+    #[arg(short = 'l', long = "log", default_value = "info")]
+    pub log: String,
+}
+
+/// Runs the miner until SIGINT or SIGTERM.
+pub async fn run(args: Args) -> Result<()> {
+    let device = parse_device(&args.device)?;
+    let model_tokenizer = TextTokenizer::load(&args.model.join("tokenizer.json"))?;
+    let standard = match &args.tokenizer {
+        Some(path) => TextTokenizer::load(path)?,
+        None => TextTokenizer::load(&args.model.join("tokenizer.json"))?,
+    };
+    let bridge = Bridge::new(standard, model_tokenizer);
+    let wallet = Wallet::new(&args.wallet_path, &args.wallet_name, &args.wallet_hotkey)?;
+    let hotkey = wallet.hotkey(&mut || {
+        std::env::var("STCLI_PASSWORD").map_err(|_| {
+            subtensor_wallet::WalletError::Password(
+                "the hotkey is encrypted: set STCLI_PASSWORD".into(),
+            )
+        })
+    })?;
+
+    let model_dir = args.model.clone();
+    let threads = args.threads;
+    let started = std::time::Instant::now();
+    let engine = Engine::start(
+        move || {
+            if threads > 0 {
+                tch::set_num_threads(threads);
+            }
+            LanguageModel::load(&model_dir, device)
+        },
+        EngineConfig {
+            max_batch_rows: args.max_batch.max(1),
+            batch_wait: Duration::from_millis(args.batch_wait_ms),
+            queue: args.queue.max(1),
+        },
+    )?;
+    tracing::info!(
+        target: "miner",
+        "model {} loaded on {device:?} in {:.1} s (vocab {}, tokenizer {})",
+        args.model.display(),
+        started.elapsed().as_secs_f64(),
+        engine.vocab_size(),
+        if bridge.is_identity() { "standard" } else { "bridged to the standard one" }
+    );
+
+    let external_port = args.external_port.unwrap_or(args.axon_port);
+    let config = AxonConfig {
+        external_ip: Some(args.external_ip),
+        external_port: Some(external_port),
+        ..AxonConfig::default()
+    };
+    let mut axon = Axon::new(hotkey.clone(), config);
+    let mut refresher = None;
+    if args.offline {
+        tracing::warn!(target: "miner", "offline: not registering; serving every signed caller");
+    } else {
+        let client = subtensor_client::Client::connect(&args.network).await?;
+        let how = if args.pow { Registration::Pow } else { args.register };
+        let threads = args.pow_threads.unwrap_or_else(subtensor_client::pow::Solver::all_cores);
+        let uid =
+            chain::ensure_registered(&client, args.netuid, &wallet, &hotkey, how, threads).await?;
+        let policy = MetagraphPolicy::new(args.require_validator_permit, args.min_stake);
+        let metagraph = client.metagraph(args.netuid, None).await?;
+        policy.update(chain::members(&metagraph));
+        axon = axon.blacklist(Arc::new(policy.clone())).priority(Arc::new(policy.clone()));
+        chain::publish_axon(&client, args.netuid, &hotkey, args.external_ip, external_port, 1)
+            .await?;
+        tracing::info!(target: "miner", "mining on subnet {} as UID {uid}", args.netuid);
+        let every = Duration::from_secs(args.refresh_secs.max(1));
+        refresher = Some(tokio::spawn(chain::refresh_policy(client, args.netuid, policy, every)));
+    }
+    let axon = Handlers::new(engine.clone(), bridge).attach(axon);
+    let addr = SocketAddr::new(args.axon_ip, args.axon_port);
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|e| MinerError::Config(format!("cannot listen on {addr}: {e}")))?;
+    tracing::info!(target: "miner", "axon listening on {addr} (published as {}:{external_port})", args.external_ip);
+    axon.serve(listener, shutdown_signal()).await?;
+    if let Some(task) = refresher {
+        task.abort();
+    }
+    let s = engine.stats();
+    tracing::info!(
+        target: "miner",
+        "stopped: {} answered, {} failed, {} expired in the queue, {} rows in {} merged passes",
+        s.served.load(Ordering::Relaxed),
+        s.failed.load(Ordering::Relaxed),
+        s.expired.load(Ordering::Relaxed),
+        s.merged_rows.load(Ordering::Relaxed),
+        s.merged_passes.load(Ordering::Relaxed)
+    );
+    Ok(())
+}

@@ -1,0 +1,445 @@
+#!/usr/bin/env python3
+"""The local network, end to end: a dev node, wallets, miners serving real models, a validator
+scoring them, and the metagraph each epoch.
+
+`scripts/localnet.sh` builds the binaries and the models, then runs this file; the end-to-end
+test `tests/test_market.py` drives the same `Localnet` class headless with debug binaries and
+tiny models. Every process it starts is stopped on exit (Ctrl-C included).
+
+Only the standard library is used.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+PASSWORD = "localnet-password"
+NETUID = 1
+
+# Model presets: (name, layers, heads, width, steps). Bigger and longer-trained models have a
+# lower held-out loss; the market should pay them more.
+PRESETS = {
+    "default": {
+        "vocab": 2048, "context": 128, "seq_len": 64, "batch": 16, "lr": 3e-3,
+        "models": [("large", 4, 4, 192, 600), ("medium", 2, 4, 128, 200), ("small", 1, 2, 32, 25)],
+    },
+    "tiny": {
+        "vocab": 512, "context": 64, "seq_len": 32, "batch": 16, "lr": 5e-3,
+        "models": [("large", 2, 4, 96, 150), ("medium", 1, 2, 48, 40), ("small", 1, 2, 16, 3)],
+    },
+}
+
+
+def log(msg: str) -> None:
+    print(f"[localnet] {msg}", flush=True)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def rpc(url: str, method: str, params=None, timeout: float = 10.0):
+    body = json.dumps({"jsonrpc": "2.0", "id": 1, "method": method, "params": params or []})
+    req = urllib.request.Request(url, body.encode(), {"Content-Type": "application/json"})
+    with urllib.request.urlopen(req, timeout=timeout) as resp:
+        reply = json.loads(resp.read())
+    if "error" in reply:
+        raise RuntimeError(f"{method}: {reply['error']}")
+    return reply["result"]
+
+
+def run_checked(cmd, env=None, timeout=1800) -> str:
+    out = subprocess.run(cmd, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                         timeout=timeout)
+    if out.returncode != 0:
+        raise RuntimeError(f"{' '.join(map(str, cmd))} failed ({out.returncode}):\n"
+                           f"{out.stderr[-3000:]}")
+    return out.stdout
+
+
+# ---------------------------------------------------------------------------------------------
+# Models
+
+
+def prepare_models(stmodel: Path, corpus: Path, out: Path, preset: str = "default",
+                   device: str = "cpu") -> tuple[Path, list[tuple[str, Path]]]:
+    """Trains (or reuses) the standard tokenizer and the preset's models under `out`.
+
+    Returns the tokenizer path and `(name, model_dir)` for each model, best first. A model is
+    reused when its stamp (the exact training settings) matches.
+    """
+    p = PRESETS[preset]
+    out.mkdir(parents=True, exist_ok=True)
+    tokenizer = out / "tokenizer.json"
+    tok_stamp = out / "tokenizer.stamp"
+    tok_key = json.dumps({"corpus": str(corpus), "vocab": p["vocab"]}, sort_keys=True)
+    if not tokenizer.exists() or not tok_stamp.exists() or tok_stamp.read_text() != tok_key:
+        log(f"training the standard BPE tokenizer (vocab {p['vocab']}) on {corpus}")
+        run_checked([stmodel, "tokenizer", "--corpus", corpus, "--vocab-size", str(p["vocab"]),
+                     "--out", tokenizer])
+        tok_stamp.write_text(tok_key)
+    tok_hash = hashlib.sha256(tokenizer.read_bytes()).hexdigest()
+    models = []
+    for name, layers, heads, width, steps in p["models"]:
+        model_dir = out / name
+        stamp = model_dir / "localnet.stamp"
+        key = json.dumps({"tokenizer": tok_hash, "layers": layers, "heads": heads, "width": width,
+                          "steps": steps, "context": p["context"], "seq_len": p["seq_len"],
+                          "batch": p["batch"], "lr": p["lr"]}, sort_keys=True)
+        if not stamp.exists() or stamp.read_text() != key:
+            log(f"training model '{name}': {layers} layers x {width} wide, {steps} steps")
+            shutil.rmtree(model_dir, ignore_errors=True)  # a stale cache entry
+            started = time.time()
+            report = run_checked([
+                stmodel, "train", "--corpus", corpus, "--tokenizer", tokenizer, "--out", model_dir,
+                "--layers", str(layers), "--heads", str(heads), "--width", str(width),
+                "--context", str(p["context"]), "--steps", str(steps), "--batch", str(p["batch"]),
+                "--seq-len", str(p["seq_len"]), "--lr", str(p["lr"]), "--seed", "0",
+                "--device", device,
+            ])
+            last = [line for line in report.splitlines() if line.startswith("{")][-1:]
+            summary = json.loads(last[0]) if last else {}
+            log(f"  '{name}' trained in {time.time() - started:.0f} s: held-out loss "
+                f"{summary.get('held_out_loss', float('nan')):.3f}")
+            (model_dir / "localnet-report.json").write_text(json.dumps(summary))
+            stamp.write_text(key)
+        models.append((name, model_dir))
+    return tokenizer, models
+
+
+# ---------------------------------------------------------------------------------------------
+# Processes
+
+
+@dataclass
+class Proc:
+    name: str
+    popen: subprocess.Popen
+    log_path: Path
+
+    def alive(self) -> bool:
+        return self.popen.poll() is None
+
+    def tail(self, n: int = 30) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-n:])
+        except OSError:
+            return ""
+
+    def stop(self, timeout: float = 20.0) -> None:
+        if self.alive():
+            self.popen.send_signal(signal.SIGTERM)
+            try:
+                self.popen.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.popen.kill()
+                self.popen.wait()
+
+
+@dataclass
+class Bins:
+    node: Path
+    stcli: Path
+    stminer: Path
+    stvalidator: Path
+    evil_miner: Path | None = None
+
+    @classmethod
+    def from_target(cls, profile: str, target: Path | None = None) -> "Bins":
+        t = Path(target or os.environ.get("CARGO_TARGET_DIR", ROOT / "target")) / profile
+        evil = t / "examples" / "evil_miner"
+        return cls(t / "subtensor-node", t / "stcli", t / "stminer", t / "stvalidator",
+                   evil if evil.exists() else None)
+
+
+@dataclass
+class Neuron:
+    name: str
+    role: str
+    hotkey: str = ""
+    model: str = ""
+    port: int = 0
+    proc: Proc | None = None
+
+
+@dataclass
+class Localnet:
+    """A dev node, its wallets and neurons, in `workdir`."""
+
+    workdir: Path
+    bins: Bins
+    tokenizer: Path
+    corpus: Path
+    models: list[tuple[str, Path]]
+    evil_modes: list[str] = field(default_factory=list)
+    rpc_port: int = 0
+    sealing_ms: int = 1000
+    validator_args: list[str] = field(default_factory=list)
+    procs: list[Proc] = field(default_factory=list)
+    neurons: list[Neuron] = field(default_factory=list)
+
+    def __post_init__(self):
+        self.workdir = Path(self.workdir)
+        self.rpc_port = self.rpc_port or free_port()
+        self.wallets = self.workdir / "wallets"
+
+    # -- plumbing --------------------------------------------------------------------------
+
+    @property
+    def ws(self) -> str:
+        return f"ws://127.0.0.1:{self.rpc_port}"
+
+    @property
+    def http(self) -> str:
+        return f"http://127.0.0.1:{self.rpc_port}"
+
+    def env(self) -> dict:
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("STCLI_", "BT_WALLET_"))}
+        env.update(STCLI_NETWORK=self.ws, BT_WALLET_PATH=str(self.wallets),
+                   STCLI_PASSWORD=PASSWORD)
+        return env
+
+    def stcli(self, *args) -> dict:
+        out = run_checked([self.bins.stcli, "--no-prompt", "--json", *map(str, args)],
+                          env=self.env(), timeout=600)
+        return json.loads(out) if out.strip() else {}
+
+    def spawn(self, name: str, cmd: list) -> Proc:
+        log_path = self.workdir / f"{name}.log"
+        handle = open(log_path, "ab")
+        popen = subprocess.Popen([str(c) for c in cmd], stdout=handle, stderr=subprocess.STDOUT,
+                                 stdin=subprocess.DEVNULL, env=self.env())
+        proc = Proc(name, popen, log_path)
+        self.procs.append(proc)
+        return proc
+
+    def best_number(self) -> int:
+        return int(rpc(self.http, "chain_getHeader")["number"], 16)
+
+    def wait_for_block(self, number: int, timeout: float = 120.0) -> None:
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if self.best_number() >= number:
+                return
+            self.check_alive()
+            time.sleep(0.2)
+        raise TimeoutError(f"block #{number} not reached")
+
+    def check_alive(self) -> None:
+        for p in self.procs:
+            if p.name == "node" and not p.alive():
+                raise RuntimeError(f"the node stopped:\n{p.tail()}")
+
+    # -- steps -----------------------------------------------------------------------------
+
+    def start_node(self) -> None:
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        log(f"starting a dev node on {self.ws} (log: {self.workdir / 'node.log'})")
+        proc = self.spawn("node", [self.bins.node, "--dev", "--base-path", self.workdir / "node",
+                                   "--rpc-port", self.rpc_port, "--sealing", self.sealing_ms])
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            if not proc.alive():
+                raise RuntimeError(f"the node exited:\n{proc.tail()}")
+            try:
+                rpc(self.http, "system_health", timeout=1)
+                return
+            except Exception:
+                time.sleep(0.2)
+        raise RuntimeError("the node did not answer RPC within 60 s")
+
+    def hotkey_of(self, wallet: str) -> str:
+        wallets = self.stcli("wallet", "list")["wallets"]
+        w = next(w for w in wallets if w["name"] == wallet)
+        return w["hotkeys"][0]["ss58"]
+
+    def coldkey_of(self, wallet: str) -> str:
+        wallets = self.stcli("wallet", "list")["wallets"]
+        return next(w["coldkey"] for w in wallets if w["name"] == wallet)
+
+    def setup_chain(self) -> None:
+        """Wallets, funds, subnet settings, the validator's registration and stake."""
+        log("wallets: //Alice (sudo, subnet owner), a validator and the miners")
+        self.stcli("wallet", "regen-coldkey", "--wallet-name", "alice", "--uri", "//Alice")
+        names = ["validator"] + [f"miner-{n}" for n, _ in self.models] + \
+                [f"evil-{m}" for m in self.evil_modes]
+        for name in names:
+            self.stcli("wallet", "create", "--wallet-name", name)
+            self.stcli("wallet", "transfer", "--wallet-name", "alice",
+                       "--dest", self.coldkey_of(name), "--amount", "2000")
+        log(f"subnet {NETUID}: weights rate limit 0, proof-of-work difficulty 10000, "
+            "up to 32 registrations per interval")
+        for param, value in [("weights_rate_limit", 0), ("difficulty", 10000),
+                             ("target_regs_per_interval", 32), ("max_regs_per_block", 32)]:
+            self.stcli("subnet", "set", param, value, "--netuid", NETUID, "--wallet-name", "alice")
+        log("registering and staking the validator (1000 TAO)")
+        self.stcli("subnet", "register", "--netuid", NETUID, "--wallet-name", "validator")
+        self.stcli("stake", "add", "--amount", "1000", "--wallet-name", "validator")
+        self.neurons.append(Neuron("validator", "validator", self.hotkey_of("validator")))
+
+    def start_miners(self) -> None:
+        """One stminer per model (the first registers by proof of work, the others by burn)."""
+        for i, (name, model_dir) in enumerate(self.models):
+            wallet = f"miner-{name}"
+            port = free_port()
+            how = "pow" if i == len(self.models) - 1 else "burned"
+            log(f"starting miner '{name}' on port {port} (registers by {how})")
+            proc = self.spawn(wallet, [
+                self.bins.stminer, "--model", model_dir, "--tokenizer", self.tokenizer,
+                "--netuid", NETUID, "--wallet.name", wallet, "--wallet.hotkey", "default",
+                "--axon.port", port, "--axon.external_ip", "127.0.0.1", "--register", how,
+                "--pow-threads", "1", "--threads", "1", "--refresh-secs", "3",
+            ])
+            self.neurons.append(Neuron(wallet, "miner", self.hotkey_of(wallet), name, port, proc))
+        for mode in self.evil_modes:
+            wallet = f"evil-{mode}"
+            port = free_port()
+            log(f"registering misbehaving miner '{mode}' on port {port}")
+            self.stcli("subnet", "register", "--netuid", NETUID, "--wallet-name", wallet)
+            self.stcli("axon", "serve", "--netuid", NETUID, "--ip", "127.0.0.1", "--port", port,
+                       "--wallet-name", wallet)
+            proc = self.spawn(wallet, [self.bins.evil_miner, "--mode", mode, "--port", port,
+                                       "--wallet.name", wallet, "--wallet.hotkey", "default",
+                                       "--wallet.path", self.wallets])
+            self.neurons.append(Neuron(wallet, "evil", self.hotkey_of(wallet), mode, port, proc))
+
+    def wait_for_miners(self, timeout: float = 600.0) -> None:
+        """Until every miner is registered with its axon on chain."""
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            mg = self.metagraph()
+            served = {n["hotkey"] for n in mg["neurons"] if n.get("axon")}
+            waiting = [n for n in self.neurons if n.role in ("miner", "evil")
+                       and n.hotkey not in served]
+            if not waiting:
+                return
+            for n in waiting:
+                if n.proc and not n.proc.alive():
+                    raise RuntimeError(f"{n.name} exited:\n{n.proc.tail()}")
+            time.sleep(1)
+        raise TimeoutError("miners did not register and serve in time")
+
+    def start_validator(self) -> None:
+        log("starting the validator")
+        proc = self.spawn("validator", [
+            self.bins.stvalidator, "--netuid", NETUID, "--wallet.name", "validator",
+            "--wallet.hotkey", "default", "--corpus", self.corpus, "--tokenizer", self.tokenizer,
+            "--state-dir", self.workdir / "validator-state", *self.validator_args,
+        ])
+        self.neurons[0].proc = proc
+
+    def metagraph(self) -> dict:
+        return self.stcli("subnet", "show", NETUID)
+
+    def validator_losses(self) -> dict[int, float]:
+        """uid -> EMA loss from the validator's saved state (empty before its first save)."""
+        for path in sorted((self.workdir / "validator-state").glob("*.json")):
+            try:
+                state = json.loads(path.read_text())
+            except (OSError, ValueError):
+                continue
+            uids = state.get("uids") or state.get("miners") or {}
+            items = uids.items() if isinstance(uids, dict) else enumerate(uids)
+            out = {}
+            for key, entry in items:
+                if isinstance(entry, dict) and entry.get("ema_loss") is not None:
+                    out[int(entry.get("uid", key))] = float(entry["ema_loss"])
+            return out
+        return {}
+
+    def table(self, mg: dict | None = None) -> str:
+        mg = mg or self.metagraph()
+        by_hotkey = {n.hotkey: n for n in self.neurons}
+        losses = self.validator_losses()
+        rows = [f"block #{mg['block']}  subnet {NETUID}  {mg['n']} neurons",
+                f"{'UID':>3}  {'ROLE':<18} {'LOSS':>7} {'INCENTIVE':>9} {'DIVIDENDS':>9} "
+                f"{'STAKE τ':>10} {'EMISSION τ':>10}  AXON"]
+        for n in mg["neurons"]:
+            who = by_hotkey.get(n["hotkey"])
+            role = "owner" if who is None else (
+                "validator" if who.role == "validator" else f"{who.role}:{who.model}")
+            loss = losses.get(n["uid"])
+            rows.append(
+                f"{n['uid']:>3}  {role:<18} {'' if loss is None else f'{loss:.3f}':>7} "
+                f"{n['incentive'] / 65535:>9.4f} {n['dividends'] / 65535:>9.4f} "
+                f"{n['stake_rao'] / 1e9:>10.2f} {n['emission_rao'] / 1e9:>10.4f}  {n.get('axon') or ''}")
+        return "\n".join(rows)
+
+    def start(self) -> None:
+        self.start_node()
+        self.setup_chain()
+        self.start_miners()
+        self.wait_for_miners()
+        self.start_validator()
+
+    def stop(self) -> None:
+        for p in reversed(self.procs):
+            p.stop()
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--profile", default="release", choices=["release", "debug"])
+    ap.add_argument("--dir", default=str(ROOT / ".local" / "localnet"))
+    ap.add_argument("--models-dir", default=str(ROOT / ".local" / "models"))
+    ap.add_argument("--preset", default="default", choices=sorted(PRESETS))
+    ap.add_argument("--corpus", default="/usr/share/games/fortunes")
+    ap.add_argument("--rpc-port", type=int, default=int(os.environ.get("RPC_PORT", "9944")))
+    ap.add_argument("--epochs", type=int, default=0, help="stop after this many epochs (0: never)")
+    args = ap.parse_args()
+
+    bins = Bins.from_target(args.profile)
+    stmodel = bins.node.parent / "stmodel"
+    tokenizer, models = prepare_models(stmodel, Path(args.corpus), Path(args.models_dir),
+                                       args.preset)
+    workdir = Path(args.dir)
+    if workdir.exists():
+        subprocess.run(["rm", "-rf", str(workdir)], check=True)
+    net = Localnet(workdir, bins, tokenizer, Path(args.corpus), models, rpc_port=args.rpc_port)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(130))
+    # Measured from the start of scripts/localnet.sh when it passes its start time.
+    started = float(os.environ.get("LOCALNET_T0") or time.time())
+    try:
+        net.start()
+        log("the market is running; the metagraph prints each epoch (Ctrl-C stops everything)")
+        tempo = 10
+        last_epoch, epochs, first_weights = None, 0, None
+        while True:
+            net.check_alive()
+            block = net.best_number()
+            epoch = (block + NETUID) // tempo
+            if epoch != last_epoch:
+                last_epoch = epoch
+                mg = net.metagraph()
+                print("\n" + net.table(mg), flush=True)
+                if first_weights is None and any(n["incentive"] > 0 for n in mg["neurons"]):
+                    first_weights = time.time() - started
+                    log(f"first epoch with incentive on chain: {first_weights:.0f} s after start")
+                epochs += 1
+                if args.epochs and epochs > args.epochs:
+                    return 0
+            time.sleep(1)
+    except KeyboardInterrupt:
+        return 130
+    finally:
+        log("stopping every process")
+        net.stop()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,141 @@
+"""The market end to end, headless: the same setup as `scripts/localnet.sh` (the `Localnet` class
+of scripts/localnet.py) with debug binaries and the `tiny` model preset.
+
+A dev node; three miners (`stminer`) serving models trained here for different lengths, which
+register themselves (two by burn, one by proof of work) and publish their axons; misbehaving
+miners (`evil_miner` example: garbage, NaN, wrong shapes, too few phrases, huge, slow, not a
+tensor); and a validator (`stvalidator`) that queries everyone, scores by phrase cross-entropy
+through the scaling law and sets weights once per tempo.
+
+Checked: incentives ordered by held-out loss (best model highest), the misbehaving miners get
+nothing and the validator keeps running, the validator earns dividends, total issuance grows by
+exactly the emission minted, and a miner that stops answering falls to zero.
+"""
+
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+import pytest
+from substrateinterface import SubstrateInterface
+
+from conftest import ROOT, built_binary, node_binary
+
+sys.path.insert(0, str(ROOT / "scripts"))
+from localnet import Bins, Localnet, NETUID, prepare_models  # noqa: E402
+
+CORPUS = Path(os.environ.get("MARKET_CORPUS", "/usr/share/games/fortunes"))
+EVIL = ["garbage", "nan", "shape", "short", "huge", "slow", "json"]
+
+
+def target_dir() -> Path:
+    return Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target"))
+
+
+@pytest.fixture(scope="module")
+def market(tmp_path_factory):
+    if not CORPUS.is_dir():
+        pytest.fail(f"the corpus {CORPUS} is missing: run scripts/setup.sh (Debian's fortunes)")
+    stmodel = built_binary("stmodel", "subtensor-model", "STMODEL_BIN")
+    evil = target_dir() / "debug" / "examples" / "evil_miner"
+    assert evil.exists(), "build it: cargo build -p subtensor-miner --example evil_miner"
+    bins = Bins(
+        node=node_binary(),
+        stcli=built_binary("stcli", "subtensor-cli", "STCLI_BIN"),
+        stminer=built_binary("stminer", "subtensor-miner", "STMINER_BIN"),
+        stvalidator=built_binary("stvalidator", "subtensor-validator", "STVALIDATOR_BIN"),
+        evil_miner=evil,
+    )
+    tokenizer, models = prepare_models(stmodel, CORPUS, ROOT / ".local" / "test-models", "tiny")
+    workdir = tmp_path_factory.mktemp("market")
+    net = Localnet(workdir, bins, tokenizer, CORPUS, models, evil_modes=EVIL,
+                   validator_args=["--timeout", "4", "--sample-size", "16", "--topk", "64"])
+    try:
+        net.start()
+        yield net
+    finally:
+        net.stop()
+        for p in net.procs:
+            print(f"----- {p.name} (last lines) -----\n{p.tail(15)}")
+
+
+def held_out_losses(models) -> dict:
+    """Held-out loss of each model, from its training report."""
+    return {name: json.loads((Path(d) / "localnet-report.json").read_text())["held_out_loss"]
+            for name, d in models}
+
+
+def by_name(net: Localnet, mg: dict) -> dict:
+    hotkeys = {n.hotkey: n.name for n in net.neurons}
+    return {hotkeys[n["hotkey"]]: n for n in mg["neurons"] if n["hotkey"] in hotkeys}
+
+
+def wait_until(net: Localnet, check, timeout: float, what: str):
+    deadline = time.time() + timeout
+    last = None
+    while time.time() < deadline:
+        net.check_alive()
+        validator = net.neurons[0].proc
+        assert validator is not None and validator.alive(), f"validator died:\n{validator.tail()}"
+        mg = net.metagraph()
+        last = mg
+        if check(by_name(net, mg)):
+            return mg
+        time.sleep(2)
+    raise AssertionError(f"timed out waiting for {what}:\n{net.table(last)}")
+
+
+def test_better_models_earn_more_and_cheaters_earn_nothing(market):
+    net = market
+    miners = [f"miner-{name}" for name, _ in net.models]  # best model first
+
+    def ordered(n):
+        inc = [n[m]["incentive"] for m in miners]
+        return all(x > 0 for x in inc) and inc == sorted(inc, reverse=True) and \
+            len(set(inc)) == len(inc)
+
+    mg = wait_until(net, ordered, 300, "incentives ordered by model quality")
+    print(net.table(mg))
+    n = by_name(net, mg)
+    losses = held_out_losses(net.models)
+    names = [name for name, _ in net.models]
+    assert [losses[x] for x in names] == sorted(losses[x] for x in names), losses
+    for mode in EVIL:
+        assert n[f"evil-{mode}"]["incentive"] == 0, (mode, n[f"evil-{mode}"])
+    # The validator holds the stake, so it earns the dividends.
+    mg = wait_until(net, lambda n: n["validator"]["dividends"] > 0, 120, "validator dividends")
+    assert by_name(net, mg)["validator"]["dividends"] > 0
+
+
+def test_total_issuance_grows_by_exactly_the_emission(market):
+    net = market
+    si = SubstrateInterface(url=net.ws)
+    try:
+        start = net.best_number()
+        net.wait_for_block(start + 12)
+        end = net.best_number()
+        h0, h1 = si.get_block_hash(start), si.get_block_hash(end)
+        issued0 = si.query("SubtensorModule", "TotalIssuance", block_hash=h0).value
+        issued1 = si.query("SubtensorModule", "TotalIssuance", block_hash=h1).value
+        expected = 0
+        for b in range(start + 1, end + 1):
+            expected += si.query("SubtensorModule", "BlockEmission",
+                                 block_hash=si.get_block_hash(b)).value
+        assert expected == (end - start) * 10**9  # 1 TAO per block before the first halving
+        assert issued1 - issued0 == expected, (issued0, issued1, expected)
+    finally:
+        si.close()
+
+
+def test_a_miner_that_stops_answering_falls_to_zero(market):
+    net = market
+    victim = next(n for n in net.neurons if n.role == "miner" and n.model == "medium")
+    assert victim.proc is not None
+    victim.proc.stop()
+    mg = wait_until(net, lambda n: n[victim.name]["incentive"] == 0, 240,
+                    f"{victim.name} to fall to zero")
+    n = by_name(net, mg)
+    assert n["miner-large"]["incentive"] > 0
+    assert net.neurons[0].proc.alive()
