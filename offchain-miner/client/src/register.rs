@@ -69,7 +69,12 @@ impl Client {
         hotkey: AccountId,
     ) -> Result<(Receipt, Option<u16>)> {
         let receipt = self
-            .submit(calls::burned_register(netuid, hotkey), coldkey, Wait::Inclusion, INCLUSION_TIMEOUT)
+            .submit(
+                calls::burned_register(netuid, hotkey),
+                coldkey,
+                Wait::Inclusion,
+                INCLUSION_TIMEOUT,
+            )
             .await?;
         let uid = registered_uid(&receipt);
         Ok((receipt, uid))
@@ -95,15 +100,17 @@ impl Client {
         let (mut hashes, mut solving) = (0u64, Duration::ZERO);
         let mut last_error = None;
         for _ in 0..POW_ATTEMPTS {
-            let (solution, progress) =
-                match self.solve_pow(netuid, hotkey.public().0, threads, deadline, &mut report).await {
-                    Ok(found) => found,
-                    Err(ClientError::Pow(why)) => {
-                        report(PowEvent::Retry(why));
-                        continue;
-                    }
-                    Err(e) => return Err(e),
-                };
+            let (solution, progress) = match self
+                .solve_pow(netuid, hotkey.public().0, threads, deadline, &mut report)
+                .await
+            {
+                Ok(found) => found,
+                Err(ClientError::Pow(why)) => {
+                    report(PowEvent::Retry(why));
+                    continue;
+                }
+                Err(e) => return Err(e),
+            };
             hashes = hashes.saturating_add(progress.hashes);
             solving = solving.saturating_add(progress.elapsed);
             report(PowEvent::Solved(progress));
@@ -127,8 +134,9 @@ impl Client {
                 Err(e) => return Err(e),
             }
         }
-        Err(last_error
-            .unwrap_or_else(|| ClientError::Pow(format!("no fresh seal in {POW_ATTEMPTS} attempts"))))
+        Err(last_error.unwrap_or_else(|| {
+            ClientError::Pow(format!("no fresh seal in {POW_ATTEMPTS} attempts"))
+        }))
     }
 
     /// Solves over the best block, following the chain, until a seal is found that is still
@@ -166,7 +174,10 @@ impl Client {
             if Instant::now() >= deadline {
                 let p = solver.stop();
                 return Err(ClientError::Timeout {
-                    what: format!("a seal at difficulty {} after {} hashes", p.difficulty, p.hashes),
+                    what: format!(
+                        "a seal at difficulty {} after {} hashes",
+                        p.difficulty, p.hashes
+                    ),
                     seconds: p.elapsed.as_secs(),
                 });
             }

@@ -217,7 +217,6 @@ async fn set(ctx: &Ctx, netuid: u16, param: &str, value: &str) -> Result<()> {
     Ok(())
 }
 
-
 /// Prints "Already registered" and returns true if `hotkey` has a UID on `netuid`.
 async fn already_registered(
     ctx: &Ctx,
