@@ -1,8 +1,9 @@
 //! The inference engine: one thread owns the model (tch tensors are not `Sync`) and serves
 //! every request, batching concurrent next-token requests dynamically.
 //!
-//! Requests arrive on a bounded channel. When the thread picks one up, it waits at most
-//! [`EngineConfig::batch_wait`] for more, up to [`EngineConfig::max_batch_rows`] rows, then
+//! Requests arrive on a bounded channel. When the thread picks one up, it takes every request
+//! already queued (those that arrived during the previous pass) and waits at most
+//! [`EngineConfig::batch_wait`] (default 0) for more, up to [`EngineConfig::max_batch_rows`] rows, then
 //! drops requests whose deadline has passed (their callers get [`MinerError::Deadline`] without
 //! the model running), merges the next-token rows of equal length into one forward pass (the
 //! validators' hot path), and runs the other kinds one by one. A full queue is refused at once
@@ -30,7 +31,7 @@ pub struct EngineConfig {
 
 impl Default for EngineConfig {
     fn default() -> Self {
-        Self { max_batch_rows: 32, batch_wait: Duration::from_millis(2), queue: 256 }
+        Self { max_batch_rows: 32, batch_wait: Duration::ZERO, queue: 256 }
     }
 }
 
@@ -156,6 +157,8 @@ impl Engine {
 
     /// Queues `request`, to be computed before `deadline`, and waits for the answer.
     pub async fn run(&self, request: Request, deadline: Instant) -> Result<Answer> {
+        // Checked here so that one caller's bad row never fails a pass merged with others.
+        check_ids(&request, self.vocab_size)?;
         let (reply, answer) = oneshot::channel();
         self.tx.try_send(Job { request, deadline, reply }).map_err(|e| match e {
             mpsc::TrySendError::Full(_) => MinerError::Busy,
@@ -166,6 +169,22 @@ impl Engine {
         answer
             .await
             .map_err(|_| MinerError::Engine("the inference thread dropped a request".into()))?
+    }
+}
+
+/// Refuses token ids outside the model's vocabulary.
+fn check_ids(request: &Request, vocab: usize) -> Result<()> {
+    let rows = match request {
+        Request::Next { rows, .. } | Request::Positions { rows, .. } | Request::Hidden { rows } => {
+            rows
+        }
+        Request::Generate { prompts, .. } => prompts,
+    };
+    match rows.iter().flatten().find(|&&id| usize::try_from(id).map_or(true, |id| id >= vocab)) {
+        Some(bad) => Err(MinerError::Request(format!(
+            "token id {bad} is outside the model's vocabulary of {vocab} tokens"
+        ))),
+        None => Ok(()),
     }
 }
 

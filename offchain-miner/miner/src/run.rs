@@ -12,7 +12,10 @@ use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 use std::sync::{atomic::Ordering, Arc};
 use std::time::Duration;
-use subtensor_axon::{axon::shutdown_signal, Axon, AxonConfig, MetagraphPolicy};
+use subtensor_axon::{
+    axon::{shutdown_signal, LimitConfig},
+    Axon, AxonConfig, MetagraphPolicy,
+};
 use subtensor_model::{parse_device, LanguageModel, TextTokenizer};
 use subtensor_wallet::Wallet;
 
@@ -91,9 +94,19 @@ pub struct Args {
     /// Most rows in one merged forward pass.
     #[arg(long, default_value_t = 32)]
     pub max_batch: usize,
-    /// Milliseconds the inference thread waits to fill a batch.
-    #[arg(long, default_value_t = 2)]
+    /// Milliseconds the inference thread waits to fill a batch beyond what is already queued
+    /// (0: requests that arrived during the previous pass form the next batch).
+    #[arg(long, default_value_t = 0)]
     pub batch_wait_ms: u64,
+    /// Sustained requests per second each caller hotkey may send.
+    #[arg(long, default_value_t = 100.0)]
+    pub hotkey_rate: f64,
+    /// Burst of requests each caller hotkey may send above its rate.
+    #[arg(long, default_value_t = 200.0)]
+    pub hotkey_burst: f64,
+    /// Requests each caller hotkey may have in flight.
+    #[arg(long, default_value_t = 32)]
+    pub hotkey_in_flight: usize,
     /// Requests queued before new ones are refused.
     #[arg(long, default_value_t = 256)]
     pub queue: usize,
@@ -149,10 +162,22 @@ pub async fn run(args: Args) -> Result<()> {
     );
 
     let external_port = args.external_port.unwrap_or(args.axon_port);
+    if !(args.hotkey_rate.is_finite() && args.hotkey_rate > 0.0 && args.hotkey_burst >= 1.0) {
+        return Err(MinerError::Config(
+            "--hotkey-rate must be > 0 and --hotkey-burst >= 1".to_owned(),
+        ));
+    }
+    let defaults = AxonConfig::default();
     let config = AxonConfig {
         external_ip: Some(args.external_ip),
         external_port: Some(external_port),
-        ..AxonConfig::default()
+        limits: LimitConfig {
+            rate_per_sec: args.hotkey_rate,
+            burst: args.hotkey_burst,
+            max_in_flight: args.hotkey_in_flight.max(1),
+            ..defaults.limits
+        },
+        ..defaults
     };
     let mut axon = Axon::new(hotkey.clone(), config);
     let mut refresher = None;
@@ -180,7 +205,9 @@ pub async fn run(args: Args) -> Result<()> {
         .await
         .map_err(|e| MinerError::Config(format!("cannot listen on {addr}: {e}")))?;
     tracing::info!(target: "miner", "axon listening on {addr} (published as {}:{external_port})", args.external_ip);
+    let reporter = tokio::spawn(report_stats(engine.clone(), Duration::from_secs(60)));
     axon.serve(listener, shutdown_signal()).await?;
+    reporter.abort();
     if let Some(task) = refresher {
         task.abort();
     }
@@ -195,4 +222,31 @@ pub async fn run(args: Args) -> Result<()> {
         s.merged_passes.load(Ordering::Relaxed)
     );
     Ok(())
+}
+
+/// Logs what the engine served every `every`, when anything changed.
+async fn report_stats(engine: Engine, every: Duration) {
+    let mut last = (0, 0, 0);
+    loop {
+        tokio::time::sleep(every).await;
+        let s = engine.stats();
+        let now = (
+            s.served.load(Ordering::Relaxed),
+            s.failed.load(Ordering::Relaxed),
+            s.expired.load(Ordering::Relaxed),
+        );
+        if now != last {
+            tracing::info!(
+                target: "miner",
+                "last {} s: {} answered, {} failed, {} expired in the queue ({} rows in {} merged passes so far)",
+                every.as_secs(),
+                now.0.saturating_sub(last.0),
+                now.1.saturating_sub(last.1),
+                now.2.saturating_sub(last.2),
+                s.merged_rows.load(Ordering::Relaxed),
+                s.merged_passes.load(Ordering::Relaxed)
+            );
+            last = now;
+        }
+    }
 }

@@ -34,7 +34,14 @@ fn default_epsilon() -> f64 {
 impl Default for GptConfig {
     /// A small model: 2 layers, width 128, 4 heads, context 128, vocabulary 4096.
     fn default() -> Self {
-        Self { vocab_size: 4096, n_positions: 128, n_embd: 128, n_layer: 2, n_head: 4, layer_norm_epsilon: 1e-5 }
+        Self {
+            vocab_size: 4096,
+            n_positions: 128,
+            n_embd: 128,
+            n_layer: 2,
+            n_head: 4,
+            layer_norm_epsilon: 1e-5,
+        }
     }
 }
 
@@ -96,10 +103,14 @@ impl GptConfig {
 
     /// Parses and validates the JSON of a Hugging Face `GPT2Config`.
     pub fn from_hf_value(value: &Value) -> Result<(Self, HfExtras)> {
-        let obj = value.as_object().ok_or_else(|| ModelError::Config("config.json is not a JSON object".into()))?;
+        let obj = value
+            .as_object()
+            .ok_or_else(|| ModelError::Config("config.json is not a JSON object".into()))?;
         if let Some(kind) = obj.get("model_type") {
             if kind.as_str() != Some("gpt2") {
-                return Err(ModelError::Config(format!("model_type {kind} is not supported (only \"gpt2\")")));
+                return Err(ModelError::Config(format!(
+                    "model_type {kind} is not supported (only \"gpt2\")"
+                )));
             }
         }
         if let Some(act) = obj.get("activation_function") {
@@ -113,7 +124,9 @@ impl GptConfig {
             match obj.get(key) {
                 None | Some(Value::Null) => Ok(()),
                 Some(Value::Bool(b)) if *b == want => Ok(()),
-                Some(other) => Err(ModelError::Config(format!("{key} = {other} is not supported (only {want})"))),
+                Some(other) => Err(ModelError::Config(format!(
+                    "{key} = {other} is not supported (only {want})"
+                ))),
             }
         };
         flag("tie_word_embeddings", true)?;
@@ -123,14 +136,16 @@ impl GptConfig {
         let size = |key: &str| -> Result<i64> {
             match obj.get(key) {
                 None => Err(ModelError::Config(format!("missing key {key:?}"))),
-                Some(v) => v.as_i64().ok_or_else(|| ModelError::Config(format!("{key} = {v} is not an integer"))),
+                Some(v) => v
+                    .as_i64()
+                    .ok_or_else(|| ModelError::Config(format!("{key} = {v} is not an integer"))),
             }
         };
         let layer_norm_epsilon = match obj.get("layer_norm_epsilon") {
             None => default_epsilon(),
-            Some(v) => v
-                .as_f64()
-                .ok_or_else(|| ModelError::Config(format!("layer_norm_epsilon = {v} is not a number")))?,
+            Some(v) => v.as_f64().ok_or_else(|| {
+                ModelError::Config(format!("layer_norm_epsilon = {v} is not a number"))
+            })?,
         };
         let config = Self {
             vocab_size: size("vocab_size")?,
@@ -145,7 +160,9 @@ impl GptConfig {
             None | Some(Value::Null) => {}
             Some(v) if v.as_i64() == config.n_embd.checked_mul(4) => {}
             Some(v) => {
-                return Err(ModelError::Config(format!("n_inner = {v} is not supported (only null or 4 * n_embd)")))
+                return Err(ModelError::Config(format!(
+                    "n_inner = {v} is not supported (only null or 4 * n_embd)"
+                )))
             }
         }
         let token = |key: &str| -> Result<Option<u32>> {
@@ -158,7 +175,8 @@ impl GptConfig {
                     .ok_or_else(|| ModelError::Config(format!("{key} = {v} is not a token id"))),
             }
         };
-        let extras = HfExtras { bos_token_id: token("bos_token_id")?, eos_token_id: token("eos_token_id")? };
+        let extras =
+            HfExtras { bos_token_id: token("bos_token_id")?, eos_token_id: token("eos_token_id")? };
         Ok((config, extras))
     }
 

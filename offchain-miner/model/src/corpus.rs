@@ -151,9 +151,15 @@ mod tests {
     #[test]
     fn splits_fortunes_and_paragraphs() {
         let fortunes = "A first one.\n  -- Someone\n%\n\tSecond\nline.\n%\n%\nThird.\n";
-        assert_eq!(split_documents(fortunes), vec!["A first one.\n  -- Someone", "\tSecond\nline.", "Third."]);
+        assert_eq!(
+            split_documents(fortunes),
+            vec!["A first one.\n  -- Someone", "\tSecond\nline.", "Third."]
+        );
         let prose = "Para one\nstill one.\n\n\nPara two.\n   \nPara three.";
-        assert_eq!(split_documents(prose), vec!["Para one\nstill one.", "Para two.", "Para three."]);
+        assert_eq!(
+            split_documents(prose),
+            vec!["Para one\nstill one.", "Para two.", "Para three."]
+        );
     }
 
     #[test]

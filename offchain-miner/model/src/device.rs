@@ -12,11 +12,13 @@ pub fn parse_device(s: &str) -> Result<Device> {
         "auto" => return Ok(Device::cuda_if_available()),
         "cuda" | "gpu" => 0,
         other => match other.strip_prefix("cuda:") {
-            Some(n) => n
-                .parse::<usize>()
-                .map_err(|_| ModelError::Device(format!("{s:?}: expected cuda:N with N a GPU index")))?,
+            Some(n) => n.parse::<usize>().map_err(|_| {
+                ModelError::Device(format!("{s:?}: expected cuda:N with N a GPU index"))
+            })?,
             None => {
-                return Err(ModelError::Device(format!("unknown device {s:?} (expected cpu, cuda, cuda:N or auto)")))
+                return Err(ModelError::Device(format!(
+                    "unknown device {s:?} (expected cpu, cuda, cuda:N or auto)"
+                )))
             }
         },
     };

@@ -58,7 +58,9 @@ impl LanguageModel {
     pub(crate) fn check_tokens(&self, tokens: &Tensor) -> Result<()> {
         let size = tokens.size();
         let [b, t] = size[..] else {
-            return Err(ModelError::InvalidInput(format!("tokens must be [batch, time], got shape {size:?}")));
+            return Err(ModelError::InvalidInput(format!(
+                "tokens must be [batch, time], got shape {size:?}"
+            )));
         };
         if b < 1 || t < 1 {
             return Err(ModelError::InvalidInput(format!("empty batch of shape {size:?}")));
@@ -70,7 +72,10 @@ impl LanguageModel {
             )));
         }
         if tokens.kind() != Kind::Int64 {
-            return Err(ModelError::InvalidInput(format!("tokens must be int64, got {:?}", tokens.kind())));
+            return Err(ModelError::InvalidInput(format!(
+                "tokens must be int64, got {:?}",
+                tokens.kind()
+            )));
         }
         let lo = tokens.f_min()?.f_int64_value(&[])?;
         let hi = tokens.f_max()?.f_int64_value(&[])?;
@@ -90,7 +95,10 @@ impl LanguageModel {
         let (b, t) = tokens.size2()?;
         let start = cache.as_ref().map_or(0, |k| k.len);
         let end = start.checked_add(t).filter(|e| *e <= c.n_positions).ok_or_else(|| {
-            ModelError::InvalidInput(format!("{start} + {t} positions exceed the context of {}", c.n_positions))
+            ModelError::InvalidInput(format!(
+                "{start} + {t} positions exceed the context of {}",
+                c.n_positions
+            ))
         })?;
         let positions = Tensor::f_arange_start(start, end, (Kind::Int64, self.device()))?;
         let tok = Tensor::f_embedding(&self.wte, tokens, -1, false, false)?;
@@ -104,15 +112,21 @@ impl LanguageModel {
             let qkv = block.c_attn.apply(&h)?;
             let parts = qkv.f_split(e, -1)?;
             let [q, k, v] = parts.as_slice() else {
-                return Err(ModelError::InvalidInput("attention projection has the wrong width".into()));
+                return Err(ModelError::InvalidInput(
+                    "attention projection has the wrong width".into(),
+                ));
             };
-            let split_heads = |z: &Tensor| -> Result<Tensor> { Ok(z.f_view([b, t, heads, hd])?.f_transpose(1, 2)?) };
+            let split_heads = |z: &Tensor| -> Result<Tensor> {
+                Ok(z.f_view([b, t, heads, hd])?.f_transpose(1, 2)?)
+            };
             let (q, mut k, mut v) = (split_heads(q)?, split_heads(k)?, split_heads(v)?);
             let mut causal = true;
             if let Some(cache) = cache.as_deref_mut() {
                 if let Some((pk, pv)) = cache.layers.get(i) {
                     if t != 1 {
-                        return Err(ModelError::InvalidInput("a cached forward pass takes one token at a time".into()));
+                        return Err(ModelError::InvalidInput(
+                            "a cached forward pass takes one token at a time".into(),
+                        ));
                     }
                     k = Tensor::f_cat(&[pk, &k], 2)?;
                     v = Tensor::f_cat(&[pv, &v], 2)?;
@@ -124,7 +138,9 @@ impl LanguageModel {
                     None => cache.layers.push((k.shallow_clone(), v.shallow_clone())),
                 }
             }
-            let y = Tensor::f_scaled_dot_product_attention::<Tensor>(&q, &k, &v, None, 0.0, causal, None, false)?;
+            let y = Tensor::f_scaled_dot_product_attention::<Tensor>(
+                &q, &k, &v, None, 0.0, causal, None, false,
+            )?;
             let y = y.f_transpose(1, 2)?.f_reshape([b, t, e])?;
             x = x.f_add(&block.attn_proj.apply(&y)?)?;
             let h = block.ln_2.apply(&x, e, eps)?;

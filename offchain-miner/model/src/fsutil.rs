@@ -61,7 +61,10 @@ pub(crate) fn write_files(dir: &Path, files: &[(&str, &[u8])]) -> Result<()> {
         _ => PathBuf::from("."),
     };
     std::fs::create_dir_all(&parent).map_err(|e| ModelError::io(&parent, e))?;
-    let base = dir.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_else(|| "model".to_owned());
+    let base = dir
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_else(|| "model".to_owned());
     let tmp_dir = parent.join(temp_name(&base));
     std::fs::create_dir(&tmp_dir).map_err(|e| ModelError::io(&tmp_dir, e))?;
     let result = (|| {
@@ -93,7 +96,8 @@ pub(crate) fn write_file(path: &Path, bytes: &[u8]) -> Result<()> {
         std::fs::create_dir_all(&dir).map_err(|e| ModelError::io(&dir, e))?;
     }
     let tmp = dir.join(temp_name(&name));
-    let result = write_synced(&tmp, bytes).and_then(|()| std::fs::rename(&tmp, path).map_err(|e| ModelError::io(path, e)));
+    let result = write_synced(&tmp, bytes)
+        .and_then(|()| std::fs::rename(&tmp, path).map_err(|e| ModelError::io(path, e)));
     if result.is_err() {
         let _ = std::fs::remove_file(&tmp);
     }

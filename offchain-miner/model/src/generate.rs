@@ -51,10 +51,16 @@ impl GenerateParams {
     /// Checks the numeric parameters.
     pub fn validate(&self) -> Result<()> {
         if !(self.temperature.is_finite() && self.temperature >= 0.0) {
-            return Err(ModelError::InvalidInput(format!("temperature {} must be >= 0", self.temperature)));
+            return Err(ModelError::InvalidInput(format!(
+                "temperature {} must be >= 0",
+                self.temperature
+            )));
         }
         if !(self.top_p > 0.0 && self.top_p <= 1.0) {
-            return Err(ModelError::InvalidInput(format!("top_p {} must be in (0, 1]", self.top_p)));
+            return Err(ModelError::InvalidInput(format!(
+                "top_p {} must be in (0, 1]",
+                self.top_p
+            )));
         }
         if !(self.repetition_penalty.is_finite() && self.repetition_penalty > 0.0) {
             return Err(ModelError::InvalidInput(format!(
@@ -74,7 +80,11 @@ fn adjust_logits(logits: &mut [f64], context: &[u32], params: &GenerateParams) {
         seen.dedup();
         for id in seen {
             if let Some(l) = usize::try_from(id).ok().and_then(|i| logits.get_mut(i)) {
-                *l = if *l > 0.0 { *l / params.repetition_penalty } else { *l * params.repetition_penalty };
+                *l = if *l > 0.0 {
+                    *l / params.repetition_penalty
+                } else {
+                    *l * params.repetition_penalty
+                };
             }
         }
     }
@@ -85,7 +95,11 @@ fn adjust_logits(logits: &mut [f64], context: &[u32], params: &GenerateParams) {
         for gram in context.windows(n) {
             let (head, tail) = gram.split_at(prefix_len);
             if head == prefix {
-                if let Some(l) = tail.first().and_then(|&id| usize::try_from(id).ok()).and_then(|i| logits.get_mut(i)) {
+                if let Some(l) = tail
+                    .first()
+                    .and_then(|&id| usize::try_from(id).ok())
+                    .and_then(|i| logits.get_mut(i))
+                {
                     *l = f64::NEG_INFINITY;
                 }
             }
@@ -95,13 +109,17 @@ fn adjust_logits(logits: &mut [f64], context: &[u32], params: &GenerateParams) {
 
 /// Picks the next token from adjusted logits; `None` when every token is banned.
 fn pick(logits: &[f64], params: &GenerateParams, rng: &mut StdRng) -> Option<u32> {
-    let mut order: Vec<usize> = (0..logits.len()).filter(|&i| logits.get(i).is_some_and(|l| l.is_finite())).collect();
+    let mut order: Vec<usize> =
+        (0..logits.len()).filter(|&i| logits.get(i).is_some_and(|l| l.is_finite())).collect();
     if order.is_empty() {
         return None;
     }
     // Descending by logit; ties keep the lower id first.
     order.sort_by(|&a, &b| {
-        let (la, lb) = (logits.get(a).copied().unwrap_or(f64::NEG_INFINITY), logits.get(b).copied().unwrap_or(f64::NEG_INFINITY));
+        let (la, lb) = (
+            logits.get(a).copied().unwrap_or(f64::NEG_INFINITY),
+            logits.get(b).copied().unwrap_or(f64::NEG_INFINITY),
+        );
         lb.total_cmp(&la).then(a.cmp(&b))
     });
     if params.temperature == 0.0 {
@@ -113,7 +131,10 @@ fn pick(logits: &[f64], params: &GenerateParams, rng: &mut StdRng) -> Option<u32
     let best = order.first().and_then(|&i| logits.get(i)).copied().unwrap_or(0.0);
     let weights: Vec<f64> = order
         .iter()
-        .map(|&i| ((logits.get(i).copied().unwrap_or(f64::NEG_INFINITY) - best) / params.temperature).exp())
+        .map(|&i| {
+            ((logits.get(i).copied().unwrap_or(f64::NEG_INFINITY) - best) / params.temperature)
+                .exp()
+        })
         .collect();
     let total: f64 = weights.iter().sum();
     let mut keep = weights.len();
@@ -153,7 +174,11 @@ impl LanguageModel {
         let mut context: Vec<u32> = if prompt.is_empty() {
             match self.extras.eos_token_id {
                 Some(id) => vec![id],
-                None => return Err(ModelError::InvalidInput("empty prompt and no end-of-text token to start from".into())),
+                None => {
+                    return Err(ModelError::InvalidInput(
+                        "empty prompt and no end-of-text token to start from".into(),
+                    ))
+                }
             }
         } else {
             prompt.to_vec()
@@ -166,16 +191,29 @@ impl LanguageModel {
         let mut cache_start = 0usize;
         for _ in 0..params.max_new_tokens {
             let cached = usize::try_from(cache.len()).unwrap_or(0);
-            let feed: Vec<i64> = if cached > 0 && context.len().saturating_sub(cache_start) <= window {
-                context.get(cache_start.saturating_add(cached)..).unwrap_or_default().iter().map(|&t| i64::from(t)).collect()
-            } else {
-                cache = KvCache::default();
-                cache_start = context.len().saturating_sub(window);
-                context.get(cache_start..).unwrap_or_default().iter().map(|&t| i64::from(t)).collect()
-            };
-            let len = i64::try_from(feed.len()).map_err(|_| ModelError::InvalidInput("prompt too long".into()))?;
+            let feed: Vec<i64> =
+                if cached > 0 && context.len().saturating_sub(cache_start) <= window {
+                    context
+                        .get(cache_start.saturating_add(cached)..)
+                        .unwrap_or_default()
+                        .iter()
+                        .map(|&t| i64::from(t))
+                        .collect()
+                } else {
+                    cache = KvCache::default();
+                    cache_start = context.len().saturating_sub(window);
+                    context
+                        .get(cache_start..)
+                        .unwrap_or_default()
+                        .iter()
+                        .map(|&t| i64::from(t))
+                        .collect()
+                };
+            let len = i64::try_from(feed.len())
+                .map_err(|_| ModelError::InvalidInput("prompt too long".into()))?;
             let logits = tch::no_grad(|| -> Result<Vec<f32>> {
-                let tokens = Tensor::f_from_slice(&feed)?.f_view([1, len])?.f_to_device(self.device())?;
+                let tokens =
+                    Tensor::f_from_slice(&feed)?.f_view([1, len])?.f_to_device(self.device())?;
                 let hidden = self.hidden(&tokens, Some(&mut cache))?;
                 let last = hidden.f_select(1, -1)?;
                 to_f32_vec(&self.head(&last)?)
@@ -205,10 +243,18 @@ mod tests {
         assert_eq!(pick(&[0.1, 2.0, 1.0], &greedy, &mut rng), Some(1));
         let mut logits = vec![0.1, 2.0, 1.0];
         // Context 1 2 1: with n = 2 the bigram "1 2" exists, so after a final 1, 2 is banned.
-        adjust_logits(&mut logits, &[1, 2, 1], &GenerateParams { no_repeat_ngram_size: 2, ..greedy.clone() });
+        adjust_logits(
+            &mut logits,
+            &[1, 2, 1],
+            &GenerateParams { no_repeat_ngram_size: 2, ..greedy.clone() },
+        );
         assert_eq!(logits[2], f64::NEG_INFINITY);
         let mut logits = vec![1.0, 2.0, -1.0];
-        adjust_logits(&mut logits, &[1, 2], &GenerateParams { repetition_penalty: 2.0, ..greedy.clone() });
+        adjust_logits(
+            &mut logits,
+            &[1, 2],
+            &GenerateParams { repetition_penalty: 2.0, ..greedy.clone() },
+        );
         assert_eq!(logits, vec![1.0, 1.0, -2.0]);
         assert_eq!(pick(&[f64::NEG_INFINITY; 3], &greedy, &mut rng), None);
     }

@@ -63,8 +63,10 @@ impl LanguageModel {
             self.check_ids(row)?;
             flat.extend(row.iter().skip(skip).map(|&id| i64::from(id)));
         }
-        let rows = i64::try_from(batch.len()).map_err(|_| ModelError::InvalidInput("batch too large".into()))?;
-        let cols = i64::try_from(keep).map_err(|_| ModelError::InvalidInput("rows too long".into()))?;
+        let rows = i64::try_from(batch.len())
+            .map_err(|_| ModelError::InvalidInput("batch too large".into()))?;
+        let cols =
+            i64::try_from(keep).map_err(|_| ModelError::InvalidInput("rows too long".into()))?;
         Ok(Tensor::f_from_slice(&flat)?.f_view([rows, cols])?.f_to_device(self.device())?)
     }
 
@@ -83,7 +85,9 @@ impl LanguageModel {
     /// equal-length rows, without gradients; long rows are left-truncated as in [`Self::logits`].
     pub fn hidden_states(&self, batch: &[Vec<u32>]) -> Result<Tensor> {
         let tokens = self.batch_tensor(batch)?;
-        tch::no_grad(|| Ok(self.hidden(&tokens, None)?.f_to_device(Device::Cpu)?.f_to_kind(Kind::Float)?))
+        tch::no_grad(|| {
+            Ok(self.hidden(&tokens, None)?.f_to_device(Device::Cpu)?.f_to_kind(Kind::Float)?)
+        })
     }
 
     /// The `k` most likely next tokens after each row (`k` is capped at the vocabulary size).
@@ -98,7 +102,8 @@ impl LanguageModel {
         }
         let mut out: Vec<Option<TokenTopk>> = vec![None; batch.len()];
         for indices in by_len.values() {
-            let rows: Vec<Vec<u32>> = indices.iter().filter_map(|&i| batch.get(i).cloned()).collect();
+            let rows: Vec<Vec<u32>> =
+                indices.iter().filter_map(|&i| batch.get(i).cloned()).collect();
             let tokens = self.batch_tensor(&rows)?;
             let last = tch::no_grad(|| -> Result<Tensor> {
                 let hidden = self.hidden(&tokens, None)?;
@@ -191,20 +196,23 @@ impl LanguageModel {
             let mut inputs: Vec<i64> = Vec::with_capacity(chunk.len().saturating_mul(seq));
             let mut targets: Vec<i64> = Vec::with_capacity(chunk.len().saturating_mul(seq));
             for &start in chunk {
-                let win = tokens
-                    .get(start..start.saturating_add(span))
-                    .ok_or_else(|| ModelError::InvalidInput("window past the end of the tokens".into()))?;
+                let win = tokens.get(start..start.saturating_add(span)).ok_or_else(|| {
+                    ModelError::InvalidInput("window past the end of the tokens".into())
+                })?;
                 inputs.extend(win.iter().take(seq).map(|&t| i64::from(t)));
                 targets.extend(win.iter().skip(1).map(|&t| i64::from(t)));
             }
-            let rows = i64::try_from(chunk.len()).map_err(|_| ModelError::InvalidInput("too many windows".into()))?;
-            let cols = i64::try_from(seq).map_err(|_| ModelError::InvalidInput("seq_len too large".into()))?;
+            let rows = i64::try_from(chunk.len())
+                .map_err(|_| ModelError::InvalidInput("too many windows".into()))?;
+            let cols = i64::try_from(seq)
+                .map_err(|_| ModelError::InvalidInput("seq_len too large".into()))?;
             let device = self.device();
             let x = Tensor::f_from_slice(&inputs)?.f_view([rows, cols])?.f_to_device(device)?;
             let y = Tensor::f_from_slice(&targets)?.f_view([-1])?.f_to_device(device)?;
             let sum = tch::no_grad(|| -> Result<f64> {
                 let logits = self.head(&self.hidden(&x, None)?)?;
-                let logp = logits.f_view([-1, self.config.vocab_size])?.f_log_softmax(-1, Kind::Float)?;
+                let logp =
+                    logits.f_view([-1, self.config.vocab_size])?.f_log_softmax(-1, Kind::Float)?;
                 let loss = logp.f_nll_loss::<Tensor>(&y, None, Reduction::Sum, -100)?;
                 Ok(loss.f_double_value(&[])?)
             })?;

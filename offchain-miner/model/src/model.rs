@@ -117,7 +117,8 @@ impl std::fmt::Debug for LanguageModel {
 /// Registers a trainable copy of `value` under the dotted `name` in `vs`.
 fn add_var(vs: &nn::VarStore, name: &str, value: &Tensor) -> Result<Tensor> {
     let mut parts: Vec<&str> = name.split('.').collect();
-    let last = parts.pop().ok_or_else(|| ModelError::Weights(format!("bad tensor name {name:?}")))?;
+    let last =
+        parts.pop().ok_or_else(|| ModelError::Weights(format!("bad tensor name {name:?}")))?;
     let mut path = vs.root();
     for part in parts {
         path = path.sub(part);
@@ -150,12 +151,18 @@ impl LanguageModel {
         let mut blocks = Vec::new();
         for i in 0..config.n_layer {
             let mut norm = |n: &str| -> Result<Norm> {
-                Ok(Norm { weight: take(&format!("h.{i}.{n}.weight"))?, bias: take(&format!("h.{i}.{n}.bias"))? })
+                Ok(Norm {
+                    weight: take(&format!("h.{i}.{n}.weight"))?,
+                    bias: take(&format!("h.{i}.{n}.bias"))?,
+                })
             };
             let ln_1 = norm("ln_1")?;
             let ln_2 = norm("ln_2")?;
             let mut affine = |n: &str| -> Result<Affine> {
-                Ok(Affine { weight: take(&format!("h.{i}.{n}.weight"))?, bias: take(&format!("h.{i}.{n}.bias"))? })
+                Ok(Affine {
+                    weight: take(&format!("h.{i}.{n}.weight"))?,
+                    bias: take(&format!("h.{i}.{n}.bias"))?,
+                })
             };
             blocks.push(Block {
                 ln_1,
@@ -188,8 +195,12 @@ impl LanguageModel {
                     let numel = spec
                         .shape
                         .iter()
-                        .try_fold(1usize, |acc, d| usize::try_from(*d).ok().and_then(|d| acc.checked_mul(d)))
-                        .ok_or_else(|| ModelError::Config(format!("tensor {} is too large", spec.name)))?;
+                        .try_fold(1usize, |acc, d| {
+                            usize::try_from(*d).ok().and_then(|d| acc.checked_mul(d))
+                        })
+                        .ok_or_else(|| {
+                            ModelError::Config(format!("tensor {} is too large", spec.name))
+                        })?;
                     Tensor::f_from_slice(&normal.fill(numel, std))?.f_view(spec.shape.as_slice())?
                 }
             };
@@ -204,7 +215,10 @@ impl LanguageModel {
     /// non-finite tensors are errors naming the tensor.
     pub fn load(dir: &Path, device: Device) -> Result<Self> {
         if !dir.is_dir() {
-            return Err(ModelError::io(dir, std::io::Error::new(std::io::ErrorKind::NotFound, "no such model directory")));
+            return Err(ModelError::io(
+                dir,
+                std::io::Error::new(std::io::ErrorKind::NotFound, "no such model directory"),
+            ));
         }
         let (config, extras) = GptConfig::load_hf(&dir.join(CONFIG_FILE))?;
         let weights_path = dir.join(WEIGHTS_FILE);
@@ -227,10 +241,7 @@ impl LanguageModel {
     /// The bytes of `model.safetensors` and `config.json`, in that order.
     pub(crate) fn serialized_files(&self) -> Result<Vec<(&'static str, Vec<u8>)>> {
         let named: Vec<(String, Tensor)> = tch::no_grad(|| {
-            self.params
-                .iter()
-                .map(|(name, t)| (format!("{HF_PREFIX}{name}"), t.detach()))
-                .collect()
+            self.params.iter().map(|(name, t)| (format!("{HF_PREFIX}{name}"), t.detach())).collect()
         });
         let metadata = BTreeMap::from([("format".to_owned(), "pt".to_owned())]);
         let weights = safetensors_file::serialize(&named, &metadata)?;
@@ -251,7 +262,10 @@ impl LanguageModel {
 
     /// Number of parameters (the output head is tied to `wte` and counted once).
     pub fn num_parameters(&self) -> i64 {
-        self.params.iter().map(|(_, t)| t.numel()).fold(0i64, |acc, n| acc.saturating_add(i64::try_from(n).unwrap_or(i64::MAX)))
+        self.params
+            .iter()
+            .map(|(_, t)| t.numel())
+            .fold(0i64, |acc, n| acc.saturating_add(i64::try_from(n).unwrap_or(i64::MAX)))
     }
 
     /// The end-of-text token id recorded in `config.json` (`eos_token_id`), if any.
@@ -309,9 +323,13 @@ fn is_attention_buffer(name: &str) -> bool {
 
 /// Maps the tensors of a Hugging Face GPT-2 checkpoint to our parameter names, checking names,
 /// shapes, dtypes and values.
-fn map_hf_tensors(config: &GptConfig, tensors: BTreeMap<String, Tensor>) -> std::result::Result<BTreeMap<String, Tensor>, String> {
+fn map_hf_tensors(
+    config: &GptConfig,
+    tensors: BTreeMap<String, Tensor>,
+) -> std::result::Result<BTreeMap<String, Tensor>, String> {
     let specs = param_specs(config);
-    let expected: BTreeMap<&str, &[i64]> = specs.iter().map(|s| (s.name.as_str(), s.shape.as_slice())).collect();
+    let expected: BTreeMap<&str, &[i64]> =
+        specs.iter().map(|s| (s.name.as_str(), s.shape.as_slice())).collect();
     let mut out: BTreeMap<String, Tensor> = BTreeMap::new();
     let mut lm_head = None;
     for (raw, tensor) in tensors {
@@ -324,27 +342,42 @@ fn map_hf_tensors(config: &GptConfig, tensors: BTreeMap<String, Tensor>) -> std:
             continue;
         }
         let Some(shape) = expected.get(name) else {
-            return Err(format!("unknown tensor {raw:?} (not a parameter of a GPT-2 model with this config)"));
+            return Err(format!(
+                "unknown tensor {raw:?} (not a parameter of a GPT-2 model with this config)"
+            ));
         };
         if tensor.size().as_slice() != *shape {
-            return Err(format!("tensor {raw:?} has shape {:?}, but config.json implies {shape:?}", tensor.size()));
+            return Err(format!(
+                "tensor {raw:?} has shape {:?}, but config.json implies {shape:?}",
+                tensor.size()
+            ));
         }
         if !tensor.is_floating_point() {
-            return Err(format!("tensor {raw:?} has kind {:?}; weights must be floating point", tensor.kind()));
+            return Err(format!(
+                "tensor {raw:?} has kind {:?}; weights must be floating point",
+                tensor.kind()
+            ));
         }
         let tensor = tensor.f_to_kind(Kind::Float).map_err(|e| e.to_string())?;
         if out.insert(name.to_owned(), tensor).is_some() {
-            return Err(format!("tensor {name:?} appears twice (with and without the {HF_PREFIX:?} prefix)"));
+            return Err(format!(
+                "tensor {name:?} appears twice (with and without the {HF_PREFIX:?} prefix)"
+            ));
         }
     }
-    let missing: Vec<&str> = specs.iter().map(|s| s.name.as_str()).filter(|n| !out.contains_key(*n)).collect();
+    let missing: Vec<&str> =
+        specs.iter().map(|s| s.name.as_str()).filter(|n| !out.contains_key(*n)).collect();
     if let Some(first) = missing.first() {
         let more = missing.len().saturating_sub(1);
         let tail = if more > 0 { format!(" and {more} more") } else { String::new() };
         return Err(format!("missing tensor {first:?}{tail}"));
     }
     for (name, tensor) in &out {
-        let finite = tensor.f_isfinite().and_then(|t| t.f_all()).and_then(|t| t.f_int64_value(&[])).map_err(|e| e.to_string())?;
+        let finite = tensor
+            .f_isfinite()
+            .and_then(|t| t.f_all())
+            .and_then(|t| t.f_int64_value(&[]))
+            .map_err(|e| e.to_string())?;
         if finite == 0 {
             return Err(format!("tensor {name:?} holds NaN or infinite values"));
         }
@@ -352,10 +385,15 @@ fn map_hf_tensors(config: &GptConfig, tensors: BTreeMap<String, Tensor>) -> std:
     if let Some((raw, head)) = lm_head {
         let same = out
             .get("wte.weight")
-            .map(|wte| head.size() == wte.size() && head.f_to_kind(Kind::Float).and_then(|h| h.f_equal(wte)).unwrap_or(false))
+            .map(|wte| {
+                head.size() == wte.size()
+                    && head.f_to_kind(Kind::Float).and_then(|h| h.f_equal(wte)).unwrap_or(false)
+            })
             .unwrap_or(false);
         if !same {
-            return Err(format!("tensor {raw:?} differs from wte.weight; only tied output heads are supported"));
+            return Err(format!(
+                "tensor {raw:?} differs from wte.weight; only tied output heads are supported"
+            ));
         }
     }
     Ok(out)
@@ -375,7 +413,14 @@ mod tests {
 
     #[test]
     fn spec_count_matches_formula() {
-        let c = GptConfig { vocab_size: 50, n_positions: 16, n_embd: 8, n_layer: 3, n_head: 2, layer_norm_epsilon: 1e-5 };
+        let c = GptConfig {
+            vocab_size: 50,
+            n_positions: 16,
+            n_embd: 8,
+            n_layer: 3,
+            n_head: 2,
+            layer_norm_epsilon: 1e-5,
+        };
         let total: i64 = param_specs(&c).iter().map(|s| s.shape.iter().product::<i64>()).sum();
         assert_eq!(total, c.num_parameters());
     }

@@ -4,13 +4,13 @@ use crate::{fsutil, ModelError, Result};
 use serde_json::Value;
 use sha3::{Digest, Sha3_256};
 use std::path::Path;
-use tokenizers::models::bpe::{BpeTrainerBuilder, BPE};
 use tokenizers::decoders::DecoderWrapper;
+use tokenizers::models::bpe::{BpeTrainerBuilder, BPE};
 use tokenizers::models::{ModelWrapper, TrainerWrapper};
 use tokenizers::normalizers::NormalizerWrapper;
+use tokenizers::pre_tokenizers::byte_level::ByteLevel;
 use tokenizers::pre_tokenizers::PreTokenizerWrapper;
 use tokenizers::processors::PostProcessorWrapper;
-use tokenizers::pre_tokenizers::byte_level::ByteLevel;
 use tokenizers::{AddedToken, Tokenizer, TokenizerBuilder};
 
 /// The end-of-text token: separates documents, and is the only special token we add.
@@ -24,7 +24,9 @@ pub struct TextTokenizer {
 
 impl std::fmt::Debug for TextTokenizer {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("TextTokenizer").field("vocab_size", &self.vocab_size()).finish_non_exhaustive()
+        f.debug_struct("TextTokenizer")
+            .field("vocab_size", &self.vocab_size())
+            .finish_non_exhaustive()
     }
 }
 
@@ -37,14 +39,17 @@ impl TextTokenizer {
     pub fn load(path: &Path) -> Result<Self> {
         let bytes = std::fs::read(path).map_err(|e| ModelError::io(path, e))?;
         Self::from_bytes(&bytes).map_err(|e| match e {
-            ModelError::Tokenizer(msg) => ModelError::Tokenizer(format!("{}: {msg}", path.display())),
+            ModelError::Tokenizer(msg) => {
+                ModelError::Tokenizer(format!("{}: {msg}", path.display()))
+            }
             other => other,
         })
     }
 
     /// Parses the JSON of a `tokenizer.json`.
     pub fn from_bytes(bytes: &[u8]) -> Result<Self> {
-        let inner = Tokenizer::from_bytes(bytes).map_err(|e| tok_err("not a valid tokenizer.json", e))?;
+        let inner =
+            Tokenizer::from_bytes(bytes).map_err(|e| tok_err("not a valid tokenizer.json", e))?;
         Ok(Self { inner })
     }
 
@@ -81,16 +86,24 @@ impl TextTokenizer {
             .build();
         let mut trainer = TrainerWrapper::BpeTrainer(trainer);
         let byte_level = ByteLevel::new(false, true, true);
-        let mut tokenizer: Tokenizer = TokenizerBuilder::<ModelWrapper, NormalizerWrapper, PreTokenizerWrapper, PostProcessorWrapper, DecoderWrapper>::new()
-            .with_model(BPE::default().into())
-            .with_normalizer(None)
-            .with_pre_tokenizer(Some(byte_level.into()))
-            .with_post_processor(Some(byte_level.into()))
-            .with_decoder(Some(byte_level.into()))
-            .build()
-            .map_err(|e| tok_err("cannot build the tokenizer", e))?
-            .into();
-        tokenizer.train(&mut trainer, texts.iter()).map_err(|e| tok_err("BPE training failed", e))?;
+        let mut tokenizer: Tokenizer = TokenizerBuilder::<
+            ModelWrapper,
+            NormalizerWrapper,
+            PreTokenizerWrapper,
+            PostProcessorWrapper,
+            DecoderWrapper,
+        >::new()
+        .with_model(BPE::default().into())
+        .with_normalizer(None)
+        .with_pre_tokenizer(Some(byte_level.into()))
+        .with_post_processor(Some(byte_level.into()))
+        .with_decoder(Some(byte_level.into()))
+        .build()
+        .map_err(|e| tok_err("cannot build the tokenizer", e))?
+        .into();
+        tokenizer
+            .train(&mut trainer, texts.iter())
+            .map_err(|e| tok_err("BPE training failed", e))?;
         Ok(Self { inner: tokenizer })
     }
 
@@ -103,7 +116,8 @@ impl TextTokenizer {
     /// Encodes many texts (in parallel).
     pub fn encode_batch(&self, texts: &[String]) -> Result<Vec<Vec<u32>>> {
         let inputs: Vec<&str> = texts.iter().map(String::as_str).collect();
-        let encodings = self.inner.encode_batch(inputs, false).map_err(|e| tok_err("cannot encode", e))?;
+        let encodings =
+            self.inner.encode_batch(inputs, false).map_err(|e| tok_err("cannot encode", e))?;
         Ok(encodings.iter().map(|e| e.get_ids().to_vec()).collect())
     }
 
@@ -111,7 +125,9 @@ impl TextTokenizer {
     pub fn decode(&self, ids: &[u32]) -> Result<String> {
         let size = self.vocab_size();
         if let Some(bad) = ids.iter().find(|&&id| usize::try_from(id).map_or(true, |i| i >= size)) {
-            return Err(ModelError::Tokenizer(format!("token id {bad} is outside the vocabulary of {size}")));
+            return Err(ModelError::Tokenizer(format!(
+                "token id {bad} is outside the vocabulary of {size}"
+            )));
         }
         self.inner.decode(ids, false).map_err(|e| tok_err("cannot decode", e))
     }
@@ -148,16 +164,22 @@ impl TextTokenizer {
             for merge in merges {
                 let pair = match merge {
                     Value::String(s) => s.clone(),
-                    Value::Array(parts) => {
-                        parts.iter().map(|p| p.as_str().unwrap_or_default()).collect::<Vec<_>>().join(" ")
-                    }
+                    Value::Array(parts) => parts
+                        .iter()
+                        .map(|p| p.as_str().unwrap_or_default())
+                        .collect::<Vec<_>>()
+                        .join(" "),
                     other => other.to_string(),
                 };
                 hasher.update(format!("m\t{pair}\n").as_bytes());
             }
         }
-        let mut added: Vec<(u32, String, bool)> =
-            self.inner.get_added_tokens_decoder().into_iter().map(|(id, t)| (id, t.content, t.special)).collect();
+        let mut added: Vec<(u32, String, bool)> = self
+            .inner
+            .get_added_tokens_decoder()
+            .into_iter()
+            .map(|(id, t)| (id, t.content, t.special))
+            .collect();
         added.sort();
         for (id, content, special) in added {
             hasher.update(format!("a\t{id}\t{content}\t{special}\n").as_bytes());

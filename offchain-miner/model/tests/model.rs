@@ -1,12 +1,20 @@
 //! Model, inference, generation, tokenizer and corpus tests on tiny models built on the fly.
-#![allow(missing_docs, clippy::type_complexity, clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::arithmetic_side_effects)]
+#![allow(
+    missing_docs,
+    clippy::type_complexity,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::arithmetic_side_effects
+)]
 
 mod common;
 
 use std::collections::BTreeMap;
 use std::path::Path;
 use subtensor_model::{
-    Corpus, GenerateParams, GptConfig, LanguageModel, ModelError, TextTokenizer, CONFIG_FILE, WEIGHTS_FILE,
+    Corpus, GenerateParams, GptConfig, LanguageModel, ModelError, TextTokenizer, CONFIG_FILE,
+    WEIGHTS_FILE,
 };
 use tch::{Device, Kind, Tensor};
 
@@ -56,8 +64,10 @@ fn save_load_round_trip_gives_identical_logits() {
     // HF names with the GPT2LMHeadModel prefix; no temporary files left behind.
     let names: Vec<String> = read_weights(&dir).into_iter().map(|(n, _)| n).collect();
     assert!(names.contains(&"transformer.h.1.mlp.c_fc.weight".to_owned()));
-    let entries: Vec<String> =
-        std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
+    let entries: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
     assert_eq!(entries.len(), 2, "{entries:?}");
     let parent_entries = std::fs::read_dir(dir.parent().unwrap()).unwrap().count();
     assert_eq!(parent_entries, 1);
@@ -82,7 +92,8 @@ fn config_json_is_gpt2() {
     m.set_eos_token_id(Some(0)).unwrap();
     assert!(m.set_eos_token_id(Some(300)).is_err());
     m.save(tmp.path()).unwrap();
-    let v: serde_json::Value = serde_json::from_slice(&std::fs::read(tmp.path().join(CONFIG_FILE)).unwrap()).unwrap();
+    let v: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(tmp.path().join(CONFIG_FILE)).unwrap()).unwrap();
     assert_eq!(v["model_type"], "gpt2");
     assert_eq!(v["architectures"][0], "GPT2LMHeadModel");
     assert_eq!(v["activation_function"], "gelu_new");
@@ -102,8 +113,10 @@ fn hugging_face_names_are_accepted() {
     let saved = read_weights(tmp.path());
     let wte = saved.iter().find(|(n, _)| n == "transformer.wte.weight").unwrap().1.copy();
     // GPT2Model names (no prefix), old attention-mask buffers, and a tied lm_head.
-    let mut plain: Vec<(String, Tensor)> =
-        saved.iter().map(|(n, t)| (n.trim_start_matches("transformer.").to_owned(), t.copy())).collect();
+    let mut plain: Vec<(String, Tensor)> = saved
+        .iter()
+        .map(|(n, t)| (n.trim_start_matches("transformer.").to_owned(), t.copy()))
+        .collect();
     plain.push(("h.0.attn.bias".into(), Tensor::ones([1, 1, 32, 32], (Kind::Bool, Device::Cpu))));
     plain.push(("h.1.attn.masked_bias".into(), Tensor::from(-1e4f32)));
     plain.push(("lm_head.weight".into(), wte.copy()));
@@ -111,13 +124,15 @@ fn hugging_face_names_are_accepted() {
     let loaded = LanguageModel::load(tmp.path(), Device::Cpu).unwrap();
     assert!(loaded.logits(&rows()).unwrap().equal(&expected));
     // Half-precision weights are converted.
-    let half: Vec<(String, Tensor)> = saved.iter().map(|(n, t)| (n.clone(), t.to_kind(Kind::Half))).collect();
+    let half: Vec<(String, Tensor)> =
+        saved.iter().map(|(n, t)| (n.clone(), t.to_kind(Kind::Half))).collect();
     write_weights(tmp.path(), &half);
     let loaded = LanguageModel::load(tmp.path(), Device::Cpu).unwrap();
     let diff = (loaded.logits(&rows()).unwrap() - &expected).abs().max().double_value(&[]);
     assert!(diff < 1e-2, "{diff}");
     // An untied head is refused.
-    let mut untied: Vec<(String, Tensor)> = saved.iter().map(|(n, t)| (n.clone(), t.copy())).collect();
+    let mut untied: Vec<(String, Tensor)> =
+        saved.iter().map(|(n, t)| (n.clone(), t.copy())).collect();
     untied.push(("lm_head.weight".into(), wte + 1.0));
     write_weights(tmp.path(), &untied);
     expect_weights_error(tmp.path(), "lm_head.weight");
@@ -131,7 +146,8 @@ fn loader_errors_name_the_problem() {
     m.save(dir).unwrap();
     let saved = read_weights(dir);
     let edit = |f: &dyn Fn(&mut Vec<(String, Tensor)>)| {
-        let mut t: Vec<(String, Tensor)> = saved.iter().map(|(n, t)| (n.clone(), t.copy())).collect();
+        let mut t: Vec<(String, Tensor)> =
+            saved.iter().map(|(n, t)| (n.clone(), t.copy())).collect();
         f(&mut t);
         write_weights(dir, &t);
     };
@@ -145,7 +161,12 @@ fn loader_errors_name_the_problem() {
         }
     });
     expect_weights_error(dir, "transformer.h.0.mlp.c_fc.weight\" has shape [128, 32]");
-    edit(&|t| t.push(("transformer.h.7.ln_1.weight".into(), Tensor::ones([32], (Kind::Float, Device::Cpu)))));
+    edit(&|t| {
+        t.push((
+            "transformer.h.7.ln_1.weight".into(),
+            Tensor::ones([32], (Kind::Float, Device::Cpu)),
+        ))
+    });
     expect_weights_error(dir, "unknown tensor \"transformer.h.7.ln_1.weight\"");
     edit(&|t| {
         for (n, v) in t.iter_mut() {
@@ -168,13 +189,16 @@ fn loader_errors_name_the_problem() {
 
     // Config errors.
     m.save(dir).unwrap();
-    let good: serde_json::Value = serde_json::from_slice(&std::fs::read(dir.join(CONFIG_FILE)).unwrap()).unwrap();
+    let good: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join(CONFIG_FILE)).unwrap()).unwrap();
     let bad_config = |edit: &dyn Fn(&mut serde_json::Value), needle: &str| {
         let mut v = good.clone();
         edit(&mut v);
         std::fs::write(dir.join(CONFIG_FILE), serde_json::to_vec(&v).unwrap()).unwrap();
         match LanguageModel::load(dir, Device::Cpu) {
-            Err(ModelError::Config(msg)) => assert!(msg.contains(needle), "{msg:?} lacks {needle:?}"),
+            Err(ModelError::Config(msg)) => {
+                assert!(msg.contains(needle), "{msg:?} lacks {needle:?}")
+            }
             Err(other) => panic!("expected a config error about {needle}, got {other}"),
             Ok(_) => panic!("expected a config error about {needle}"),
         }
@@ -319,7 +343,9 @@ fn topk_matches_softmax_of_logits() {
         let last = &row[5];
         assert_eq!(last.ids, next[b].ids[..4].to_vec());
         let p = logits.get(b as i64).get(2).softmax(-1, Kind::Float);
-        assert!((p.double_value(&[i64::from(row[2].ids[0])]) as f32 - row[2].probs[0]).abs() < 1e-6);
+        assert!(
+            (p.double_value(&[i64::from(row[2].ids[0])]) as f32 - row[2].probs[0]).abs() < 1e-6
+        );
     }
 }
 
@@ -327,14 +353,19 @@ fn topk_matches_softmax_of_logits() {
 fn generate_is_bounded_deterministic_and_cached_correctly() {
     let mut m = model(12);
     let prompt = vec![3, 14, 15, 92, 65];
-    let params = GenerateParams { max_new_tokens: 12, temperature: 1.0, seed: 5, ..Default::default() };
+    let params =
+        GenerateParams { max_new_tokens: 12, temperature: 1.0, seed: 5, ..Default::default() };
     let a = m.generate(&prompt, &params).unwrap();
     assert_eq!(a.len(), 12);
     assert_eq!(m.generate(&prompt, &params).unwrap(), a, "same seed, same tokens");
-    let others: Vec<Vec<u32>> =
-        (6..10).map(|seed| m.generate(&prompt, &GenerateParams { seed, ..params.clone() }).unwrap()).collect();
+    let others: Vec<Vec<u32>> = (6..10)
+        .map(|seed| m.generate(&prompt, &GenerateParams { seed, ..params.clone() }).unwrap())
+        .collect();
     assert!(others.iter().any(|o| o != &a), "other seeds give other samples");
-    assert!(m.generate(&prompt, &GenerateParams { max_new_tokens: 0, ..params.clone() }).unwrap().is_empty());
+    assert!(m
+        .generate(&prompt, &GenerateParams { max_new_tokens: 0, ..params.clone() })
+        .unwrap()
+        .is_empty());
     // Greedy decoding with the cache equals re-running the full context every step, also past
     // the context window (40 new tokens after 5 > 32 positions).
     let greedy = GenerateParams { max_new_tokens: 40, temperature: 0.0, ..Default::default() };
@@ -349,10 +380,12 @@ fn generate_is_bounded_deterministic_and_cached_correctly() {
     assert_eq!(fast, slow);
     // Generation stops before the end-of-text token.
     let eos = slow[3];
-    let stopped = m.generate(&prompt, &GenerateParams { eos_id: Some(eos), ..greedy.clone() }).unwrap();
+    let stopped =
+        m.generate(&prompt, &GenerateParams { eos_id: Some(eos), ..greedy.clone() }).unwrap();
     assert_eq!(stopped, slow[..slow.iter().position(|&t| t == eos).unwrap()].to_vec());
     // n-gram blocking: no bigram repeats.
-    let blocked = m.generate(&prompt, &GenerateParams { no_repeat_ngram_size: 2, ..greedy.clone() }).unwrap();
+    let blocked =
+        m.generate(&prompt, &GenerateParams { no_repeat_ngram_size: 2, ..greedy.clone() }).unwrap();
     let all: Vec<u32> = prompt.iter().chain(&blocked).copied().collect();
     let mut seen = std::collections::HashSet::new();
     for w in all.windows(2) {
@@ -407,7 +440,11 @@ fn tokenizer_trains_round_trips_and_fingerprints() {
     let loaded = TextTokenizer::load(&path).unwrap();
     assert_eq!(loaded.fingerprint(), tok.fingerprint());
     assert_eq!(loaded.encode(text).unwrap(), ids);
-    assert_eq!(common::tokenizer(400).fingerprint(), tok.fingerprint(), "training is deterministic");
+    assert_eq!(
+        common::tokenizer(400).fingerprint(),
+        tok.fingerprint(),
+        "training is deterministic"
+    );
     assert_ne!(common::tokenizer(350).fingerprint(), tok.fingerprint());
     assert_eq!(tok.fingerprint().len(), 64);
     assert!(TextTokenizer::train_bpe(&["abc".to_owned()], 100).is_err());
@@ -431,7 +468,10 @@ fn corpus_reads_fortunes_and_paragraphs() {
     #[cfg(unix)]
     std::os::unix::fs::symlink(root.join("a-prose"), root.join("a-prose.u8")).unwrap();
     let corpus = Corpus::load(root).unwrap();
-    assert_eq!(corpus.train, vec!["Para A.", "Para B\ncontinued.", "One.", "Two\n  -- Author", "Para C."]);
+    assert_eq!(
+        corpus.train,
+        vec!["Para A.", "Para B\ncontinued.", "One.", "Two\n  -- Author", "Para C."]
+    );
     assert!(corpus.held_out.is_empty());
     assert_eq!(corpus.bytes(), corpus.train.iter().map(String::len).sum::<usize>());
     let single = Corpus::load(&root.join("b-fortunes")).unwrap();
@@ -453,7 +493,14 @@ fn corpus_reads_fortunes_and_paragraphs() {
 #[test]
 fn random_init_follows_gpt2() {
     let m = LanguageModel::random(
-        GptConfig { vocab_size: 500, n_positions: 64, n_embd: 64, n_layer: 8, n_head: 4, layer_norm_epsilon: 1e-5 },
+        GptConfig {
+            vocab_size: 500,
+            n_positions: 64,
+            n_embd: 64,
+            n_layer: 8,
+            n_head: 4,
+            layer_norm_epsilon: 1e-5,
+        },
         Device::Cpu,
         0,
     )
@@ -462,7 +509,10 @@ fn random_init_follows_gpt2() {
     let std = |n: &str| params[n].std(true).double_value(&[]);
     assert!((std("wte.weight") - 0.02).abs() < 0.001);
     assert!((std("h.0.attn.c_attn.weight") - 0.02).abs() < 0.001);
-    assert!((std("h.3.mlp.c_proj.weight") - 0.02 / 4.0).abs() < 0.0005, "scaled by 1/sqrt(2 n_layer)");
+    assert!(
+        (std("h.3.mlp.c_proj.weight") - 0.02 / 4.0).abs() < 0.0005,
+        "scaled by 1/sqrt(2 n_layer)"
+    );
     assert_eq!(params["h.2.ln_1.weight"].sum(Kind::Float).double_value(&[]), 64.0);
     assert_eq!(params["h.2.attn.c_attn.bias"].abs().sum(Kind::Float).double_value(&[]), 0.0);
     assert_eq!(params["h.0.attn.c_attn.weight"].size(), vec![64, 192], "Conv1D layout [in, out]");

@@ -1,10 +1,18 @@
 //! Training tests: the loss goes down, and a resumed run is bit-identical to an uninterrupted one.
-#![allow(missing_docs, clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing, clippy::arithmetic_side_effects)]
+#![allow(
+    missing_docs,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::arithmetic_side_effects
+)]
 
 mod common;
 
 use std::path::Path;
-use subtensor_model::train::{train, Checkpointing, TrainConfig, TrainState, OPTIMIZER_FILE, STATE_FILE};
+use subtensor_model::train::{
+    train, Checkpointing, TrainConfig, TrainState, OPTIMIZER_FILE, STATE_FILE,
+};
 use subtensor_model::{GptConfig, LanguageModel, ModelError, WEIGHTS_FILE};
 use tch::Device;
 
@@ -42,7 +50,11 @@ fn shape(vocab: i64) -> GptConfig {
 }
 
 fn checkpoint(dir: &Path, resume: bool) -> Checkpointing {
-    Checkpointing { dir: dir.to_path_buf(), resume, extra_files: vec![("note.txt".into(), b"hello".to_vec())] }
+    Checkpointing {
+        dir: dir.to_path_buf(),
+        resume,
+        extra_files: vec![("note.txt".into(), b"hello".to_vec())],
+    }
 }
 
 #[test]
@@ -73,17 +85,22 @@ fn resumed_training_is_bit_identical() {
     let cfg = TrainConfig { eval_every: 4, checkpoint_every: 3, ..config(12) };
 
     let mut full = LanguageModel::random(shape(d.vocab), Device::Cpu, 1).unwrap();
-    let full_report = train(&mut full, &d.train, &d.held_out, &cfg, Some(&checkpoint(&full_dir, false))).unwrap();
+    let full_report =
+        train(&mut full, &d.train, &d.held_out, &cfg, Some(&checkpoint(&full_dir, false))).unwrap();
 
     let mut first = LanguageModel::random(shape(d.vocab), Device::Cpu, 1).unwrap();
     let stop = TrainConfig { stop_after: Some(6), ..cfg.clone() };
-    let half = train(&mut first, &d.train, &d.held_out, &stop, Some(&checkpoint(&split_dir, false))).unwrap();
+    let half =
+        train(&mut first, &d.train, &d.held_out, &stop, Some(&checkpoint(&split_dir, false)))
+            .unwrap();
     assert_eq!(half.step, 6);
     assert_eq!(TrainState::load(&split_dir).unwrap().step, 6);
     assert_eq!(std::fs::read(split_dir.join("note.txt")).unwrap(), b"hello");
     // The resumed model starts from other weights: everything must come from the checkpoint.
     let mut resumed = LanguageModel::random(shape(d.vocab), Device::Cpu, 99).unwrap();
-    let rest = train(&mut resumed, &d.train, &d.held_out, &cfg, Some(&checkpoint(&split_dir, true))).unwrap();
+    let rest =
+        train(&mut resumed, &d.train, &d.held_out, &cfg, Some(&checkpoint(&split_dir, true)))
+            .unwrap();
     assert_eq!(rest.step, 12);
     assert_eq!(rest.steps_run, 6);
     assert_eq!(rest.tokens_seen, full_report.tokens_seen);
@@ -94,7 +111,11 @@ fn resumed_training_is_bit_identical() {
     assert_eq!(rest.train_loss.to_bits(), full_report.train_loss.to_bits());
     assert_eq!(rest.held_out_loss.map(f64::to_bits), full_report.held_out_loss.map(f64::to_bits));
     for file in [WEIGHTS_FILE, OPTIMIZER_FILE] {
-        assert_eq!(std::fs::read(full_dir.join(file)).unwrap(), std::fs::read(split_dir.join(file)).unwrap(), "{file}");
+        assert_eq!(
+            std::fs::read(full_dir.join(file)).unwrap(),
+            std::fs::read(split_dir.join(file)).unwrap(),
+            "{file}"
+        );
     }
     let (a, b) = (TrainState::load(&full_dir).unwrap(), TrainState::load(&split_dir).unwrap());
     assert_eq!(a.last_losses, b.last_losses);
@@ -106,7 +127,9 @@ fn resumed_training_is_bit_identical() {
     let row = vec![d.train[..10].to_vec()];
     assert!(loaded.logits(&row).unwrap().equal(&full.logits(&row).unwrap()));
     // Resuming a finished run does nothing more.
-    let again = train(&mut resumed, &d.train, &d.held_out, &cfg, Some(&checkpoint(&split_dir, true))).unwrap();
+    let again =
+        train(&mut resumed, &d.train, &d.held_out, &cfg, Some(&checkpoint(&split_dir, true)))
+            .unwrap();
     assert_eq!(again.steps_run, 0);
 }
 
@@ -117,27 +140,53 @@ fn checkpoint_misuse_is_an_error() {
     let dir = tmp.path().join("run");
     let mut model = LanguageModel::random(shape(d.vocab), Device::Cpu, 2).unwrap();
     let cfg = config(3);
-    let err = train(&mut model, &d.train, &d.held_out, &cfg, Some(&checkpoint(&dir, true))).unwrap_err();
+    let err =
+        train(&mut model, &d.train, &d.held_out, &cfg, Some(&checkpoint(&dir, true))).unwrap_err();
     assert!(matches!(err, ModelError::Checkpoint(_)), "{err}");
     train(&mut model, &d.train, &d.held_out, &cfg, Some(&checkpoint(&dir, false))).unwrap();
     // Starting fresh over a checkpoint would destroy it.
-    let err = train(&mut model, &d.train, &d.held_out, &cfg, Some(&checkpoint(&dir, false))).unwrap_err();
+    let err =
+        train(&mut model, &d.train, &d.held_out, &cfg, Some(&checkpoint(&dir, false))).unwrap_err();
     assert!(matches!(err, ModelError::Checkpoint(_)), "{err}");
     // Another model shape.
-    let mut other = LanguageModel::random(GptConfig { n_layer: 1, ..shape(d.vocab) }, Device::Cpu, 2).unwrap();
+    let mut other =
+        LanguageModel::random(GptConfig { n_layer: 1, ..shape(d.vocab) }, Device::Cpu, 2).unwrap();
     let more = config(6);
     assert!(train(&mut other, &d.train, &d.held_out, &more, Some(&checkpoint(&dir, true))).is_err());
     // Other training data.
-    assert!(train(&mut model, &d.train[1..], &d.held_out, &more, Some(&checkpoint(&dir, true))).is_err());
+    assert!(train(&mut model, &d.train[1..], &d.held_out, &more, Some(&checkpoint(&dir, true)))
+        .is_err());
     // Optimizer state and training state out of step (as after an interrupted save).
     let state_path = dir.join(STATE_FILE);
     let text = std::fs::read_to_string(&state_path).unwrap();
     std::fs::write(&state_path, text.replacen("\"step\": 3", "\"step\": 2", 1)).unwrap();
-    let err = train(&mut model, &d.train, &d.held_out, &more, Some(&checkpoint(&dir, true))).unwrap_err();
+    let err =
+        train(&mut model, &d.train, &d.held_out, &more, Some(&checkpoint(&dir, true))).unwrap_err();
     assert!(err.to_string().contains("step"), "{err}");
     // Bad hyper-parameters and too little data.
-    assert!(train(&mut model, &d.train, &d.held_out, &TrainConfig { seq_len: 33, ..config(3) }, None).is_err());
-    assert!(train(&mut model, &d.train, &d.held_out, &TrainConfig { learning_rate: f64::NAN, ..config(3) }, None).is_err());
+    assert!(train(
+        &mut model,
+        &d.train,
+        &d.held_out,
+        &TrainConfig { seq_len: 33, ..config(3) },
+        None
+    )
+    .is_err());
+    assert!(train(
+        &mut model,
+        &d.train,
+        &d.held_out,
+        &TrainConfig { learning_rate: f64::NAN, ..config(3) },
+        None
+    )
+    .is_err());
     assert!(train(&mut model, &d.train[..24], &d.held_out, &config(3), None).is_err());
-    assert!(train(&mut model, &[1, 2, 9999], &d.held_out, &TrainConfig { seq_len: 2, ..config(3) }, None).is_err());
+    assert!(train(
+        &mut model,
+        &[1, 2, 9999],
+        &d.held_out,
+        &TrainConfig { seq_len: 2, ..config(3) },
+        None
+    )
+    .is_err());
 }

@@ -7,8 +7,8 @@ use std::process::ExitCode;
 use std::time::Instant;
 use subtensor_model::train::{self, Checkpointing, TrainConfig, TrainState};
 use subtensor_model::{
-    parse_device, set_threads, Corpus, GenerateParams, GptConfig, LanguageModel, ModelError, Result, TextTokenizer,
-    TOKENIZER_FILE,
+    parse_device, set_threads, Corpus, GenerateParams, GptConfig, LanguageModel, ModelError,
+    Result, TextTokenizer, TOKENIZER_FILE,
 };
 
 /// Train, evaluate, inspect and benchmark GPT-2 style language models (Hugging Face layout:
@@ -309,7 +309,9 @@ fn cmd_init(a: &InitArgs) -> Result<()> {
     if let Some(t) = &tok {
         t.save(&a.out.join(TOKENIZER_FILE))?;
     }
-    print_json(&json!({ "model": a.out, "parameters": model.num_parameters(), "config": model.config() }));
+    print_json(
+        &json!({ "model": a.out, "parameters": model.num_parameters(), "config": model.config() }),
+    );
     Ok(())
 }
 
@@ -324,8 +326,14 @@ fn cmd_train(a: &TrainArgs) -> Result<()> {
     let tok = TextTokenizer::load(&tok_path)?;
     if a.resume {
         let saved_tok = a.out.join(TOKENIZER_FILE);
-        if saved_tok.is_file() && TextTokenizer::load(&saved_tok)?.fingerprint() != tok.fingerprint() {
-            return Err(bad(format!("{} is not the tokenizer {} was trained with", tok_path.display(), a.out.display())));
+        if saved_tok.is_file()
+            && TextTokenizer::load(&saved_tok)?.fingerprint() != tok.fingerprint()
+        {
+            return Err(bad(format!(
+                "{} is not the tokenizer {} was trained with",
+                tok_path.display(),
+                a.out.display()
+            )));
         }
     }
     let corpus = Corpus::load(&a.corpus)?;
@@ -335,7 +343,11 @@ fn cmd_train(a: &TrainArgs) -> Result<()> {
         let state = TrainState::load(&a.out)?;
         LanguageModel::random(state.model, device, 0)?
     } else {
-        LanguageModel::random(shape_config(&a.shape, vocab_of(&tok)?), device, i64::from_ne_bytes(a.seed.to_ne_bytes()))?
+        LanguageModel::random(
+            shape_config(&a.shape, vocab_of(&tok)?),
+            device,
+            i64::from_ne_bytes(a.seed.to_ne_bytes()),
+        )?
     };
     model.set_eos_token_id(tok.eot_id())?;
     let config = TrainConfig {
@@ -399,9 +411,12 @@ fn cmd_eval(a: &EvalArgs) -> Result<()> {
         )));
     }
     let held_out = Corpus::load(&a.corpus)?.encode_held_out(&tok)?;
-    let seq_len = a.seq_len.unwrap_or_else(|| usize::try_from(model.config().n_positions).unwrap_or(128));
+    let seq_len =
+        a.seq_len.unwrap_or_else(|| usize::try_from(model.config().n_positions).unwrap_or(128));
     let loss = model.held_out_loss(&held_out, seq_len, a.max_batches)?;
-    print_json(&json!({ "held_out_loss": loss, "held_out_tokens": held_out.len(), "seq_len": seq_len }));
+    print_json(
+        &json!({ "held_out_loss": loss, "held_out_tokens": held_out.len(), "seq_len": seq_len }),
+    );
     Ok(())
 }
 
@@ -446,7 +461,8 @@ fn cmd_logits(a: &LogitsArgs) -> Result<()> {
 }
 
 fn cmd_encode(a: &EncodeArgs) -> Result<()> {
-    let path = if a.tokenizer.is_dir() { a.tokenizer.join(TOKENIZER_FILE) } else { a.tokenizer.clone() };
+    let path =
+        if a.tokenizer.is_dir() { a.tokenizer.join(TOKENIZER_FILE) } else { a.tokenizer.clone() };
     let tok = TextTokenizer::load(&path)?;
     let ids = tok.encode(&a.text)?;
     print_json(&json!({ "ids": ids, "vocab_size": tok.vocab_size(), "eot_id": tok.eot_id() }));
@@ -461,14 +477,21 @@ fn cmd_bench(a: &BenchArgs) -> Result<()> {
         return Err(bad("--batch, --seq and --iters must be at least 1"));
     }
     if i64::try_from(a.seq).map_or(true, |s| s > c.n_positions) {
-        return Err(bad(format!("--seq {} exceeds the model's context of {}", a.seq, c.n_positions)));
+        return Err(bad(format!(
+            "--seq {} exceeds the model's context of {}",
+            a.seq, c.n_positions
+        )));
     }
     let vocab = u64::try_from(c.vocab_size).unwrap_or(1).max(1);
     let batch: Vec<Vec<u32>> = (0..a.batch as u64)
         .map(|r| {
             (0..a.seq as u64)
                 .map(|t| {
-                    let id = r.wrapping_mul(7919).wrapping_add(t.wrapping_mul(104_729)).checked_rem(vocab).unwrap_or(0);
+                    let id = r
+                        .wrapping_mul(7919)
+                        .wrapping_add(t.wrapping_mul(104_729))
+                        .checked_rem(vocab)
+                        .unwrap_or(0);
                     u32::try_from(id).unwrap_or(0)
                 })
                 .collect()

@@ -84,9 +84,15 @@ impl AdamW {
                 None => 0.0,
             };
             if !norm.is_finite() {
-                return Err(ModelError::InvalidInput(format!("gradient norm is {norm}; training diverged")));
+                return Err(ModelError::InvalidInput(format!(
+                    "gradient norm is {norm}; training diverged"
+                )));
             }
-            let scale = if p.grad_clip > 0.0 && norm > p.grad_clip { p.grad_clip / (norm + 1e-6) } else { 1.0 };
+            let scale = if p.grad_clip > 0.0 && norm > p.grad_clip {
+                p.grad_clip / (norm + 1e-6)
+            } else {
+                1.0
+            };
             self.step = self.step.saturating_add(1);
             let t = i32::try_from(self.step).unwrap_or(i32::MAX);
             let bc1 = 1.0 - p.beta1.powi(t);
@@ -145,7 +151,10 @@ impl AdamW {
             for slot in &mut self.slots {
                 for (prefix, target) in [("m", &mut slot.m), ("v", &mut slot.v)] {
                     let name = format!("{prefix}.{}", slot.name);
-                    let value = file.tensors.remove(&name).ok_or_else(|| bad(format!("missing tensor {name:?}")))?;
+                    let value = file
+                        .tensors
+                        .remove(&name)
+                        .ok_or_else(|| bad(format!("missing tensor {name:?}")))?;
                     if value.size() != target.size() || value.kind() != Kind::Float {
                         return Err(bad(format!(
                             "tensor {name:?} is {:?} {:?}, expected {:?} Float",

@@ -104,7 +104,10 @@ impl TrainConfig {
             return bad("steps, batch_size and seq_len must be at least 1".into());
         }
         if i64::try_from(self.seq_len).map_or(true, |s| s > model.n_positions) {
-            return bad(format!("seq_len {} exceeds the model's context of {}", self.seq_len, model.n_positions));
+            return bad(format!(
+                "seq_len {} exceeds the model's context of {}",
+                self.seq_len, model.n_positions
+            ));
         }
         if !(self.learning_rate.is_finite() && self.learning_rate > 0.0) {
             return bad(format!("learning rate {} must be > 0", self.learning_rate));
@@ -113,8 +116,14 @@ impl TrainConfig {
         if !(unit(self.beta1) && unit(self.beta2)) {
             return bad(format!("betas ({}, {}) must lie in [0, 1)", self.beta1, self.beta2));
         }
-        if !((0.0..=1.0).contains(&self.min_lr_ratio) && self.weight_decay >= 0.0 && self.eps > 0.0 && self.grad_clip >= 0.0) {
-            return bad("min_lr_ratio must lie in [0, 1]; weight_decay and grad_clip >= 0; eps > 0".into());
+        if !((0.0..=1.0).contains(&self.min_lr_ratio)
+            && self.weight_decay >= 0.0
+            && self.eps > 0.0
+            && self.grad_clip >= 0.0)
+        {
+            return bad(
+                "min_lr_ratio must lie in [0, 1]; weight_decay and grad_clip >= 0; eps > 0".into(),
+            );
         }
         Ok(())
     }
@@ -207,7 +216,12 @@ fn step_rng(seed: u64, step: usize) -> StdRng {
 }
 
 /// Inputs and targets `[batch, seq_len]` of `step`: random windows of `tokens`.
-fn batch(tokens: &[u32], config: &TrainConfig, step: usize, device: tch::Device) -> Result<(Tensor, Tensor)> {
+fn batch(
+    tokens: &[u32],
+    config: &TrainConfig,
+    step: usize,
+    device: tch::Device,
+) -> Result<(Tensor, Tensor)> {
     let seq = config.seq_len;
     let last_start = tokens.len().saturating_sub(seq.saturating_add(1));
     let mut rng = step_rng(config.seed, step);
@@ -215,13 +229,15 @@ fn batch(tokens: &[u32], config: &TrainConfig, step: usize, device: tch::Device)
     let mut targets = Vec::with_capacity(config.batch_size.saturating_mul(seq));
     for _ in 0..config.batch_size {
         let start = rng.gen_range(0..=last_start);
-        let window = tokens
-            .get(start..start.saturating_add(seq).saturating_add(1))
-            .ok_or_else(|| ModelError::InvalidInput("training window past the end of the tokens".into()))?;
+        let window =
+            tokens.get(start..start.saturating_add(seq).saturating_add(1)).ok_or_else(|| {
+                ModelError::InvalidInput("training window past the end of the tokens".into())
+            })?;
         inputs.extend(window.iter().take(seq).map(|&t| i64::from(t)));
         targets.extend(window.iter().skip(1).map(|&t| i64::from(t)));
     }
-    let rows = i64::try_from(config.batch_size).map_err(|_| ModelError::InvalidInput("batch too large".into()))?;
+    let rows = i64::try_from(config.batch_size)
+        .map_err(|_| ModelError::InvalidInput("batch too large".into()))?;
     let x = Tensor::f_from_slice(&inputs)?.f_view([rows, -1])?.f_to_device(device)?;
     let y = Tensor::f_from_slice(&targets)?.f_to_device(device)?;
     Ok((x, y))
@@ -286,7 +302,10 @@ pub fn train(
         step: 0,
         model: model.config().clone(),
         config: config.clone(),
-        rng: format!("seed {}: step s draws from StdRng(splitmix64(seed ^ splitmix64(s)))", config.seed),
+        rng: format!(
+            "seed {}: step s draws from StdRng(splitmix64(seed ^ splitmix64(s)))",
+            config.seed
+        ),
         tokens_seen: 0,
         train_tokens: train_tokens.len(),
         last_losses: Vec::new(),
@@ -327,9 +346,21 @@ pub fn train(
         let (x, y) = batch(train_tokens, config, step, model.device())?;
         opt.zero_grad()?;
         let logits = model.head(&model.hidden(&x, None)?)?;
-        let loss = logits.f_view([-1, vocab])?.f_cross_entropy_loss::<Tensor>(&y, None, Reduction::Mean, -100, 0.0)?;
+        let loss = logits.f_view([-1, vocab])?.f_cross_entropy_loss::<Tensor>(
+            &y,
+            None,
+            Reduction::Mean,
+            -100,
+            0.0,
+        )?;
         loss.f_backward()?;
-        let lr = schedule::learning_rate(step, config.steps, config.warmup_steps, config.learning_rate, config.min_lr_ratio);
+        let lr = schedule::learning_rate(
+            step,
+            config.steps,
+            config.warmup_steps,
+            config.learning_rate,
+            config.min_lr_ratio,
+        );
         opt.step(lr)?;
         let loss = loss.f_double_value(&[])?;
         step_time += t0.elapsed().as_secs_f64();
@@ -376,7 +407,11 @@ pub fn train(
         held_out_loss,
         held_out_history: state.held_out.clone(),
         tokens_seen: state.tokens_seen,
-        tokens_per_sec: if step_time > 0.0 { (steps_run as u64).saturating_mul(tokens_per_step) as f64 / step_time } else { 0.0 },
+        tokens_per_sec: if step_time > 0.0 {
+            (steps_run as u64).saturating_mul(tokens_per_step) as f64 / step_time
+        } else {
+            0.0
+        },
         wall_time_secs: started.elapsed().as_secs_f64(),
     })
 }
@@ -422,12 +457,15 @@ fn resume(
         )));
     }
     let old = &state.config;
-    let same_data = old.batch_size == config.batch_size && old.seq_len == config.seq_len && old.seed == config.seed;
+    let same_data = old.batch_size == config.batch_size
+        && old.seq_len == config.seq_len
+        && old.seed == config.seed;
     let same_opt = old.learning_rate == config.learning_rate
         && old.warmup_steps == config.warmup_steps
         && old.min_lr_ratio == config.min_lr_ratio
         && old.weight_decay == config.weight_decay
-        && (old.beta1, old.beta2, old.eps, old.grad_clip) == (config.beta1, config.beta2, config.eps, config.grad_clip)
+        && (old.beta1, old.beta2, old.eps, old.grad_clip)
+            == (config.beta1, config.beta2, config.eps, config.grad_clip)
         && old.steps == config.steps;
     if !(same_data && same_opt) && config.progress {
         eprintln!(

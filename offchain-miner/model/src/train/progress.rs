@@ -40,17 +40,26 @@ impl Progress {
     pub(crate) fn new(enabled: bool, first: usize, total: usize) -> Self {
         let terminal = std::io::stderr().is_terminal();
         let bar = (enabled && terminal).then(|| {
-            let bar = ProgressBar::with_draw_target(Some(total as u64), ProgressDrawTarget::stderr());
-            if let Ok(style) =
-                ProgressStyle::with_template("{bar:30.cyan/blue} step {pos}/{len} | {msg} | ETA {eta_precise}")
-            {
+            let bar =
+                ProgressBar::with_draw_target(Some(total as u64), ProgressDrawTarget::stderr());
+            if let Ok(style) = ProgressStyle::with_template(
+                "{bar:30.cyan/blue} step {pos}/{len} | {msg} | ETA {eta_precise}",
+            ) {
                 bar.set_style(style);
             }
             bar.set_position(first as u64);
             bar
         });
         let every = total.saturating_sub(first).div_ceil(20).max(1);
-        Self { bar, plain: enabled && !terminal, enabled, total, first, every, started: Instant::now() }
+        Self {
+            bar,
+            plain: enabled && !terminal,
+            enabled,
+            total,
+            first,
+            every,
+            started: Instant::now(),
+        }
     }
 
     /// Reports that `step` steps are done, with the last loss and the run's token rate.
@@ -65,8 +74,13 @@ impl Progress {
                 let left = self.total.saturating_sub(step) as f64;
                 let elapsed = self.started.elapsed().as_secs_f64();
                 let eta = if done > 0 { elapsed / done as f64 * left } else { 0.0 };
-                let pct = if self.total > 0 { 100.0 * step as f64 / self.total as f64 } else { 100.0 };
-                eprintln!("step {step}/{} ({pct:.0}%) | {msg} | ETA {}", self.total, human_duration(eta));
+                let pct =
+                    if self.total > 0 { 100.0 * step as f64 / self.total as f64 } else { 100.0 };
+                eprintln!(
+                    "step {step}/{} ({pct:.0}%) | {msg} | ETA {}",
+                    self.total,
+                    human_duration(eta)
+                );
             }
         }
     }

@@ -3,7 +3,13 @@
 /// Learning rate at `step` (0-based): rises linearly from `peak / warmup` to `peak` over the
 /// first `warmup` steps, then follows a cosine from `peak` down to `peak * min_ratio` at
 /// `total` steps (and stays there).
-pub(crate) fn learning_rate(step: usize, total: usize, warmup: usize, peak: f64, min_ratio: f64) -> f64 {
+pub(crate) fn learning_rate(
+    step: usize,
+    total: usize,
+    warmup: usize,
+    peak: f64,
+    min_ratio: f64,
+) -> f64 {
     if step < warmup {
         return peak * (step.saturating_add(1) as f64) / (warmup as f64);
     }

@@ -11,9 +11,12 @@ use subtensor_primitives::{MAX_SUPPLY, RAO_PER_TAO};
 /// The number of halvings at `issuance` rao, or `None` once the supply is exhausted.
 pub fn halvings(issuance: u64) -> Option<u32> {
     let remaining = MAX_SUPPLY.checked_sub(issuance).filter(|r| *r > 0)?;
+    // remaining ≥ 1 and MAX_SUPPLY < 2^64, so the loop ends before k reaches 64.
     let mut k = 0u32;
-    while u128::from(remaining) << (k + 1) <= u128::from(MAX_SUPPLY) {
-        k += 1;
+    while u128::from(remaining).checked_shl(k.saturating_add(1)).unwrap_or(u128::MAX)
+        <= u128::from(MAX_SUPPLY)
+    {
+        k = k.saturating_add(1);
     }
     Some(k)
 }

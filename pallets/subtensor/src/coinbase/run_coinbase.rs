@@ -35,17 +35,16 @@ impl<T: Config> Pallet<T> {
     /// Whether `netuid` runs its epoch at block `now`.
     pub fn should_run_epoch(netuid: NetUid, now: u64) -> bool {
         let tempo = u64::from(Tempo::<T>::get(netuid));
-        tempo > 0 && now.saturating_add(u64::from(netuid.0)) % tempo == 0
+        now.saturating_add(u64::from(netuid.0)).checked_rem(tempo) == Some(0)
     }
 
     /// Blocks until the next epoch of `netuid` after block `now`.
     pub fn blocks_until_next_epoch(netuid: NetUid, now: u64) -> u64 {
         let tempo = u64::from(Tempo::<T>::get(netuid));
-        if tempo == 0 {
-            return u64::MAX;
+        match now.saturating_add(u64::from(netuid.0)).checked_rem(tempo) {
+            Some(phase) => tempo.saturating_sub(phase),
+            None => u64::MAX,
         }
-        let phase = now.saturating_add(u64::from(netuid.0)) % tempo;
-        tempo - phase
     }
 
     /// Existing subnets in netuid order.
@@ -98,7 +97,8 @@ impl<T: Config> Pallet<T> {
             }
         }
         TotalPendingEmission::<T>::mutate(|t| *t = t.saturating_add(reward));
-        T::DbWeight::get().reads_writes(subnets.len() as u64 * 2, subnets.len() as u64 + 1)
+        let n = subnets.len() as u64;
+        T::DbWeight::get().reads_writes(n.saturating_mul(2), n.saturating_add(1))
     }
 
     /// Run the epoch of `netuid` and pay out its pending emission.
