@@ -11,7 +11,7 @@
 # Usage: scripts/bench-miner.sh [bench_miner_load options...]
 #   e.g. scripts/bench-miner.sh --duration 5 --concurrency 1,32
 # Environment: BENCH_THREADS (the miner's libtorch threads; default: libtorch's), BENCH_DEVICE
-# (cpu), BENCH_BATCH_WAIT_MS (the miner's batching window; default 2), BENCH_LOAD_THREADS (the
+# (cpu), BENCH_BATCH_WAIT_MS (the miner's batching window; default 0), BENCH_LOAD_THREADS (the
 # generator's tokio workers; default 1), BENCH_CORPUS (default /usr/share/games/fortunes),
 # BENCH_PORT (default: a free port), BENCH_KEEP (keep the work directory).
 # Load generator: offchain-miner/miner/examples/bench_miner_load.rs (see its docs).
@@ -89,7 +89,7 @@ start_miner() {
     local args=(--offline --model "$WORK/model" --device "${BENCH_DEVICE:-cpu}"
         --axon.ip 127.0.0.1 --axon.port "$PORT"
         --wallet.path "$WORK/wallets" --wallet.name bench --wallet.hotkey default
-        --batch-wait-ms "${BENCH_BATCH_WAIT_MS:-2}" --threads "${BENCH_THREADS:-0}" "$@")
+        --batch-wait-ms "${BENCH_BATCH_WAIT_MS:-0}" --threads "${BENCH_THREADS:-0}" "$@")
     echo "   stminer ${args[*]}" >&2
     env -u BT_WALLET_NAME -u BT_WALLET_HOTKEY -u BT_WALLET_PATH "$STMINER" "${args[@]}" >"$log" 2>&1 &
     MINER_PID=$!
