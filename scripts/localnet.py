@@ -221,9 +221,10 @@ class Localnet:
 
     def spawn(self, name: str, cmd: list) -> Proc:
         log_path = self.workdir / f"{name}.log"
-        handle = open(log_path, "ab")
-        popen = subprocess.Popen([str(c) for c in cmd], stdout=handle, stderr=subprocess.STDOUT,
-                                 stdin=subprocess.DEVNULL, env=self.env())
+        with open(log_path, "ab") as handle:  # the child keeps its own descriptor
+            popen = subprocess.Popen([str(c) for c in cmd], stdout=handle,
+                                     stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                     env=self.env())
         proc = Proc(name, popen, log_path)
         self.procs.append(proc)
         return proc
@@ -293,7 +294,7 @@ class Localnet:
         self.neurons.append(Neuron("validator", "validator", self.hotkey_of("validator")))
 
     def start_miners(self) -> None:
-        """One stminer per model (the first registers by proof of work, the others by burn)."""
+        """One stminer per model (the last registers by proof of work, the others by burn)."""
         for i, (name, model_dir) in enumerate(self.models):
             wallet = f"miner-{name}"
             port = free_port()
@@ -410,7 +411,10 @@ def main() -> int:
     workdir = Path(args.dir)
     if workdir.exists():
         subprocess.run(["rm", "-rf", str(workdir)], check=True)
-    net = Localnet(workdir, bins, tokenizer, Path(args.corpus), models, rpc_port=args.rpc_port)
+    # The validator's top-k must stay well below the standard vocabulary.
+    topk = min(512, PRESETS[args.preset]["vocab"] // 4)
+    net = Localnet(workdir, bins, tokenizer, Path(args.corpus), models, rpc_port=args.rpc_port,
+                   validator_args=["--topk", str(topk)])
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(130))
     # Measured from the start of scripts/localnet.sh when it passes its start time.
     started = float(os.environ.get("LOCALNET_T0") or time.time())
@@ -431,7 +435,7 @@ def main() -> int:
                     first_weights = time.time() - started
                     log(f"first epoch with incentive on chain: {first_weights:.0f} s after start")
                 epochs += 1
-                if args.epochs and epochs > args.epochs:
+                if args.epochs and epochs >= args.epochs:
                     return 0
             time.sleep(1)
     except KeyboardInterrupt:

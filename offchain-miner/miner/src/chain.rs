@@ -5,7 +5,9 @@ use crate::{MinerError, Result};
 use std::net::IpAddr;
 use std::time::Duration;
 use subtensor_axon::{Member, MetagraphPolicy};
-use subtensor_client::{calls, neuron_stake, register::PowEvent, Client, Metagraph, Wait};
+use subtensor_client::{
+    calls, neuron_stake, register::PowEvent, Client, ClientError, Metagraph, Wait,
+};
 use subtensor_wallet::{Keypair, Wallet};
 
 /// How long to wait for an axon publication's inclusion.
@@ -129,8 +131,14 @@ pub fn members(metagraph: &Metagraph) -> Vec<Member> {
 }
 
 /// Refreshes `policy` from the metagraph every `every` until the task is dropped; a failed
-/// read keeps the last snapshot and is logged.
-pub async fn refresh_policy(client: Client, netuid: u16, policy: MetagraphPolicy, every: Duration) {
+/// read keeps the last snapshot and is logged, and a broken connection to `url` is reopened.
+pub async fn refresh_policy(
+    mut client: Client,
+    url: String,
+    netuid: u16,
+    policy: MetagraphPolicy,
+    every: Duration,
+) {
     let mut last_block = None;
     loop {
         match client.metagraph(netuid, None).await {
@@ -143,6 +151,13 @@ pub async fn refresh_policy(client: Client, netuid: u16, policy: MetagraphPolicy
                     );
                     last_block = Some(metagraph.block);
                     policy.update(members);
+                }
+            }
+            Err(e @ (ClientError::Connect { .. } | ClientError::Transport(_))) => {
+                tracing::warn!(target: "miner", "metagraph refresh failed: {e}; reconnecting");
+                match Client::connect(&url).await {
+                    Ok(c) => client = c,
+                    Err(e) => tracing::warn!(target: "miner", "reconnecting failed: {e}"),
                 }
             }
             Err(e) => tracing::warn!(target: "miner", "metagraph refresh failed: {e}"),

@@ -229,7 +229,13 @@ fn run(model: &LanguageModel, rx: &mpsc::Receiver<Job>, config: EngineConfig, st
             live.into_iter().partition(|j| matches!(j.request, Request::Next { .. }));
         run_next_merged(model, next, config.max_batch_rows, stats);
         for job in other {
-            let answer = compute(model, &job.request);
+            // The caller may have been answered (408) or gone while earlier jobs ran.
+            if job.reply.is_closed() || job.deadline <= Instant::now() {
+                stats.expired.fetch_add(1, Ordering::Relaxed);
+                let _ = job.reply.send(Err(MinerError::Deadline));
+                continue;
+            }
+            let answer = compute(model, &job.request, job.deadline);
             finish(job, answer, stats);
         }
     }
@@ -311,7 +317,8 @@ fn run_next_merged(model: &LanguageModel, jobs: Vec<Job>, max_rows: usize, stats
     }
 }
 
-fn compute(model: &LanguageModel, request: &Request) -> Result<Answer> {
+/// Computes one request; generation checks `deadline` between prompts.
+fn compute(model: &LanguageModel, request: &Request, deadline: Instant) -> Result<Answer> {
     Ok(match request {
         Request::Next { rows, topk } => Answer::Next(model.next_token_topk(rows, *topk)?),
         Request::Positions { rows, topk } => Answer::Positions(model.position_topk(rows, *topk)?),
@@ -326,11 +333,15 @@ fn compute(model: &LanguageModel, request: &Request) -> Result<Answer> {
                 .map_err(|e| MinerError::Engine(format!("reading hidden states: {e}")))?;
             Answer::Hidden { values, dims }
         }
-        Request::Generate { prompts, params } => Answer::Generate(
-            prompts
-                .iter()
-                .map(|p| model.generate(p, params))
-                .collect::<std::result::Result<_, _>>()?,
-        ),
+        Request::Generate { prompts, params } => {
+            let mut out = Vec::with_capacity(prompts.len());
+            for prompt in prompts {
+                if Instant::now() >= deadline {
+                    return Err(MinerError::Deadline);
+                }
+                out.push(model.generate(prompt, params)?);
+            }
+            Answer::Generate(out)
+        }
     })
 }

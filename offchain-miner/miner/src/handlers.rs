@@ -7,7 +7,6 @@ use crate::{
     MinerError, Result,
 };
 use std::sync::Arc;
-use std::time::Instant;
 use subtensor_axon::{
     synapse::{
         floor_probability, pad_hidden, TextCausalLM, TextCausalLMNext, TextLastHiddenState,
@@ -16,6 +15,9 @@ use subtensor_axon::{
     Axon, Caller,
 };
 use subtensor_model::GenerateParams;
+
+/// Most new tokens one `TextSeq2Seq` request may ask for, over all its prompts.
+pub const MAX_GENERATED_TOKENS: usize = 1024;
 
 /// What every handler shares.
 #[derive(Clone)]
@@ -52,8 +54,7 @@ impl Handlers {
     }
 
     async fn compute(&self, caller: &Caller, request: Request) -> Result<Answer> {
-        let deadline = Instant::now().checked_add(caller.deadline).unwrap_or_else(Instant::now);
-        self.engine.run(request, deadline).await
+        self.engine.run(request, caller.expires_at).await
     }
 
     fn to_model(&self, rows: &[Vec<u32>]) -> Result<Vec<Vec<u32>>> {
@@ -139,9 +140,21 @@ impl Handlers {
         Ok(s)
     }
 
-    /// `TextSeq2Seq`: a continuation of each prompt, as standard ids and text.
+    /// `TextSeq2Seq`: a continuation of each prompt, as standard ids and text. At most
+    /// [`MAX_GENERATED_TOKENS`] new tokens per request (prompts x `num_to_generate`), so one
+    /// caller cannot hold the inference thread for minutes.
     pub async fn generate(&self, caller: &Caller, mut s: TextSeq2Seq) -> Result<TextSeq2Seq> {
-        let prompts = self.to_model(&s.tokens()?)?;
+        let rows = s.tokens()?;
+        let total =
+            rows.len().saturating_mul(usize::try_from(s.num_to_generate).unwrap_or(usize::MAX));
+        if total > MAX_GENERATED_TOKENS {
+            return Err(MinerError::Request(format!(
+                "{} prompts x {} new tokens exceeds {MAX_GENERATED_TOKENS} per request",
+                rows.len(),
+                s.num_to_generate
+            )));
+        }
+        let prompts = self.to_model(&rows)?;
         let params = GenerateParams {
             max_new_tokens: usize::try_from(s.num_to_generate).unwrap_or(0),
             temperature: s.temperature,

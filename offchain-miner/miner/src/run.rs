@@ -179,6 +179,10 @@ pub async fn run(args: Args) -> Result<()> {
         },
         ..defaults
     };
+    let addr = SocketAddr::new(args.axon_ip, args.axon_port);
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|e| MinerError::Config(format!("cannot listen on {addr}: {e}")))?;
     let mut axon = Axon::new(hotkey.clone(), config);
     let mut refresher = None;
     if args.offline {
@@ -197,13 +201,15 @@ pub async fn run(args: Args) -> Result<()> {
             .await?;
         tracing::info!(target: "miner", "mining on subnet {} as UID {uid}", args.netuid);
         let every = Duration::from_secs(args.refresh_secs.max(1));
-        refresher = Some(tokio::spawn(chain::refresh_policy(client, args.netuid, policy, every)));
+        refresher = Some(tokio::spawn(chain::refresh_policy(
+            client,
+            args.network.clone(),
+            args.netuid,
+            policy,
+            every,
+        )));
     }
     let axon = Handlers::new(engine.clone(), bridge).attach(axon);
-    let addr = SocketAddr::new(args.axon_ip, args.axon_port);
-    let listener = tokio::net::TcpListener::bind(addr)
-        .await
-        .map_err(|e| MinerError::Config(format!("cannot listen on {addr}: {e}")))?;
     tracing::info!(target: "miner", "axon listening on {addr} (published as {}:{external_port})", args.external_ip);
     let reporter = tokio::spawn(report_stats(engine.clone(), Duration::from_secs(60)));
     axon.serve(listener, shutdown_signal()).await?;

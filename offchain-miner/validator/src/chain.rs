@@ -82,6 +82,11 @@ impl Chain {
         Ok(Self { client, netuid, hotkey, account })
     }
 
+    /// A new connection to `url` with the same subnet and hotkey (after the node went away).
+    pub async fn reconnect(&self, url: &str) -> Result<Self> {
+        Self::connect(url, self.netuid, self.hotkey.clone()).await
+    }
+
     /// Our hotkey's account.
     pub fn account(&self) -> &AccountId {
         &self.account

@@ -64,8 +64,12 @@ pub struct Config {
     /// Input tokens per row.
     #[arg(long, default_value_t = 64)]
     pub context: usize,
-    /// Target tokens per row (the phrase scored; its first token is the next token).
-    #[arg(long = "validation-len", default_value_t = 8)]
+    /// Target tokens per row (the phrase scored; its first token is the next token). The
+    /// default, 1, scores the next token only: with longer targets the 2022 phrase loss adds
+    /// the floor once per unmatched target prefix, which rewards answers that put their mass in
+    /// the floor and penalises one-token phrases (all miners on the standard tokenizer). Raise
+    /// it for miners whose phrases span several standard tokens.
+    #[arg(long = "validation-len", default_value_t = 1)]
     pub validation_len: usize,
     /// Miners queried per step.
     #[arg(long = "sample-size", default_value_t = 16)]

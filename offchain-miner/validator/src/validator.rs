@@ -67,6 +67,15 @@ impl Validator {
         cfg.check()?;
         let data = EvalData::load(&cfg.corpus, &cfg.tokenizer)?;
         data.check_window(cfg.context, cfg.validation_len)?;
+        // With k ≥ V the loss leaves the floor out of its normaliser while still crediting it,
+        // so an answer of pure floor would score a perfect loss.
+        if cfg.topk >= data.vocab_size() {
+            return Err(ValidatorError::Usage(format!(
+                "--topk {} must be below the standard vocabulary size {}",
+                cfg.topk,
+                data.vocab_size()
+            )));
+        }
         info!(
             tokens = data.len(),
             vocab = data.vocab_size(),
@@ -165,6 +174,19 @@ impl Validator {
                 match e {
                     ValidatorError::NotRegistered { .. } => return Err(e),
                     ValidatorError::Chain(ClientError::RuntimeMismatch { .. }) => return Err(e),
+                    ValidatorError::Chain(
+                        ClientError::Connect { .. } | ClientError::Transport(_),
+                    ) => {
+                        warn!("{e}; reconnecting in 5 s");
+                        tokio::time::sleep(Duration::from_secs(5)).await;
+                        match self.chain.reconnect(&self.cfg.network).await {
+                            Ok(chain) => {
+                                info!("reconnected to {}", self.cfg.network);
+                                self.chain = chain;
+                            }
+                            Err(e) => warn!("reconnecting failed: {e}"),
+                        }
+                    }
                     other => {
                         warn!("{other}; retrying in 5 s");
                         tokio::time::sleep(Duration::from_secs(5)).await;

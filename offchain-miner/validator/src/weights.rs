@@ -167,8 +167,9 @@ pub fn plan_weights(standings: &[Standing], rules: &WeightRules) -> Result<Weigh
         // Enough entries that `len · limit > 1`; pads carry raw weight 0.
         let mut chosen: Vec<Standing> = candidates.clone();
         if !unlimited {
+            // Never our own uid here: the blend below could give a pad a positive share.
             let taken: BTreeSet<u16> = chosen.iter().map(|c| c.uid).collect();
-            let mut pads = ranking.iter().filter(|u| !taken.contains(u));
+            let mut pads = ranking.iter().filter(|u| !taken.contains(u) && **u != rules.own_uid);
             while chosen.len() as f64 * limit <= 1.0 {
                 match pads.next() {
                     Some(&uid) => chosen.push(Standing { uid, zeroing: 0.0, ema_loss: None }),

@@ -135,8 +135,10 @@ pub struct Caller {
     pub uuid: String,
     /// The dendrite's announced (unsigned) version.
     pub version: Option<u64>,
-    /// The server-side deadline applied to this request.
+    /// The server-side deadline applied to this request, counted from its arrival.
     pub deadline: Duration,
+    /// When that deadline passes: the axon answers 408 then, so work past it is wasted.
+    pub expires_at: std::time::Instant,
 }
 
 /// A boxed, sendable future.

@@ -121,7 +121,10 @@ async fn run(st: &Shared, ctx: &mut Ctx, req: Request) -> Result<(Map<String, Va
         return Err(AxonError::WrongAxon { expected: st.hotkey_ss58.clone(), got: c.axon_hotkey });
     }
     // 4. Nonce freshness and replay.
-    let deadline = Duration::from_secs_f64(ctx.timeout).min(st.config.max_timeout);
+    let deadline = Duration::try_from_secs_f64(ctx.timeout)
+        .unwrap_or(st.config.max_timeout)
+        .min(st.config.max_timeout);
+    let until = ctx.started.checked_add(deadline).unwrap_or_else(Instant::now);
     st.nonces.lock().check(
         &format!("{}:{}", c.hotkey, c.uuid),
         c.nonce,
@@ -143,6 +146,7 @@ async fn run(st: &Shared, ctx: &mut Ctx, req: Request) -> Result<(Map<String, Va
         uuid: c.uuid,
         version: ctx.dendrite.version,
         deadline,
+        expires_at: until,
     };
     // 7. Admission, then body (size-limited), parse, hash, validate and handle, all under the
     //    deadline counted from the request's arrival.
@@ -157,8 +161,8 @@ async fn run(st: &Shared, ctx: &mut Ctx, req: Request) -> Result<(Map<String, Va
     let header_hash = c.body_hash;
     let gate = st.gate.clone();
     let work = async move {
-        // 7a. A global slot, by priority; held until the handler is done.
-        let _permit = gate.acquire(priority).await?;
+        // 7a. The body first (a slow sender holds only its own per-hotkey slot), then a global
+        //     slot, by priority, held until the handler is done.
         let bytes = match Limited::new(body, limit).collect().await {
             Ok(collected) => collected.to_bytes(),
             Err(e) if e.downcast_ref::<LengthLimitError>().is_some() => {
@@ -166,9 +170,9 @@ async fn run(st: &Shared, ctx: &mut Ctx, req: Request) -> Result<(Map<String, Va
             }
             Err(e) => return Err(AxonError::BadJson(format!("failed to read body: {e}"))),
         };
+        let _permit = gate.acquire(priority).await?;
         route.call(caller, bytes, header_hash).await
     };
-    let until = ctx.started.checked_add(deadline).unwrap_or_else(Instant::now);
     tokio::time::timeout_at(until.into(), work).await.map_err(|_| AxonError::Deadline(deadline))?
 }
 

@@ -101,6 +101,8 @@ fn unreachable_node_fails_clearly() {
         &network,
         "--state-dir",
         dir.path().join("state").to_str().unwrap(),
+        "--topk",
+        "64",
     ]);
     assert_eq!(code, 1, "{stderr}");
     let last = stderr.lines().last().unwrap_or_default();
