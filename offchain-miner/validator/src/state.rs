@@ -97,9 +97,11 @@ impl State {
 }
 
 /// Where the state lives and how it is read and written.
-#[derive(Clone, Debug)]
+#[derive(Debug)]
 pub struct StateStore {
     dir: PathBuf,
+    /// The exclusive lock on `state.lock`, held for the store's life once [`Self::lock`] ran.
+    lock: Option<fs::File>,
 }
 
 /// What [`StateStore::load`] found.
@@ -121,7 +123,31 @@ pub enum Loaded {
 impl StateStore {
     /// A store in `dir` (created on the first save).
     pub fn new(dir: impl Into<PathBuf>) -> Self {
-        Self { dir: dir.into() }
+        Self { dir: dir.into(), lock: None }
+    }
+
+    /// Takes an exclusive lock on the directory (`state.lock`), so that a second validator
+    /// using it fails at start instead of overwriting this one's state.
+    pub fn lock(&mut self) -> Result<()> {
+        fs::create_dir_all(&self.dir).map_err(|e| ValidatorError::state(&self.dir, e))?;
+        let path = self.dir.join("state.lock");
+        let file = fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&path)
+            .map_err(|e| ValidatorError::state(&path, e))?;
+        match file.try_lock() {
+            Ok(()) => {
+                self.lock = Some(file);
+                Ok(())
+            }
+            Err(fs::TryLockError::WouldBlock) => Err(ValidatorError::Usage(format!(
+                "another validator is using the state directory {}",
+                self.dir.display()
+            ))),
+            Err(fs::TryLockError::Error(e)) => Err(ValidatorError::state(&path, e)),
+        }
     }
 
     /// The state file's path.
@@ -212,6 +238,17 @@ mod tests {
             reveal_epoch: 13,
         });
         state
+    }
+
+    #[test]
+    fn a_locked_directory_refuses_a_second_store() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut first = StateStore::new(dir.path());
+        first.lock().unwrap();
+        let mut second = StateStore::new(dir.path());
+        assert!(matches!(second.lock(), Err(ValidatorError::Usage(_))));
+        drop(first);
+        second.lock().unwrap();
     }
 
     #[test]

@@ -97,7 +97,8 @@ impl Validator {
             "validator {hotkey_ss58} on subnet {}",
             cfg.netuid
         );
-        let store = StateStore::new(cfg.state_dir());
+        let mut store = StateStore::new(cfg.state_dir());
+        store.lock()?;
         let mut state = match store.load(cfg.netuid, &hotkey_ss58)? {
             Loaded::State(state) => {
                 info!(uids = state.uids.len(), "restored state from {}", store.path().display());
