@@ -17,14 +17,25 @@ use subtensor_model::TextTokenizer;
 pub struct Bridge {
     standard: TextTokenizer,
     model: Option<TextTokenizer>,
+    /// The standard phrase of every model token, computed once (when the tokenizers differ).
+    phrases: Vec<Vec<u32>>,
 }
 
 impl Bridge {
     /// A bridge for a model whose tokenizer is `model`; the same tokenizer (by fingerprint)
-    /// makes the bridge a pass-through.
+    /// makes the bridge a pass-through. Otherwise the standard phrase of every model token is
+    /// computed here, once, instead of per request.
     pub fn new(standard: TextTokenizer, model: TextTokenizer) -> Self {
-        let model = (model.fingerprint() != standard.fingerprint()).then_some(model);
-        Self { standard, model }
+        if model.fingerprint() == standard.fingerprint() {
+            return Self { standard, model: None, phrases: Vec::new() };
+        }
+        let vocab = u32::try_from(model.vocab_size()).unwrap_or(u32::MAX);
+        let phrases = (0..vocab)
+            .map(|id| {
+                phrase_of(&standard, &model, id).unwrap_or_else(|_| vec![fallback(&standard)])
+            })
+            .collect();
+        Self { standard, model: Some(model), phrases }
     }
 
     /// Whether ids pass through unchanged.
@@ -72,18 +83,14 @@ impl Bridge {
     /// (cut to [`MAX_PHRASE_LEN`]; a token with no text maps to the standard end-of-text token,
     /// or id 0).
     pub fn phrase(&self, id: u32) -> Result<Vec<u32>> {
-        match &self.model {
-            None => Ok(vec![id]),
-            Some(model) => {
-                let text = model.decode(&[id])?;
-                let mut phrase = self.standard.encode(&text)?;
-                phrase.truncate(MAX_PHRASE_LEN);
-                if phrase.is_empty() {
-                    phrase.push(self.standard.eot_id().unwrap_or(0));
-                }
-                Ok(phrase)
-            }
+        if self.model.is_none() {
+            return Ok(vec![id]);
         }
+        usize::try_from(id)
+            .ok()
+            .and_then(|i| self.phrases.get(i))
+            .cloned()
+            .ok_or_else(|| MinerError::Engine(format!("model token {id} outside its vocabulary")))
     }
 
     /// Fails for per-position synapses when the tokenizers differ.
@@ -96,4 +103,20 @@ impl Bridge {
             )))
         }
     }
+}
+
+/// The standard end-of-text id, or 0.
+fn fallback(standard: &TextTokenizer) -> u32 {
+    standard.eot_id().unwrap_or(0)
+}
+
+/// The standard tokenization of model token `id`'s text, cut to [`MAX_PHRASE_LEN`].
+fn phrase_of(standard: &TextTokenizer, model: &TextTokenizer, id: u32) -> Result<Vec<u32>> {
+    let text = model.decode(&[id])?;
+    let mut phrase = standard.encode(&text)?;
+    phrase.truncate(MAX_PHRASE_LEN);
+    if phrase.is_empty() {
+        phrase.push(fallback(standard));
+    }
+    Ok(phrase)
 }
