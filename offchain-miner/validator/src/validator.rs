@@ -233,13 +233,16 @@ impl Validator {
             }
             self.maybe_sync(best).await?;
             if !self.state.pending_commits.is_empty() {
-                self.reveal_due(best, true).await?;
+                let revealed = self.reveal_due(best, true).await?;
                 self.save()?;
-                if self.state.pending_commits.is_empty() {
+                if self.state.pending_commits.is_empty() && revealed > 0 {
                     return Ok(());
                 }
-                self.wait_blocks(best.saturating_add(1)).await?;
-                continue;
+                // Only expired commitments were dropped: fall through and set weights anew.
+                if !self.state.pending_commits.is_empty() {
+                    self.wait_blocks(best.saturating_add(1)).await?;
+                    continue;
+                }
             }
             match self.try_weights(best).await? {
                 WeightsOutcome::Set(_) => {
@@ -491,8 +494,9 @@ impl Validator {
 
     /// Reveals every pending commitment whose window is open; drops expired ones. With
     /// `strict`, a refused reveal is an error.
-    async fn reveal_due(&mut self, best: u64, strict: bool) -> Result<()> {
+    async fn reveal_due(&mut self, best: u64, strict: bool) -> Result<usize> {
         let next = best.saturating_add(1);
+        let mut revealed = 0usize;
         let mut keep = Vec::new();
         let mut pending = std::mem::take(&mut self.state.pending_commits).into_iter();
         while let Some(commit) = pending.next() {
@@ -514,6 +518,7 @@ impl Validator {
                         let uids = commit.weights.uids.len();
                         // The cadence counts from commits: `last_weights_block` stays.
                         info!(block, hash = %commit.hash, uids, "weights revealed");
+                        revealed = revealed.saturating_add(1);
                     }
                     Err(ValidatorError::Chain(e)) if e.module_error() == Some("RevealTooEarly") => {
                         keep.push(commit);
@@ -536,7 +541,7 @@ impl Validator {
             }
         }
         self.state.pending_commits = keep;
-        Ok(())
+        Ok(revealed)
     }
 
     /// Waits until the best block reaches `block` (polling).
