@@ -17,7 +17,6 @@
 
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
-use serde::{Deserialize, Serialize};
 use serde_json::json;
 use std::collections::HashMap;
 use std::io::Write;
@@ -26,7 +25,7 @@ use std::sync::Arc;
 use subtensor_axon::{
     axon::{shutdown_signal, LimitConfig},
     synapse::{encode_topk, TopkPhrases},
-    Axon, AxonConfig, AxonError, Caller, Synapse, Tensor, TextCausalLMNext,
+    Axon, AxonConfig, Caller, Tensor, TextCausalLMNext,
 };
 use subtensor_wallet::Keypair;
 
@@ -35,32 +34,9 @@ const TOPK: u32 = 4096;
 /// Last token of the benchmark request (`bench_load` sends `… 13`, GPT-2 for ".").
 const LAST_TOKEN: u32 = 13;
 
-/// The small synapse: `dummy_output = dummy_input * 2`, hash over `dummy_input`.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-struct Dummy {
-    dummy_input: i64,
-    #[serde(default)]
-    dummy_output: Option<i64>,
-}
-
-impl Synapse for Dummy {
-    const NAME: &'static str = "Dummy";
-    const REQUIRED_HASH_FIELDS: &'static [&'static str] = &["dummy_input"];
-    const REQUIRED_INPUT_DEFAULTS: &'static [(&'static str, &'static str)] =
-        &[("dummy_input", "0")];
-
-    fn hash_field_repr(&self, field: &str) -> Option<String> {
-        (field == "dummy_input").then(|| self.dummy_input.to_string())
-    }
-
-    fn validate_request(&self) -> subtensor_axon::Result<()> {
-        Ok(())
-    }
-
-    fn validate_response(&self) -> subtensor_axon::Result<()> {
-        self.dummy_output.map(drop).ok_or_else(|| AxonError::Invalid("no dummy_output".into()))
-    }
-}
+#[path = "common/dummy.rs"]
+mod dummy;
+use dummy::Dummy;
 
 /// The prebuilt answer: one row of `TOPK` single-token phrases (total probability 0.5) and the
 /// floor, the remaining 0.5 spread over the other `50258 − TOPK` tokens (as the Python side).

@@ -48,7 +48,7 @@ use http::{header::CONTENT_TYPE, HeaderMap, HeaderValue, Method, Request, Status
 use http_body_util::{BodyExt, Full};
 use hyper_util::client::legacy::{connect::HttpConnector, Client};
 use hyper_util::rt::TokioExecutor;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::{json, Map, Value};
 use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
@@ -58,7 +58,7 @@ use std::time::{Duration, Instant};
 use subtensor_axon::{
     axon::new_uuid,
     wire::{self, TerminalInfo, AXON_PREFIX, DENDRITE_PREFIX},
-    AxonError, Synapse, TextCausalLMNext,
+    Synapse, TextCausalLMNext,
 };
 use subtensor_wallet::Keypair;
 
@@ -76,32 +76,9 @@ const SEND_LIMIT: Duration = Duration::from_secs(60);
 /// Longest wait for an overloaded server to work off its backlog between runs.
 const DRAIN_LIMIT: Duration = Duration::from_secs(180);
 
-/// The small synapse, as in `bench_axon_server` and `tests/clients/bt_synapses.py`.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-struct Dummy {
-    dummy_input: i64,
-    #[serde(default)]
-    dummy_output: Option<i64>,
-}
-
-impl Synapse for Dummy {
-    const NAME: &'static str = "Dummy";
-    const REQUIRED_HASH_FIELDS: &'static [&'static str] = &["dummy_input"];
-    const REQUIRED_INPUT_DEFAULTS: &'static [(&'static str, &'static str)] =
-        &[("dummy_input", "0")];
-
-    fn hash_field_repr(&self, field: &str) -> Option<String> {
-        (field == "dummy_input").then(|| self.dummy_input.to_string())
-    }
-
-    fn validate_request(&self) -> subtensor_axon::Result<()> {
-        Ok(())
-    }
-
-    fn validate_response(&self) -> subtensor_axon::Result<()> {
-        self.dummy_output.map(drop).ok_or_else(|| AxonError::Invalid("no dummy_output".into()))
-    }
-}
+#[path = "common/dummy.rs"]
+mod dummy;
+use dummy::Dummy;
 
 /// Which synapse a case sends.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]

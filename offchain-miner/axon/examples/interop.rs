@@ -14,7 +14,6 @@
 
 #![allow(clippy::print_stdout, clippy::print_stderr, clippy::arithmetic_side_effects)]
 
-use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use std::collections::HashMap;
 use std::io::Write;
@@ -23,38 +22,15 @@ use std::time::{Duration, Instant};
 use subtensor_axon::{
     axon::shutdown_signal,
     synapse::{floor_probability, pad_hidden, TopkPhrases, VOCAB_SIZE},
-    Axon, AxonConfig, AxonError, AxonTarget, Caller, Dendrite, Member, MetagraphPolicy, Synapse,
+    Axon, AxonConfig, AxonError, AxonTarget, Caller, Dendrite, Member, MetagraphPolicy,
     TextCausalLM, TextCausalLMNext, TextLastHiddenState, TextSeq2Seq, TokenProbs,
     UnsignedResponses,
 };
 use subtensor_wallet::Keypair;
 
-/// The simplest synapse: `dummy_output = dummy_input * 2`, hash over `dummy_input`.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-struct Dummy {
-    dummy_input: i64,
-    #[serde(default)]
-    dummy_output: Option<i64>,
-}
-
-impl Synapse for Dummy {
-    const NAME: &'static str = "Dummy";
-    const REQUIRED_HASH_FIELDS: &'static [&'static str] = &["dummy_input"];
-    const REQUIRED_INPUT_DEFAULTS: &'static [(&'static str, &'static str)] =
-        &[("dummy_input", "0")];
-
-    fn hash_field_repr(&self, field: &str) -> Option<String> {
-        (field == "dummy_input").then(|| self.dummy_input.to_string())
-    }
-
-    fn validate_request(&self) -> subtensor_axon::Result<()> {
-        Ok(())
-    }
-
-    fn validate_response(&self) -> subtensor_axon::Result<()> {
-        self.dummy_output.map(drop).ok_or_else(|| AxonError::Invalid("no dummy_output".into()))
-    }
-}
+#[path = "common/dummy.rs"]
+mod dummy;
+use dummy::Dummy;
 
 fn answer(mut s: TextCausalLMNext) -> Result<TextCausalLMNext, String> {
     let tokens = s.tokens().map_err(|e| e.to_string())?;
