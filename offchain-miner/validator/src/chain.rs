@@ -144,15 +144,17 @@ impl Chain {
         self.submit(call).await
     }
 
-    /// Commits to `weights` with a fresh random salt; returns what the reveal needs (the
-    /// reveal epoch is `commit epoch + reveal_period`).
-    pub async fn commit_weights(
+    /// A commitment to `weights` with a fresh random salt, expected in block `block` (the
+    /// reveal epoch is `commit epoch + reveal_period`). Persist it before [`Self::commit`], so
+    /// the salt survives a crash or a lost inclusion while the commitment may still land.
+    pub fn prepare_commit(
         &self,
         weights: &WeightVector,
         version_key: u64,
+        block: u64,
         tempo: u16,
         reveal_period: u64,
-    ) -> Result<PendingCommit> {
+    ) -> PendingCommit {
         let salt: Vec<u16> = (0..8).map(|_| rand::random::<u16>()).collect();
         let hash = commit_hash(
             &self.account,
@@ -162,16 +164,27 @@ impl Chain {
             &salt,
             version_key,
         );
-        let block = self.submit(calls::commit_weights(self.netuid, hash)).await?;
         let epoch = crate::weights::epoch_index(self.netuid, tempo, block);
-        Ok(PendingCommit {
+        PendingCommit {
             weights: weights.clone(),
             salt,
             version_key,
             hash: format!("0x{}", hex::encode(hash.as_bytes())),
             commit_block: block,
             reveal_epoch: epoch.saturating_add(reveal_period),
-        })
+        }
+    }
+
+    /// Submits `pending`'s commitment; returns the including block.
+    pub async fn commit(&self, pending: &PendingCommit) -> Result<u64> {
+        let bytes: [u8; 32] = hex::decode(pending.hash.trim_start_matches("0x"))
+            .ok()
+            .and_then(|b| b.try_into().ok())
+            .ok_or_else(|| {
+                ValidatorError::Weights(format!("bad commitment hash {}", pending.hash))
+            })?;
+        let hash = subtensor_client::primitives::Hash::from(bytes);
+        self.submit(calls::commit_weights(self.netuid, hash)).await
     }
 
     /// Reveals a commitment; returns the including block.

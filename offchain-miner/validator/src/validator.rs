@@ -448,32 +448,46 @@ impl Validator {
             report::epoch_table(&self.state.uids, Some(&planned))
         );
         if self.params.commit_reveal_weights_enabled {
-            let pending = match self
-                .chain
-                .commit_weights(
-                    &planned,
-                    version_key,
-                    self.params.tempo,
-                    self.params.commit_reveal_period,
-                )
-                .await
-            {
-                Ok(p) => p,
-                Err(ValidatorError::Chain(e)) if e.module_error().is_some() => {
-                    let reason = format!("commit refused: {e}");
-                    warn!("{reason}");
-                    return Ok(WeightsOutcome::Wait(reason, None));
+            let tempo = self.params.tempo;
+            let mut pending = self.chain.prepare_commit(
+                &planned,
+                version_key,
+                best.saturating_add(1),
+                tempo,
+                self.params.commit_reveal_period,
+            );
+            // Saved before submitting: if we stop while it waits for inclusion, the commitment
+            // may still land, and only this salt can reveal it.
+            self.state.pending_commits.push(pending.clone());
+            self.save()?;
+            let block = match self.chain.commit(&pending).await {
+                Ok(block) => block,
+                Err(e) => {
+                    if matches!(&e, ValidatorError::Chain(c) if c.module_error().is_some()) {
+                        // Refused by the chain: it will never land.
+                        self.state.pending_commits.retain(|c| c.hash != pending.hash);
+                        self.save()?;
+                        let reason = format!("commit refused: {e}");
+                        warn!("{reason}");
+                        return Ok(WeightsOutcome::Wait(reason, None));
+                    }
+                    return Err(e);
                 }
-                Err(e) => return Err(e),
             };
+            let epoch = weights::epoch_index(self.cfg.netuid, tempo, block);
+            pending.commit_block = block;
+            pending.reveal_epoch = epoch.saturating_add(self.params.commit_reveal_period);
+            if let Some(saved) =
+                self.state.pending_commits.iter_mut().find(|c| c.hash == pending.hash)
+            {
+                *saved = pending.clone();
+            }
             info!(
-                block = pending.commit_block,
+                block,
                 reveal_epoch = pending.reveal_epoch,
                 hash = %pending.hash,
                 "weights committed"
             );
-            let block = pending.commit_block;
-            self.state.pending_commits.push(pending);
             self.state.last_weights_block = Some(block);
             return Ok(WeightsOutcome::Committed(block));
         }
