@@ -26,14 +26,57 @@ pub enum ChainType {
     Live,
 }
 
-/// Who authors blocks.
+/// The keys of one authority.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AuthorityKeys {
+    /// Its Aura (block authoring) key: sr25519, SS58.
+    pub aura: String,
+    /// Its GRANDPA (finality voting) key: ed25519, SS58.
+    pub grandpa: String,
+}
+
+/// Who authors and finalizes blocks.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Consensus {
-    /// The sr25519 public key (SS58) of the single block authority.
-    pub authority: String,
+    /// The authorities, in Aura order: the author of slot `s` is `authorities[s % n]`; GRANDPA
+    /// voters with equal weights.
+    #[serde(default)]
+    pub authorities: Vec<AuthorityKeys>,
+    /// Older specs' single block authority (sr25519 SS58), read when `authorities` is empty;
+    /// such a chain has one author that finalizes its own blocks.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub authority: Option<String>,
     /// The slot length in milliseconds (the slot of a block is its timestamp divided by this).
     pub slot_duration_ms: u64,
+}
+
+/// One authority's public keys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Authority {
+    /// Aura key.
+    pub aura: sp_core::sr25519::Public,
+    /// GRANDPA key (`None` for an older spec's single authority).
+    pub grandpa: Option<sp_core::ed25519::Public>,
+}
+
+/// The public keys the well-known development account `name` (`Alice`, `Bob`...) has as an
+/// authority (`//Name` as sr25519 and as ed25519).
+pub fn dev_authority_keys(name: &str) -> NodeResult<AuthorityKeys> {
+    use sp_core::Pair;
+    let uri = format!("//{name}");
+    let aura = sp_core::sr25519::Pair::from_string(&uri, None)
+        .map_err(|e| NodeError::Genesis(format!("{uri}: {e:?}")))?
+        .public();
+    let grandpa = sp_core::ed25519::Pair::from_string(&uri, None)
+        .map_err(|e| NodeError::Genesis(format!("{uri}: {e:?}")))?
+        .public();
+    let format = Ss58AddressFormat::custom(subtensor_primitives::SS58_PREFIX);
+    Ok(AuthorityKeys {
+        aura: aura.to_ss58check_with_version(format),
+        grandpa: grandpa.to_ss58check_with_version(format),
+    })
 }
 
 /// The genesis state of a spec.
@@ -90,6 +133,7 @@ fn preset(name: &str) -> NodeResult<serde_json::Value> {
     serde_json::from_slice(&bytes).map_err(|e| NodeError::Genesis(e.to_string()))
 }
 
+#[cfg(test)]
 fn ss58(account: &subtensor_runtime::AccountId) -> String {
     account.to_ss58check_with_version(Ss58AddressFormat::custom(subtensor_primitives::SS58_PREFIX))
 }
@@ -103,7 +147,8 @@ pub fn dev() -> NodeResult<ChainSpec> {
         boot_nodes: vec![],
         properties: properties(),
         consensus: Consensus {
-            authority: ss58(&sp_keyring::Sr25519Keyring::Alice.to_account_id()),
+            authorities: vec![dev_authority_keys("Alice")?],
+            authority: None,
             slot_duration_ms: 1_000,
         },
         genesis: Genesis::RuntimeGenesis { patch: preset(sp_genesis_builder::DEV_RUNTIME_PRESET)? },
@@ -119,7 +164,11 @@ pub fn local() -> NodeResult<ChainSpec> {
         boot_nodes: vec![],
         properties: properties(),
         consensus: Consensus {
-            authority: ss58(&sp_keyring::Sr25519Keyring::Alice.to_account_id()),
+            authorities: ["Alice", "Bob", "Charlie", "Dave"]
+                .into_iter()
+                .map(dev_authority_keys)
+                .collect::<NodeResult<_>>()?,
+            authority: None,
             slot_duration_ms: subtensor_runtime::MILLISECS_PER_BLOCK,
         },
         genesis: Genesis::RuntimeGenesis {
@@ -180,14 +229,42 @@ impl ChainSpec {
         })
     }
 
-    /// The authority's public key.
-    pub fn authority(&self) -> NodeResult<sp_core::sr25519::Public> {
-        sp_core::sr25519::Public::from_ss58check(&self.consensus.authority).map_err(|e| {
-            NodeError::ChainSpec {
-                path: self.id.clone().into(),
-                reason: format!("authority {:?}: {e:?}", self.consensus.authority),
-            }
-        })
+    /// The authorities' public keys, in Aura order.
+    pub fn authorities(&self) -> NodeResult<Vec<Authority>> {
+        let bad = |what: &str, key: &str, e: String| NodeError::ChainSpec {
+            path: self.id.clone().into(),
+            reason: format!("{what} key {key:?}: {e}"),
+        };
+        if self.consensus.authorities.is_empty() {
+            let Some(single) = &self.consensus.authority else {
+                return Err(NodeError::ChainSpec {
+                    path: self.id.clone().into(),
+                    reason: "consensus.authorities is empty".into(),
+                });
+            };
+            let aura = sp_core::sr25519::Public::from_ss58check(single)
+                .map_err(|e| bad("authority", single, format!("{e:?}")))?;
+            return Ok(vec![Authority { aura, grandpa: None }]);
+        }
+        self.consensus
+            .authorities
+            .iter()
+            .map(|keys| {
+                Ok(Authority {
+                    aura: sp_core::sr25519::Public::from_ss58check(&keys.aura)
+                        .map_err(|e| bad("aura", &keys.aura, format!("{e:?}")))?,
+                    grandpa: Some(
+                        sp_core::ed25519::Public::from_ss58check(&keys.grandpa)
+                            .map_err(|e| bad("grandpa", &keys.grandpa, format!("{e:?}")))?,
+                    ),
+                })
+            })
+            .collect()
+    }
+
+    /// The Aura keys of the authorities, in order.
+    pub fn aura_authorities(&self) -> NodeResult<Vec<sp_core::sr25519::Public>> {
+        Ok(self.authorities()?.into_iter().map(|a| a.aura).collect())
     }
 
     /// The spec as pretty JSON, as `build-spec` prints it.
@@ -210,8 +287,22 @@ mod tests {
     }
 
     #[test]
-    fn authority_parses() {
-        assert_eq!(dev().unwrap().authority().unwrap(), sp_keyring::Sr25519Keyring::Alice.public());
+    fn authorities_parse() {
+        let dev = dev().unwrap().authorities().unwrap();
+        assert_eq!(dev.len(), 1);
+        assert_eq!(dev[0].aura, sp_keyring::Sr25519Keyring::Alice.public());
+        assert_eq!(dev[0].grandpa, Some(sp_keyring::Ed25519Keyring::Alice.public()));
+        let local = local().unwrap().authorities().unwrap();
+        assert_eq!(local.len(), 4);
+        assert_eq!(local[3].aura, sp_keyring::Sr25519Keyring::Dave.public());
+        // An older spec with one `authority`.
+        let mut old = crate::chain_spec::dev().unwrap();
+        old.consensus.authorities.clear();
+        old.consensus.authority = Some(ss58(&sp_keyring::Sr25519Keyring::Bob.to_account_id()));
+        let json = old.to_json().unwrap();
+        let parsed: ChainSpec = serde_json::from_str(&json).unwrap();
+        let keys = parsed.authorities().unwrap();
+        assert_eq!(keys, vec![Authority { aura: sp_keyring::Sr25519Keyring::Bob.public(), grandpa: None }]);
     }
 
     #[test]

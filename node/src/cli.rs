@@ -79,8 +79,10 @@ pub struct RunArgs {
     #[arg(long, default_value_t = 100, value_name = "COUNT")]
     pub rpc_max_connections: u32,
 
-    /// Block production: a block time in milliseconds, `instant` (a block as soon as a
-    /// transaction arrives) or `manual` (no blocks). Default 12000, 1000 with `--dev`.
+    /// Block production: a slot duration in milliseconds (on `dev` and `local` chains; every
+    /// node of one network must use the same value), `instant` (a block as soon as a
+    /// transaction arrives; single-authority development chains) or `manual` (no blocks).
+    /// Default: the chain spec's slot duration (1000 for `dev`, 12000 for `local`).
     #[arg(long, value_name = "MS|instant|manual")]
     pub sealing: Option<String>,
 
@@ -106,13 +108,25 @@ pub struct RunArgs {
     /// Author blocks with the well-known key //Charlie.
     #[arg(long)]
     pub charlie: bool,
+    /// Author blocks with the well-known key //Dave.
+    #[arg(long)]
+    pub dave: bool,
+    /// Author blocks with the well-known key //Eve.
+    #[arg(long)]
+    pub eve: bool,
+    /// Author blocks with the well-known key //Ferdie.
+    #[arg(long)]
+    pub ferdie: bool,
 
-    /// Author blocks as the chain spec's authority, with the key of `--validator-key`.
+    /// Author blocks and vote on finality as one of the chain spec's authorities, with the key
+    /// of `--validator-key`.
     #[arg(long)]
     pub validator: bool,
 
     /// The authority key as a secret URI (mnemonic, hex seed or `//Dev` path), also read from
-    /// `SUBTENSOR_VALIDATOR_KEY`; it must be the chain spec's authority. Implies `--validator`.
+    /// `SUBTENSOR_VALIDATOR_KEY`: the Aura key is its sr25519 pair and the GRANDPA key its
+    /// ed25519 pair. A key that is not one of the chain spec's authorities only follows.
+    /// Implies `--validator`.
     #[arg(long, value_name = "SURI", env = "SUBTENSOR_VALIDATOR_KEY", hide_env_values = true)]
     pub validator_key: Option<String>,
 

@@ -36,10 +36,10 @@ pub enum ChainError {
     /// The parent of a block to import or build on is not known.
     #[error("unknown parent block {0:?}")]
     UnknownParent(Hash),
-    /// The block does not extend the best block (forks are not supported by this single-authority
-    /// chain); carries the block's parent.
-    #[error("block does not extend the best block (its parent is {0:?})")]
-    NotOnBestChain(Hash),
+    /// The block does not descend from the last finalized block (it is on a fork that finality
+    /// has abandoned, or below finality); carries the block's parent.
+    #[error("block does not descend from the last finalized block (its parent is {0:?})")]
+    BelowFinality(Hash),
     /// The database holds another chain than the one the genesis storage describes.
     #[error("genesis mismatch: the database holds {stored:?}, the chain spec gives {expected:?}")]
     GenesisMismatch {
@@ -77,12 +77,25 @@ pub struct ChainInfo {
 /// Something that happened to the chain.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ChainEvent {
-    /// A block was imported (built locally or read from outside) and became the best block.
-    NewBest {
+    /// A block was imported (built locally or read from outside), best or not. Sent before the
+    /// [`ChainEvent::NewBest`] it may cause.
+    Imported {
         /// Its hash.
         hash: Hash,
         /// Its header.
         header: Header,
+    },
+    /// The best block changed: a block extending the best chain was imported, or a reorg
+    /// (a longer fork, or finality landing on another fork) moved the best chain.
+    NewBest {
+        /// The new best block's hash.
+        hash: Hash,
+        /// Its header.
+        header: Header,
+        /// Blocks that left the best chain, highest first (empty unless this is a reorg).
+        retracted: Vec<Hash>,
+        /// Blocks that joined the best chain, lowest first (the new best block last).
+        enacted: Vec<Hash>,
     },
     /// A block was finalized.
     Finalized {
@@ -132,6 +145,17 @@ pub trait ChainApi: Send + Sync {
 
     /// A stream of chain events from now on.
     fn subscribe(&self) -> tokio::sync::broadcast::Receiver<ChainEvent>;
+
+    /// The blocks without children above finality (the finalized block alone when there is
+    /// none), first seen first.
+    fn leaves(&self) -> Vec<Hash> {
+        vec![self.info().best_hash]
+    }
+
+    /// The finality justification stored with block `hash`, if any.
+    fn justification(&self, _hash: Hash) -> ChainResult<Option<Vec<u8>>> {
+        Ok(None)
+    }
 }
 
 /// The validity error reported for a candidate extrinsic whose application made the runtime
@@ -160,12 +184,14 @@ pub struct BuiltBlock {
 /// What importing a block did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ImportOutcome {
-    /// The block was verified, executed, stored, and became the best block.
+    /// The block was verified, executed and stored.
     Imported {
         /// Its hash (of the sealed header).
         hash: Hash,
         /// Its number.
         number: BlockNumber,
+        /// Whether it became the best block.
+        best: bool,
     },
     /// The block was already in the database; nothing changed.
     AlreadyKnown(Hash),
@@ -184,12 +210,33 @@ pub trait ChainWrite: ChainApi {
         candidates: &[UncheckedExtrinsic],
     ) -> ChainResult<BuiltBlock>;
 
-    /// Verify (parent is the best block, authority seal, slot, roots by re-execution) and store a
-    /// sealed block in one atomic commit; it becomes the best block and [`ChainEvent::NewBest`]
-    /// is broadcast. A refused block leaves the chain unchanged.
+    /// Verify (known parent descending from the last finalized block, the slot's author's seal,
+    /// slot, roots by re-execution) and store a sealed block in one atomic commit, together with
+    /// the best-chain switch it causes (fork choice: the longest chain containing the finalized
+    /// block, the first seen among equals). Broadcasts [`ChainEvent::Imported`], then
+    /// [`ChainEvent::NewBest`] if the best block changed. A refused block leaves the chain
+    /// unchanged.
     fn import_block(&self, block: Block) -> ChainResult<ImportOutcome>;
 
-    /// Mark block `hash` (the best block or one of its ancestors) and its ancestors final and
-    /// broadcast [`ChainEvent::Finalized`]. Finalizing an already-final block is a no-op.
-    fn finalize(&self, hash: Hash) -> ChainResult<()>;
+    /// As [`ChainWrite::import_block`] for a block this node authored in `slot`: the slot is
+    /// recorded as the last authored one in the same commit, so that a restarted node never
+    /// seals a second block for it (see [`ChainWrite::last_authored_slot`]).
+    fn import_authored_block(&self, block: Block, slot: u64) -> ChainResult<ImportOutcome>;
+
+    /// The last slot this node authored a block in (stored with that block).
+    fn last_authored_slot(&self) -> ChainResult<Option<u64>>;
+
+    /// Mark block `hash` (a descendant of the last finalized block) and its ancestors final,
+    /// store `justification` with it, discard every block that does not descend from it, prune
+    /// states that leave the window, and move the best chain onto it if needed, in one atomic
+    /// commit; then broadcast [`ChainEvent::NewBest`] (if the best block changed) and
+    /// [`ChainEvent::Finalized`]. Finalizing an already-final block is a no-op.
+    fn finalize(&self, hash: Hash, justification: Option<Vec<u8>>) -> ChainResult<()>;
+
+    /// The value stored under `key` in the auxiliary storage (consensus data of the node:
+    /// GRANDPA voter state...).
+    fn aux(&self, key: &[u8]) -> ChainResult<Option<Vec<u8>>>;
+
+    /// Store (`Some`) or delete (`None`) auxiliary values, atomically and durably.
+    fn set_aux(&self, changes: &[(&[u8], Option<&[u8]>)]) -> ChainResult<()>;
 }

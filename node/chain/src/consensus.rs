@@ -1,11 +1,12 @@
-//! Aura-style consensus with a single authority.
+//! Aura consensus: authorities take turns by slot.
 //!
 //! Time is cut into slots of `slot_duration_ms`; a block's slot is its timestamp divided by the
-//! slot duration. When building, the node puts the slot into the header as the pre-runtime
+//! slot duration, and the author of slot `s` is `authorities[s % authorities.len()]` (Aura's
+//! round robin). When building, the node puts the slot into the header as the pre-runtime
 //! digest `PreRuntime(*b"aura", slot.encode())` (u64, as `sp_consensus_slots::Slot`); after
 //! execution it seals the header with `Seal(*b"aura", signature)`, the authority's sr25519
-//! signature of the pre-seal header hash. Import checks the seal against the one authority
-//! key, that the block's slot exceeds its parent's, and strips the seal before execution (the
+//! signature of the pre-seal header hash. Import checks the seal against the slot's author,
+//! that the block's slot exceeds its parent's, and strips the seal before execution (the
 //! runtime never sees it).
 
 use crate::api::{ChainError, ChainResult};
@@ -24,6 +25,23 @@ pub const TIMESTAMP_INHERENT: [u8; 8] = *b"timstap0";
 /// The slot of a timestamp.
 pub fn slot_at(timestamp_ms: u64, slot_duration_ms: u64) -> u64 {
     timestamp_ms.checked_div(slot_duration_ms).unwrap_or(timestamp_ms)
+}
+
+/// The author of `slot`: `authorities[slot % n]`; `None` without authorities.
+pub fn slot_author(slot: u64, authorities: &[sr25519::Public]) -> Option<&sr25519::Public> {
+    let n = u64::try_from(authorities.len()).ok()?;
+    let index = usize::try_from(slot.checked_rem(n)?).ok()?;
+    authorities.get(index)
+}
+
+/// How many slots ahead of the local clock a block may be and still be imported at once;
+/// blocks further ahead are deferred until their slot comes.
+pub const MAX_FUTURE_SLOTS: u64 = 1;
+
+/// Whether `header`'s slot is too far ahead of `now_ms` to import it now (it should wait).
+pub fn is_future(header: &Header, slot_duration_ms: u64, now_ms: u64) -> ChainResult<bool> {
+    let now = slot_at(now_ms, slot_duration_ms);
+    Ok(matches!(slot_of(header)?, Some(slot) if slot > now.saturating_add(MAX_FUTURE_SLOTS)))
 }
 
 /// The pre-runtime digest item announcing `slot`.
@@ -61,12 +79,13 @@ pub fn seal(mut header: Header, authority: &sr25519::Pair) -> Header {
     header
 }
 
-/// Check the seal of `header` against `authority` and that its slot exceeds `parent`'s; return
-/// the header without the seal (as it was when executed).
+/// Check the seal of `header` against the author of its slot among `authorities` and that its
+/// slot exceeds `parent`'s; return the header without the seal (as it was when executed).
+/// Cheap (one signature check): done before any execution.
 pub fn verify_and_strip(
     header: &Header,
     parent: &Header,
-    authority: &sr25519::Public,
+    authorities: &[sr25519::Public],
 ) -> ChainResult<Header> {
     let mut stripped = header.clone();
     let signature = match stripped.digest.logs.pop() {
@@ -75,12 +94,16 @@ pub fn verify_and_strip(
     };
     let signature = sr25519::Signature::try_from(&signature[..])
         .map_err(|_| ChainError::InvalidBlock("malformed seal signature".into()))?;
-    let pre_hash = stripped.hash();
-    if !sr25519::Pair::verify(&signature, pre_hash.as_bytes(), authority) {
-        return Err(ChainError::InvalidBlock("bad seal: not signed by the authority".into()));
-    }
     let slot = slot_of(&stripped)?
         .ok_or_else(|| ChainError::InvalidBlock("missing Aura pre-runtime digest".into()))?;
+    let author = slot_author(slot, authorities)
+        .ok_or_else(|| ChainError::InvalidBlock("the chain has no authorities".into()))?;
+    let pre_hash = stripped.hash();
+    if !sr25519::Pair::verify(&signature, pre_hash.as_bytes(), author) {
+        return Err(ChainError::InvalidBlock(format!(
+            "bad seal: not signed by the author of slot {slot}"
+        )));
+    }
     if let Some(parent_slot) = slot_of(parent)? {
         if slot <= parent_slot {
             return Err(ChainError::InvalidBlock(format!(
@@ -115,21 +138,31 @@ mod tests {
         let genesis = header(0, None);
         let unsealed = header(1, Some(5));
         let sealed = seal(unsealed.clone(), &alice);
-        assert_eq!(verify_and_strip(&sealed, &genesis, &alice.public()).unwrap(), unsealed);
+        let alice_only = [alice.public()];
+        assert_eq!(verify_and_strip(&sealed, &genesis, &alice_only).unwrap(), unsealed);
         // Wrong authority.
-        assert!(verify_and_strip(&sealed, &genesis, &bob.public()).is_err());
+        assert!(verify_and_strip(&sealed, &genesis, &[bob.public()]).is_err());
         // No seal.
-        assert!(verify_and_strip(&unsealed, &genesis, &alice.public()).is_err());
+        assert!(verify_and_strip(&unsealed, &genesis, &alice_only).is_err());
         // Tampered header.
         let mut tampered = sealed.clone();
         tampered.state_root = H256::repeat_byte(9);
-        assert!(verify_and_strip(&tampered, &genesis, &alice.public()).is_err());
+        assert!(verify_and_strip(&tampered, &genesis, &alice_only).is_err());
         // Slot not increasing.
         let parent = header(1, Some(5));
         let child = seal(header(2, Some(5)), &alice);
-        assert!(verify_and_strip(&child, &parent, &alice.public()).is_err());
+        assert!(verify_and_strip(&child, &parent, &alice_only).is_err());
         let child = seal(header(2, Some(6)), &alice);
-        assert!(verify_and_strip(&child, &parent, &alice.public()).is_ok());
+        assert!(verify_and_strip(&child, &parent, &alice_only).is_ok());
+        // Two authorities: slot 5 is Bob's (5 % 2 = 1), slot 6 Alice's.
+        let both = [alice.public(), bob.public()];
+        assert!(verify_and_strip(&seal(header(1, Some(5)), &alice), &genesis, &both).is_err());
+        assert!(verify_and_strip(&seal(header(1, Some(5)), &bob), &genesis, &both).is_ok());
+        assert!(verify_and_strip(&seal(header(1, Some(6)), &alice), &genesis, &both).is_ok());
+        assert!(verify_and_strip(&seal(header(1, Some(6)), &bob), &genesis, &[]).is_err());
+        // Future slots.
+        assert!(!is_future(&header(1, Some(6)), 1_000, 5_500).unwrap());
+        assert!(is_future(&header(1, Some(7)), 1_000, 5_500).unwrap());
         assert_eq!(slot_at(12_345, 1_000), 12);
         assert_eq!(slot_at(7, 0), 7);
     }

@@ -48,8 +48,9 @@ pub fn build(storage: &Storage) -> Genesis {
 }
 
 /// The transaction that writes `genesis` into an empty database: its trie nodes, header, empty
-/// body, number index, the heads (best = finalized = genesis) and the pruning settings.
-pub fn write(genesis: &Genesis, pruning: Pruning) -> Transaction {
+/// body, number index, the heads (best = finalized = genesis, the only leaf), the pruning
+/// settings, the slot duration and the database format version.
+pub fn write(genesis: &Genesis, pruning: Pruning, slot_duration_ms: u64) -> Transaction {
     let mut tx = Transaction::new();
     genesis.nodes.write_insertions(&mut tx);
     let hash = genesis.hash.as_bytes().to_vec();
@@ -61,6 +62,9 @@ pub fn write(genesis: &Genesis, pruning: Pruning) -> Transaction {
     tx.set(Column::Meta, meta_keys::FINALIZED.to_vec(), hash);
     tx.set(Column::Meta, meta_keys::PRUNING.to_vec(), pruning.encode());
     tx.set(Column::Meta, meta_keys::PRUNED_BELOW.to_vec(), 0u32.encode());
+    tx.set(Column::Meta, meta_keys::LEAVES.to_vec(), vec![genesis.hash].encode());
+    tx.set(Column::Meta, meta_keys::SLOT_DURATION.to_vec(), slot_duration_ms.encode());
+    tx.set(Column::Meta, meta_keys::DB_VERSION.to_vec(), crate::db::DB_VERSION.encode());
     tx
 }
 

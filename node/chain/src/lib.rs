@@ -15,17 +15,22 @@
 //! - [`executor`]: runs `subtensor_runtime::api::dispatch` natively inside
 //!   `sp_state_machine::Ext` over a state and an overlay, catching runtime panics.
 //! - [`genesis`]: block 0 and its state from a genesis `Storage`.
-//! - [`consensus`]: Aura-style slots, seal and seal verification for one authority.
+//! - [`consensus`]: Aura slots (round-robin authorities), seal and seal verification.
+//! - [`tree`]: the unfinalized blocks above the last finalized one, and fork choice (the
+//!   longest chain containing the finalized block, first seen among equals).
 //! - [`client`]: the [`Client`]; building follows the block-builder API (initialize, timestamp
 //!   inherent, one storage transaction per extrinsic, finalize); import re-executes with
-//!   `Core_execute_block` and writes everything in one commit.
-//! - [`pruning`]: archive or keep-last-n states, via a per-block journal of released trie nodes.
+//!   `Core_execute_block` and writes everything (reorgs included) in one commit; finality is its
+//!   own commit (justification, discarded forks, pruning, a reorg onto the finalized block).
+//! - [`pruning`]: archive or keep-last-n finalized states, via per-block journals of added and
+//!   released trie nodes; only below finality.
 //! - [`verify`]: re-execute the whole stored chain in memory (crash-safety checks).
 //!
 //! It does not do networking, transaction pooling, or timing of block production (the node's
-//! authoring loop decides when to build and which candidates to offer). Forks are not
-//! supported: the single authority extends its own best block, and a block must extend the best
-//! block to be imported.
+//! authoring loop decides when to build and which candidates to offer), nor finality voting
+//! (GRANDPA decides what to finalize). Any block whose parent is known and descends from the
+//! last finalized block is imported; states of all unfinalized forks coexist in the
+//! content-addressed trie, so a reorg only rewrites the number index and the best pointer.
 
 // Unit tests may unwrap; the library itself is checked without this (plain `cargo clippy`).
 #![cfg_attr(
@@ -46,6 +51,7 @@ pub mod executor;
 pub mod genesis;
 pub mod pruning;
 pub mod state;
+pub mod tree;
 pub mod verify;
 
 pub use api::{

@@ -51,12 +51,13 @@ fn hash_from(raw: Vec<u8>, number: BlockNumber) -> ChainResult<Hash> {
 }
 
 /// Re-execute every block of the canonical chain in `db` (genesis to best) starting from the
-/// state built from `genesis`, checking the chain links, the seals of `authority`, and that each
+/// state built from `genesis`, checking the chain links, the seals of the slots' `authorities`,
+/// and that each
 /// execution reproduces the stored state root. Runs entirely in memory and never writes.
 pub fn verify_chain(
     db: &dyn Database,
     genesis: &Storage,
-    authority: &sr25519::Public,
+    authorities: &[sr25519::Public],
 ) -> ChainResult<VerifyReport> {
     let expected = genesis::build(genesis);
     let stored_genesis = db
@@ -90,7 +91,7 @@ pub fn verify_chain(
             return Err(corrupt(number, "does not link to the previous block"));
         }
         let extrinsics: Vec<UncheckedExtrinsic> = get(db, Column::Bodies, hash.as_bytes(), number)?;
-        let unsealed = consensus::verify_and_strip(&header, &parent, authority)
+        let unsealed = consensus::verify_and_strip(&header, &parent, authorities)
             .map_err(|e| corrupt(number, e))?;
         let block = Block { header: unsealed, extrinsics };
         let mut overlay = Overlay::default();

@@ -135,6 +135,17 @@ pub trait ChainRpc {
     async fn subscribe_finalized_heads(&self) -> SubscriptionResult;
 }
 
+/// Which heads a subscription follows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Heads {
+    /// Every imported block, forks included.
+    All,
+    /// New best blocks.
+    Best,
+    /// Finalized blocks.
+    Finalized,
+}
+
 /// Implementation of [`ChainRpcServer`].
 pub struct Chain {
     chain: Arc<dyn ChainApi>,
@@ -159,13 +170,13 @@ impl Chain {
             .ok_or_else(|| RpcError::Internal(format!("header of head {hash:?} is missing")))
     }
 
-    /// A head subscription: `finalized` picks the events (finalized or new best blocks); the
-    /// first value is the header of the block `current` names.
+    /// A head subscription: `kind` picks the events (every import, new best blocks, finalized
+    /// blocks); the first value is the header of the block `current` names.
     async fn heads(
         &self,
         pending: PendingSubscriptionSink,
         current: fn(&dyn ChainApi) -> H256,
-        finalized: bool,
+        kind: Heads,
     ) -> SubscriptionResult {
         let start = current(self.chain.as_ref());
         let mut last = start;
@@ -174,9 +185,10 @@ impl Chain {
             &self.chain,
             move || self.header_of(start),
             move |event| {
-                let (hash, header) = match (event, finalized) {
-                    (ChainEvent::NewBest { hash, header }, false) => (hash, header),
-                    (ChainEvent::Finalized { hash, header }, true) => (hash, header),
+                let (hash, header) = match (event, kind) {
+                    (ChainEvent::Imported { hash, header }, Heads::All)
+                    | (ChainEvent::NewBest { hash, header, .. }, Heads::Best)
+                    | (ChainEvent::Finalized { hash, header }, Heads::Finalized) => (hash, header),
                     _ => return Ok(None),
                 };
                 if *hash == last {
@@ -219,19 +231,18 @@ impl ChainRpcServer for Chain {
     }
 
     async fn subscribe_all_heads(&self, pending: PendingSubscriptionSink) -> SubscriptionResult {
-        // The chain reports imports as new best blocks (no other forks are imported).
-        self.heads(pending, |c| c.info().best_hash, false).await
+        self.heads(pending, |c| c.info().best_hash, Heads::All).await
     }
 
     async fn subscribe_new_heads(&self, pending: PendingSubscriptionSink) -> SubscriptionResult {
-        self.heads(pending, |c| c.info().best_hash, false).await
+        self.heads(pending, |c| c.info().best_hash, Heads::Best).await
     }
 
     async fn subscribe_finalized_heads(
         &self,
         pending: PendingSubscriptionSink,
     ) -> SubscriptionResult {
-        self.heads(pending, |c| c.info().finalized_hash, true).await
+        self.heads(pending, |c| c.info().finalized_hash, Heads::Finalized).await
     }
 }
 

@@ -96,7 +96,13 @@ fn current_heads(chain: &dyn ChainApi) -> Vec<ChainEvent> {
     let info = chain.info();
     let mut events = Vec::new();
     if let Ok(Some(header)) = chain.header(info.best_hash) {
-        events.push(ChainEvent::NewBest { hash: info.best_hash, header });
+        events.push(ChainEvent::Imported { hash: info.best_hash, header: header.clone() });
+        events.push(ChainEvent::NewBest {
+            hash: info.best_hash,
+            header,
+            retracted: Vec::new(),
+            enacted: vec![info.best_hash],
+        });
     }
     if let Ok(Some(header)) = chain.header(info.finalized_hash) {
         events.push(ChainEvent::Finalized { hash: info.finalized_hash, header });

@@ -167,7 +167,13 @@ impl FakeChain {
         state.nonces.insert(hash, nonces);
         state.canonical.push(hash);
         drop(state);
-        let _ = self.events.send(ChainEvent::NewBest { hash, header });
+        let _ = self.events.send(ChainEvent::Imported { hash, header: header.clone() });
+        let _ = self.events.send(ChainEvent::NewBest {
+            hash,
+            header,
+            retracted: Vec::new(),
+            enacted: vec![hash],
+        });
         hash
     }
 

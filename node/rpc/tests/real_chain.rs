@@ -22,7 +22,7 @@ const SLOT_MS: u64 = 1_000;
 fn dev_client() -> Arc<Client> {
     let storage = genesis_config_presets::preset_storage(DEV_RUNTIME_PRESET).unwrap();
     let config = ClientConfig {
-        authority: Sr25519Keyring::Alice.pair().public(),
+        authorities: vec![Sr25519Keyring::Alice.pair().public()],
         slot_duration_ms: SLOT_MS,
         pruning: Pruning::Archive,
         trie_cache_bytes: 16 * 1024 * 1024,
@@ -167,7 +167,7 @@ async fn real_chain_round_trip() {
         .unwrap_err();
     assert_eq!(e.data().unwrap().get(), "\"Transaction is outdated\"");
 
-    client.finalize(block).unwrap();
+    client.finalize(block, None).unwrap();
     assert_eq!(next(&mut sub).await, json!({"finalized": format!("{block:?}")}));
     assert_eq!(
         call(&module, "chain_getFinalizedHead", json!([])).await.unwrap(),

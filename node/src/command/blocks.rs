@@ -36,11 +36,44 @@ fn stored_pruning(db_path: &Path) -> NodeResult<Pruning> {
     }
 }
 
+/// The slot duration stored in the database at `db_path`, if there is one.
+fn stored_slot_duration(db_path: &Path) -> NodeResult<Option<u64>> {
+    if !db_path.exists() {
+        return Ok(None);
+    }
+    let db = subtensor_chain::ParityDb::open(db_path)?;
+    match db.get(subtensor_chain::db::Column::Meta, meta_keys::SLOT_DURATION)? {
+        Some(raw) => u64::decode(&mut &raw[..]).map(Some).map_err(|e| {
+            NodeError::Chain(subtensor_chain::ChainError::Database(format!(
+                "corrupt slot duration: {e}"
+            )))
+        }),
+        None => Ok(None),
+    }
+}
+
+/// The slot duration of the chain `block` belongs to: its timestamp divided by its slot (for
+/// real timestamps the division leaves no doubt), if that is consistent.
+fn slot_duration_of(block: &Block) -> Option<u64> {
+    let slot = subtensor_chain::consensus::slot_of(&block.header).ok().flatten()?;
+    let timestamp = block.extrinsics.iter().find_map(|xt| match &xt.function {
+        subtensor_runtime::RuntimeCall::Timestamp(pallet_timestamp::Call::set { now }) => {
+            Some(*now)
+        }
+        _ => None,
+    })?;
+    let duration = timestamp.checked_div(slot)?;
+    (duration > 0 && subtensor_chain::consensus::slot_at(timestamp, duration) == slot)
+        .then_some(duration)
+}
+
 /// Write blocks `from..=to` of the canonical chain.
 pub fn export(args: &ExportBlocksArgs, top: &SharedArgs) -> NodeResult<()> {
     let setup = setup(&args.shared, top)?;
     let db_path = setup.db_path();
-    let client = open_client(&setup.spec, &db_path, stored_pruning(&db_path)?)?;
+    let slot_ms =
+        stored_slot_duration(&db_path)?.unwrap_or(setup.spec.consensus.slot_duration_ms);
+    let client = open_client(&setup.spec, &db_path, stored_pruning(&db_path)?, slot_ms)?;
     let best = client.info().best_number;
     let to = args.to.unwrap_or(best).min(best);
     let out: Box<dyn Write> = if args.output.as_os_str() == "-" {
@@ -72,7 +105,6 @@ pub fn export(args: &ExportBlocksArgs, top: &SharedArgs) -> NodeResult<()> {
 pub fn import(args: &ImportBlocksArgs, top: &SharedArgs) -> NodeResult<()> {
     let setup = setup(&args.shared, top)?;
     let db_path = setup.db_path();
-    let client = open_client(&setup.spec, &db_path, stored_pruning(&db_path)?)?;
     let input: Box<dyn Read> = if args.input.as_os_str() == "-" {
         Box::new(std::io::stdin().lock())
     } else {
@@ -85,6 +117,17 @@ pub fn import(args: &ImportBlocksArgs, top: &SharedArgs) -> NodeResult<()> {
     BufReader::new(input)
         .read_to_end(&mut bytes)
         .map_err(|e| NodeError::io("reading blocks", e))?;
+    // A new database takes the slot duration of the blocks (their timestamps and slots tell
+    // it); an existing one keeps its own.
+    let first = Block::decode_with_depth_limit(subtensor_chain::executor::MAX_BLOCK_DEPTH, &mut &bytes[..]).ok();
+    let slot_ms = match stored_slot_duration(&db_path)? {
+        Some(stored) => stored,
+        None => first
+            .as_ref()
+            .and_then(slot_duration_of)
+            .unwrap_or(setup.spec.consensus.slot_duration_ms),
+    };
+    let client = open_client(&setup.spec, &db_path, stored_pruning(&db_path)?, slot_ms)?;
     let mut cursor = &bytes[..];
     let (mut imported, mut known) = (0u32, 0u32);
     while !cursor.is_empty() {
@@ -105,10 +148,16 @@ pub fn import(args: &ImportBlocksArgs, top: &SharedArgs) -> NodeResult<()> {
         if number % 100 == 0 {
             eprintln!("imported up to #{number}");
         }
+        // The blocks of a file are taken as final (it is the operator's own export); finalizing
+        // as we go keeps the unfinalized tree small on long imports.
+        if number % 1_000 == 0 {
+            let best = client.info().best_hash;
+            client.finalize(best, None)?;
+        }
     }
     let info = client.info();
     if info.finalized_hash != info.best_hash {
-        client.finalize(info.best_hash)?;
+        client.finalize(info.best_hash, None)?;
     }
     eprintln!("imported {imported} blocks ({known} already known); best #{}", info.best_number);
     Ok(())
@@ -123,7 +172,7 @@ pub fn check(shared: &SharedArgs, top: &SharedArgs) -> NodeResult<()> {
     }
     let db = subtensor_chain::ParityDb::open(&db_path)?;
     let genesis = setup.spec.genesis_storage()?;
-    let report = subtensor_chain::verify_chain(&db, &genesis, &setup.spec.authority()?)?;
+    let report = subtensor_chain::verify_chain(&db, &genesis, &setup.spec.aura_authorities()?)?;
     println!(
         "ok: re-executed #{}..=#{} ({:?}); every state root matches",
         1, report.best_number, report.best_hash

@@ -4,23 +4,36 @@ use super::setup;
 use crate::{
     cli::RunArgs,
     error::{NodeError, NodeResult},
-    service::{self, Sealing, ServiceConfig},
+    chain_spec::ChainType,
+    service::{self, AuthorityKeypair, Sealing, ServiceConfig},
 };
-use sp_core::{sr25519, Pair};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use subtensor_chain::Pruning;
 use subtensor_rpc::Cors;
 
 /// The authority key chosen on the command line, if any.
-fn author_key(args: &RunArgs, dev: bool) -> NodeResult<Option<sr25519::Pair>> {
+fn author_key(args: &RunArgs, dev: bool) -> NodeResult<Option<AuthorityKeypair>> {
+    let named = [
+        (args.alice, "Alice"),
+        (args.bob, "Bob"),
+        (args.charlie, "Charlie"),
+        (args.dave, "Dave"),
+        (args.eve, "Eve"),
+        (args.ferdie, "Ferdie"),
+    ];
+    let chosen: Vec<&str> = named.iter().filter(|(on, _)| *on).map(|(_, name)| *name).collect();
+    if chosen.len() > 1 {
+        return Err(NodeError::InvalidArgument(format!(
+            "choose one development key, not {}",
+            chosen.iter().map(|n| format!("--{}", n.to_lowercase())).collect::<Vec<_>>().join(" ")
+        )));
+    }
     let uri = if let Some(suri) = &args.validator_key {
         Some(suri.clone())
-    } else if args.alice || (dev && !args.bob && !args.charlie) {
+    } else if let Some(name) = chosen.first() {
+        Some(format!("//{name}"))
+    } else if dev {
         Some("//Alice".to_owned())
-    } else if args.bob {
-        Some("//Bob".to_owned())
-    } else if args.charlie {
-        Some("//Charlie".to_owned())
     } else if args.validator {
         return Err(NodeError::InvalidArgument(
             "--validator needs the authority key: pass --validator-key or set SUBTENSOR_VALIDATOR_KEY".into(),
@@ -28,11 +41,7 @@ fn author_key(args: &RunArgs, dev: bool) -> NodeResult<Option<sr25519::Pair>> {
     } else {
         None
     };
-    uri.map(|uri| {
-        sr25519::Pair::from_string(&uri, None)
-            .map_err(|e| NodeError::InvalidArgument(format!("authority key: {e:?}")))
-    })
-    .transpose()
+    uri.map(|uri| AuthorityKeypair::from_suri(&uri)).transpose()
 }
 
 fn pruning(text: &str) -> NodeResult<Pruning> {
@@ -75,21 +84,19 @@ pub fn run(args: &RunArgs) -> NodeResult<()> {
     let setup = setup(&args.shared, &args.shared)?;
     let sealing: Sealing = match &args.sealing {
         Some(text) => text.parse().map_err(NodeError::InvalidArgument)?,
-        None if dev => Sealing::Interval(std::time::Duration::from_millis(1_000)),
         None => Sealing::Interval(std::time::Duration::from_millis(
             setup.spec.consensus.slot_duration_ms.max(1),
         )),
     };
-    let author = author_key(args, dev)?;
-    if let Some(pair) = &author {
-        let expected = setup.spec.authority()?;
-        if pair.public() != expected {
-            return Err(NodeError::InvalidArgument(format!(
-                "the authority key is not the chain spec's authority {}",
-                setup.spec.consensus.authority
-            )));
+    // On development and local chains `--sealing MS` sets the slot duration (every node of
+    // one network must be given the same value); live chains keep their spec's.
+    let slot_duration_ms = match (&sealing, setup.spec.chain_type) {
+        (Sealing::Interval(d), ChainType::Development | ChainType::Local) => {
+            u64::try_from(d.as_millis()).unwrap_or(u64::MAX).max(1)
         }
-    }
+        _ => setup.spec.consensus.slot_duration_ms.max(1),
+    };
+    let author = author_key(args, dev)?;
     let interface = if args.rpc_external {
         IpAddr::V4(Ipv4Addr::UNSPECIFIED)
     } else {
@@ -109,6 +116,7 @@ pub fn run(args: &RunArgs) -> NodeResult<()> {
         prometheus_addr: args.prometheus_port.map(|p| SocketAddr::new(prometheus_interface, p)),
         pruning: pruning(&args.state_pruning)?,
         author,
+        slot_duration_ms,
         node_name: args.name.clone().unwrap_or_else(|| "subtensor-node".into()),
         spec: setup.spec.clone(),
     };

@@ -6,13 +6,14 @@ mod authoring;
 mod metrics;
 
 pub use authoring::Sealing;
+pub use subtensor_chain::ChainWrite;
 pub use metrics::Metrics;
 
 use crate::{
     chain_spec::{self, ChainSpec},
     error::{NodeError, NodeResult},
 };
-use sp_core::sr25519;
+use sp_core::{ed25519, sr25519, Pair};
 use std::{net::SocketAddr, path::PathBuf, sync::Arc};
 use subtensor_chain::{ChainApi, Client, ClientConfig, ParityDb, Pruning};
 use subtensor_rpc::{Cors, RpcDeps, SystemInfo};
@@ -36,24 +37,50 @@ pub struct ServiceConfig {
     pub prometheus_addr: Option<SocketAddr>,
     /// Which states to keep.
     pub pruning: Pruning,
-    /// The authority key, if this node authors blocks.
-    pub author: Option<sr25519::Pair>,
+    /// The authority keys, if this node authors blocks and votes.
+    pub author: Option<AuthorityKeypair>,
+    /// Milliseconds per slot.
+    pub slot_duration_ms: u64,
     /// The node's name (`system_name`).
     pub node_name: String,
 }
 
-/// Open the chain engine of `spec` on the parity-db database at `db_path`.
+/// An authority's key pairs.
+#[derive(Clone)]
+pub struct AuthorityKeypair {
+    /// Aura (block sealing).
+    pub aura: sr25519::Pair,
+    /// GRANDPA (finality votes).
+    pub grandpa: ed25519::Pair,
+}
+
+impl AuthorityKeypair {
+    /// Both keys from one secret URI (mnemonic, hex seed or `//Dev` path), as Substrate's
+    /// development keys are derived.
+    pub fn from_suri(suri: &str) -> NodeResult<Self> {
+        Ok(Self {
+            aura: sr25519::Pair::from_string(suri, None)
+                .map_err(|e| NodeError::InvalidArgument(format!("authority key: {e:?}")))?,
+            grandpa: ed25519::Pair::from_string(suri, None)
+                .map_err(|e| NodeError::InvalidArgument(format!("authority key: {e:?}")))?,
+        })
+    }
+}
+
+/// Open the chain engine of `spec` on the parity-db database at `db_path`, with `slot_duration_ms`
+/// slots.
 pub fn open_client(
     spec: &ChainSpec,
     db_path: &std::path::Path,
     pruning: Pruning,
+    slot_duration_ms: u64,
 ) -> NodeResult<Arc<Client>> {
     std::fs::create_dir_all(db_path)
         .map_err(|e| NodeError::io(format!("creating {}", db_path.display()), e))?;
     let db = Arc::new(ParityDb::open(db_path)?);
     let genesis = spec.genesis_storage()?;
-    let mut config = ClientConfig::new(spec.authority()?);
-    config.slot_duration_ms = spec.consensus.slot_duration_ms;
+    let mut config = ClientConfig::new(spec.aura_authorities()?);
+    config.slot_duration_ms = slot_duration_ms;
     config.pruning = pruning;
     Ok(Client::open(db, &genesis, config)?)
 }
@@ -74,7 +101,9 @@ fn system_info(spec: &ChainSpec, node_name: &str) -> SystemInfo {
 
 /// Run the node until SIGINT or SIGTERM.
 pub async fn run(config: ServiceConfig) -> NodeResult<()> {
-    let client = open_client(&config.spec, &config.db_path, config.pruning)?;
+    let client =
+        open_client(&config.spec, &config.db_path, config.pruning, config.slot_duration_ms)?;
+    let authorities = config.spec.authorities()?;
     let info = client.info();
     log::info!(
         target: "node",
@@ -119,17 +148,33 @@ pub async fn run(config: ServiceConfig) -> NodeResult<()> {
         tasks.spawn(metrics::serve(listener, metrics.clone(), client.clone(), pool.clone()));
     }
 
+    let is_authority = |keys: &AuthorityKeypair| authorities.iter().any(|a| a.aura == keys.aura.public());
     match (&config.author, &config.sealing) {
-        (Some(pair), sealing) if *sealing != Sealing::Manual => {
-            log::info!(target: "node", "⛏  authoring blocks ({sealing})");
+        (Some(keys), sealing) if *sealing != Sealing::Manual && is_authority(keys) => {
+            log::info!(
+                target: "node",
+                "⛏  authoring blocks as one of {} authorities ({sealing}, {} ms slots)",
+                authorities.len(),
+                config.slot_duration_ms
+            );
             tasks.spawn(authoring::run(
                 client.clone(),
                 pool.clone(),
-                pair.clone(),
-                sealing.clone(),
-                metrics.clone(),
+                authoring::Author {
+                    key: keys.aura.clone(),
+                    sealing: sealing.clone(),
+                    metrics: metrics.clone(),
+                    announce: Arc::new(|_| {}),
+                    major_syncing: Arc::new(|| false),
+                    self_finalize: authorities.len() == 1,
+                },
             ));
         }
+        (Some(keys), _) if !is_authority(keys) => log::warn!(
+            target: "node",
+            "the key {} is not an authority of this chain: following only",
+            keys.aura.public()
+        ),
         (Some(_), _) => log::info!(target: "node", "manual sealing: no blocks are authored"),
         (None, _) => log::info!(target: "node", "no authority key: this node does not author"),
     }

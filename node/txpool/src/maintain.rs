@@ -19,27 +19,59 @@ pub fn included_hashes(chain: &dyn ChainApi, block: BlockHash) -> Vec<TxHash> {
     }
 }
 
-/// Follows the chain's events until their stream closes: each new best block is processed
-/// with [`Pool::on_block_imported`] (its extrinsics as the included set), each finalized block
-/// with [`Pool::on_block_finalized`]. If events were missed, the current heads are processed.
+/// The signed extrinsics of `block`, encoded; empty if the block is unknown. Inherents (bare
+/// extrinsics) are left out: they never enter a pool.
+pub(crate) fn signed_extrinsics(chain: &dyn ChainApi, block: BlockHash) -> Vec<Vec<u8>> {
+    match chain.block(block) {
+        Ok(Some(block)) => block
+            .extrinsics
+            .iter()
+            .filter(|xt| !matches!(xt.preamble, sp_runtime::generic::Preamble::Bare(_)))
+            .map(Encode::encode)
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// Follows the chain's events until their stream closes: on each best-chain change, the
+/// transactions of retracted blocks (a reorg) go back into the pool
+/// ([`Pool::resubmit_retracted`]) and each enacted block is processed with
+/// [`Pool::on_block_imported`] (its extrinsics as the included set); each finalized block with
+/// [`Pool::on_block_finalized`]. If events were missed, the current heads are processed.
 ///
 /// Runs the pool's blocking work on tokio's blocking threads. A block the block builder
 /// already reported is not processed twice.
 pub async fn maintain(pool: Arc<Pool>) {
     let mut events = pool.chain().subscribe();
     loop {
-        let (best, finalized) = match events.recv().await {
-            Ok(ChainEvent::NewBest { hash, .. }) => (Some(hash), None),
-            Ok(ChainEvent::Finalized { hash, .. }) => (None, Some(hash)),
+        let (retracted, enacted, finalized) = match events.recv().await {
+            Ok(ChainEvent::NewBest { hash, retracted, mut enacted, .. }) => {
+                if enacted.is_empty() {
+                    enacted.push(hash);
+                }
+                (retracted, enacted, None)
+            }
+            Ok(ChainEvent::Finalized { hash, .. }) => (Vec::new(), Vec::new(), Some(hash)),
+            Ok(ChainEvent::Imported { .. }) => continue,
             Err(RecvError::Lagged(_)) => {
                 let info = pool.chain().info();
-                (Some(info.best_hash), Some(info.finalized_hash))
+                (Vec::new(), vec![info.best_hash], Some(info.finalized_hash))
             }
             Err(RecvError::Closed) => break,
         };
         let pool = pool.clone();
         let work = tokio::task::spawn_blocking(move || {
-            if let Some(hash) = best {
+            for hash in retracted {
+                let extrinsics = signed_extrinsics(pool.chain().as_ref(), hash);
+                let readmitted = pool.resubmit_retracted(&extrinsics);
+                if readmitted > 0 {
+                    log::info!(
+                        target: "txpool",
+                        "{readmitted} transactions of retracted block {hash:?} back in the pool"
+                    );
+                }
+            }
+            for hash in enacted {
                 let included = included_hashes(pool.chain().as_ref(), hash);
                 pool.on_block_imported(hash, &included);
             }

@@ -440,6 +440,22 @@ impl Pool {
         self.announce_ready(promoted);
     }
 
+    /// Puts the transactions of `extrinsics` (the encoded extrinsics of a block that left the
+    /// best chain in a reorg) back into the pool: their inclusion bans are lifted and each is
+    /// validated again on the best block like a new submission (those included again on the new
+    /// chain, or now invalid, are refused). Returns how many were readmitted.
+    pub fn resubmit_retracted(&self, extrinsics: &[Vec<u8>]) -> usize {
+        let mut readmitted = 0usize;
+        for data in extrinsics {
+            let hash = TxHash::from(sp_crypto_hashing::blake2_256(data));
+            self.inner.lock().banned.remove(&hash);
+            if self.submit(TransactionSource::InBlock, data).is_ok() {
+                readmitted = readmitted.saturating_add(1);
+            }
+        }
+        readmitted
+    }
+
     /// Processes a finalized block: watchers of transactions included in it, or in any earlier
     /// canonical block still waiting, get `Finalized(block_of_inclusion)`; those waiting on a
     /// block that lost to a fork get `FinalityTimeout`.

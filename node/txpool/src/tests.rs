@@ -492,7 +492,15 @@ async fn maintain_follows_chain_events_and_signals_ready() {
     assert_eq!(w0.next().await, Some(TxStatus::Ready));
 
     let (block, header) = chain.import(std::slice::from_ref(&d0));
-    chain.events.send(ChainEvent::NewBest { hash: block, header: header.clone() }).unwrap();
+    chain
+        .events
+        .send(ChainEvent::NewBest {
+            hash: block,
+            header: header.clone(),
+            retracted: vec![],
+            enacted: vec![block],
+        })
+        .unwrap();
     let status = tokio::time::timeout(Duration::from_secs(5), w0.next()).await.unwrap();
     assert_eq!(status, Some(TxStatus::InBlock(block)));
     chain.finalize(block);

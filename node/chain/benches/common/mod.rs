@@ -137,7 +137,7 @@ pub fn authority() -> sr25519::Pair {
 /// A client of the dev chain over `db` starting from `genesis`.
 pub fn open(db: Arc<dyn Database>, genesis: &Storage) -> Arc<Client> {
     let config = ClientConfig {
-        authority: authority().public(),
+        authorities: vec![authority().public()],
         slot_duration_ms: SLOT_MS,
         pruning: Pruning::Archive,
         trie_cache_bytes: 64 * 1024 * 1024,

@@ -1,19 +1,23 @@
-//! Block import and finality.
+//! Block import.
 //!
-//! Import checks, in order: the block is new, its parent is the best block, its number follows
-//! the parent's, the authority's seal and the slot (see [`crate::consensus`]), the timestamp
-//! inherent agrees with the slot, and the extrinsics root matches the body. It then executes the
+//! Import checks, in order: the block is new, its parent is known and is the last finalized
+//! block or descends from it, its number follows the parent's, the seal of the slot's author and
+//! the slot (see [`crate::consensus`]), the timestamp inherent agrees with the slot, and the
+//! extrinsics root matches the body — all cheap, before any execution. It then executes the
 //! block with `Core_execute_block` on the parent state with the seal stripped (the runtime
 //! asserts the state and extrinsics roots; a panic refuses the block) — unless this client
 //! built the block itself, in which case the trie changes computed while building are reused.
-//! Trie nodes, pruning journal, header, body, number index and best head are written in ONE
-//! atomic commit; then [`ChainEvent::NewBest`] is broadcast.
+//! Trie nodes, journal, header, body, leaves and — when the block becomes the best one (it is
+//! higher than the best block) — the rewritten number index along the reorg route and the best
+//! head are written in ONE atomic commit; then [`ChainEvent::Imported`] and, if the best block
+//! changed, [`ChainEvent::NewBest`] are broadcast.
 
 use super::Client;
 use crate::{
     api::{ChainApi, ChainError, ChainEvent, ChainResult, Hash, ImportOutcome},
     consensus,
     db::{meta_keys, number_key, Column, Transaction},
+    tree::Route,
     executor::{self, Overlay},
     pruning,
     state::{state_version, NodeChanges},
@@ -23,7 +27,7 @@ use sp_runtime::{
     generic::Preamble,
     traits::{BlakeTwo256, Hash as HashT},
 };
-use subtensor_runtime::{Block, Header, RuntimeCall, UncheckedExtrinsic};
+use subtensor_runtime::{Block, BlockNumber, Header, RuntimeCall, UncheckedExtrinsic};
 
 /// The timestamp set by the block's (bare) timestamp inherent.
 fn timestamp_of(extrinsics: &[UncheckedExtrinsic]) -> ChainResult<u64> {
@@ -75,8 +79,12 @@ fn execute(
     Ok(NodeChanges::from_transaction(changes.transaction))
 }
 
-/// See [`crate::ChainWrite::import_block`].
-pub(super) fn import_block(client: &Client, block: Block) -> ChainResult<ImportOutcome> {
+/// See [`crate::ChainWrite::import_block`]; `authored_slot` for blocks this node sealed.
+pub(super) fn import_block(
+    client: &Client,
+    block: Block,
+    authored_slot: Option<u64>,
+) -> ChainResult<ImportOutcome> {
     let _guard = client.write_lock.lock();
     let hash = block.header.hash();
     if client.header(hash)?.is_some() {
@@ -84,9 +92,8 @@ pub(super) fn import_block(client: &Client, block: Block) -> ChainResult<ImportO
     }
     let parent_hash = block.header.parent_hash;
     let parent = client.header(parent_hash)?.ok_or(ChainError::UnknownParent(parent_hash))?;
-    let info = client.info();
-    if parent_hash != info.best_hash {
-        return Err(ChainError::NotOnBestChain(parent_hash));
+    if !client.tree.read().contains(&parent_hash) {
+        return Err(ChainError::BelowFinality(parent_hash));
     }
     let number = block.header.number;
     if Some(number) != parent.number.checked_add(1) {
@@ -95,7 +102,8 @@ pub(super) fn import_block(client: &Client, block: Block) -> ChainResult<ImportO
             parent.number
         )));
     }
-    let unsealed = consensus::verify_and_strip(&block.header, &parent, &client.config.authority)?;
+    let unsealed =
+        consensus::verify_and_strip(&block.header, &parent, &client.config.authorities)?;
     let slot = consensus::slot_of(&unsealed)?
         .ok_or_else(|| ChainError::InvalidBlock("missing Aura pre-runtime digest".into()))?;
     let timestamp = timestamp_of(&block.extrinsics)?;
@@ -118,70 +126,96 @@ pub(super) fn import_block(client: &Client, block: Block) -> ChainResult<ImportO
         Some(prepared) => prepared.changes,
         None => execute(client, parent_hash, &parent, &unsealed_block)?,
     };
-    commit(client, hash, block.header, unsealed_block.extrinsics, changes)
+    commit(client, hash, block.header, unsealed_block.extrinsics, changes, authored_slot)
 }
 
-/// Write an imported block in one atomic commit and make it the best block.
+/// Write `route`'s new best chain into the number index of `tx`: the enacted blocks, and the
+/// removal of entries above `new_best` up to `old_best_number`.
+pub(super) fn write_route(
+    tx: &mut Transaction,
+    route: &Route,
+    new_best: BlockNumber,
+    old_best_number: BlockNumber,
+) {
+    for (hash, number) in &route.enacted {
+        tx.set(Column::NumberToHash, number_key(*number).to_vec(), hash.as_bytes().to_vec());
+    }
+    let mut above = new_best.saturating_add(1);
+    while above <= old_best_number {
+        tx.remove(Column::NumberToHash, number_key(above).to_vec());
+        above = above.saturating_add(1);
+    }
+}
+
+/// Write an imported block in one atomic commit, with the best-chain switch it causes.
 fn commit(
     client: &Client,
     hash: Hash,
     header: Header,
     extrinsics: Vec<UncheckedExtrinsic>,
     changes: NodeChanges,
+    authored_slot: Option<u64>,
 ) -> ChainResult<ImportOutcome> {
     let number = header.number;
+    let parent_hash = header.parent_hash;
+    let info = client.info();
     let mut tx = Transaction::new();
     changes.write_insertions(&mut tx);
-    let new_pruned_below = pruning::on_import(
-        client.db.as_ref(),
-        &mut tx,
-        client.config.pruning,
-        number,
-        &changes.removed,
-        client.pruned_below(),
-    )?;
+    pruning::on_import(&mut tx, hash, &changes);
     let key = hash.as_bytes().to_vec();
     tx.set(Column::Headers, key.clone(), header.encode());
     tx.set(Column::Bodies, key.clone(), extrinsics.encode());
-    tx.set(Column::NumberToHash, number_key(number).to_vec(), key.clone());
-    tx.set(Column::Meta, meta_keys::BEST.to_vec(), key);
+
+    // The new leaf is appended; it is the best block iff it is higher than the best block
+    // (ties go to the block seen first).
+    let best = number > info.best_number;
+    let route = {
+        let tree = client.tree.read();
+        let mut leaves: Vec<Hash> =
+            tree.leaves().iter().map(|(leaf, _)| *leaf).filter(|l| *l != parent_hash).collect();
+        leaves.push(hash);
+        tx.set(Column::Meta, meta_keys::LEAVES.to_vec(), leaves.encode());
+        if best {
+            let mut route = tree.route(info.best_hash, parent_hash).ok_or_else(|| {
+                ChainError::Database(format!("no route from the best block to {parent_hash:?}"))
+            })?;
+            route.enacted.push((hash, number));
+            write_route(&mut tx, &route, number, info.best_number);
+            tx.set(Column::Meta, meta_keys::BEST.to_vec(), key);
+            Some(route)
+        } else {
+            None
+        }
+    };
+    if let Some(slot) = authored_slot {
+        tx.set(Column::Meta, meta_keys::LAST_AUTHORED_SLOT.to_vec(), slot.encode());
+    }
     client.db.commit(tx)?;
 
-    *client.pruned_below.write() = new_pruned_below;
-    {
+    client.tree.write().insert(hash, number, parent_hash);
+    if best {
         let mut info = client.info.write();
         info.best_hash = hash;
         info.best_number = number;
     }
-    log::debug!(target: "chain", "imported #{number} {hash:?}");
-    client.send(ChainEvent::NewBest { hash, header });
-    Ok(ImportOutcome::Imported { hash, number })
-}
-
-/// See [`crate::ChainWrite::finalize`].
-pub(super) fn finalize(client: &Client, hash: Hash) -> ChainResult<()> {
-    let _guard = client.write_lock.lock();
-    let header = client
-        .header(hash)?
-        .ok_or_else(|| ChainError::Finality(format!("unknown block {hash:?}")))?;
-    let info = client.info();
-    if client.hash(header.number)? != Some(hash) {
-        return Err(ChainError::Finality(format!(
-            "block #{} {hash:?} is not on the best chain",
-            header.number
-        )));
+    client.send(ChainEvent::Imported { hash, header: header.clone() });
+    if let Some(route) = route {
+        let retracted: Vec<Hash> = route.retracted.iter().map(|(h, _)| *h).collect();
+        if !retracted.is_empty() {
+            log::info!(
+                target: "chain",
+                "♻️  reorg of depth {} at #{}: {:?} -> {:?} (#{number})",
+                retracted.len(),
+                route.common.1,
+                info.best_hash,
+                hash,
+            );
+        }
+        let enacted = route.enacted.iter().map(|(h, _)| *h).collect();
+        log::debug!(target: "chain", "imported #{number} {hash:?} (best)");
+        client.send(ChainEvent::NewBest { hash, header, retracted, enacted });
+    } else {
+        log::debug!(target: "chain", "imported #{number} {hash:?} (fork)");
     }
-    if header.number <= info.finalized_number {
-        return Ok(());
-    }
-    let mut tx = Transaction::new();
-    tx.set(Column::Meta, meta_keys::FINALIZED.to_vec(), hash.as_bytes().to_vec());
-    client.db.commit(tx)?;
-    {
-        let mut info = client.info.write();
-        info.finalized_hash = hash;
-        info.finalized_number = header.number;
-    }
-    client.send(ChainEvent::Finalized { hash, header });
-    Ok(())
+    Ok(ImportOutcome::Imported { hash, number, best })
 }

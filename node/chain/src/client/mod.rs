@@ -6,6 +6,7 @@
 //! serialised by one lock and each ends in a single atomic database commit.
 
 mod builder;
+mod finality;
 mod import;
 
 use crate::{
@@ -13,10 +14,11 @@ use crate::{
         BuiltBlock, ChainApi, ChainError, ChainEvent, ChainInfo, ChainResult, ChainWrite, Hash,
         ImportOutcome,
     },
-    db::{meta_keys, number_key, Column, Database},
+    db::{meta_keys, number_key, Column, Database, Transaction, DB_VERSION},
     executor, genesis,
     pruning::Pruning,
     state::{NodeChanges, State, StateFactory},
+    tree::BlockTree,
     verify,
 };
 use codec::{Decode, Encode};
@@ -35,8 +37,9 @@ const PREPARED_CAPACITY: usize = 8;
 /// The settings of a [`Client`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ClientConfig {
-    /// The public key of the single block authority; every imported block must carry its seal.
-    pub authority: sr25519::Public,
+    /// The Aura authorities: the author of slot `s` is `authorities[s % n]`, and every imported
+    /// block must carry its slot's author's seal.
+    pub authorities: Vec<sr25519::Public>,
     /// Milliseconds per slot: a block's slot is its timestamp divided by this.
     pub slot_duration_ms: u64,
     /// Which historical states are kept.
@@ -46,10 +49,10 @@ pub struct ClientConfig {
 }
 
 impl ClientConfig {
-    /// Default settings for `authority`: 12 s slots (as mainnet), archive, 64 MiB cache.
-    pub fn new(authority: sr25519::Public) -> Self {
+    /// Default settings for `authorities`: 12 s slots (as mainnet), archive, 64 MiB cache.
+    pub fn new(authorities: Vec<sr25519::Public>) -> Self {
         Self {
-            authority,
+            authorities,
             slot_duration_ms: subtensor_runtime::MILLISECS_PER_BLOCK,
             pruning: Pruning::Archive,
             trie_cache_bytes: 64 * 1024 * 1024,
@@ -75,6 +78,8 @@ pub struct Client {
     info: RwLock<ChainInfo>,
     /// Lowest block number whose state is still stored.
     pruned_below: RwLock<BlockNumber>,
+    /// The unfinalized blocks; changed only under `write_lock`, after the commit.
+    tree: RwLock<BlockTree>,
     /// Serialises imports and finality updates.
     write_lock: Mutex<()>,
     /// Changes of recently built blocks, newest last.
@@ -111,9 +116,12 @@ impl Client {
         genesis: &Storage,
         config: ClientConfig,
     ) -> ChainResult<Arc<Self>> {
+        if config.authorities.is_empty() {
+            return Err(ChainError::Config("the chain has no block authorities".into()));
+        }
         let built = genesis::build(genesis);
         match db.get(Column::Meta, meta_keys::GENESIS)? {
-            None => db.commit(genesis::write(&built, config.pruning))?,
+            None => db.commit(genesis::write(&built, config.pruning, config.slot_duration_ms))?,
             Some(raw) => {
                 genesis::check(decode_hash(&raw, "genesis hash")?, &built)?;
                 let stored = match db.get(Column::Meta, meta_keys::PRUNING)? {
@@ -126,9 +134,49 @@ impl Client {
                         config.pruning
                     )));
                 }
+                let version = match db.get(Column::Meta, meta_keys::DB_VERSION)? {
+                    Some(raw) => decode::<u32>(&raw, "database version")?,
+                    None => 1,
+                };
+                let mut tx = Transaction::new();
+                if version == 1 {
+                    // Version 1 kept number-keyed journals only when pruning.
+                    if stored != Pruning::Archive {
+                        return Err(ChainError::Config(
+                            "this pruned database was written by an older node (format 1); \
+                             purge it (purge-chain) or export and re-import its blocks"
+                                .into(),
+                        ));
+                    }
+                    log::info!(target: "chain", "upgrading the database to format {DB_VERSION}");
+                    tx.set(Column::Meta, meta_keys::DB_VERSION.to_vec(), DB_VERSION.encode());
+                } else if version != DB_VERSION {
+                    return Err(ChainError::Config(format!(
+                        "the database has format {version}; this node reads format {DB_VERSION}"
+                    )));
+                }
                 if stored != config.pruning {
-                    let mut tx = crate::db::Transaction::new();
                     tx.set(Column::Meta, meta_keys::PRUNING.to_vec(), config.pruning.encode());
+                }
+                match db.get(Column::Meta, meta_keys::SLOT_DURATION)? {
+                    Some(raw) => {
+                        let stored = decode::<u64>(&raw, "slot duration")?;
+                        if stored != config.slot_duration_ms {
+                            return Err(ChainError::Config(format!(
+                                "the chain was created with {stored} ms slots, not {} ms \
+                                 (every node and every run of one chain needs the same slot \
+                                 duration)",
+                                config.slot_duration_ms
+                            )));
+                        }
+                    }
+                    None => tx.set(
+                        Column::Meta,
+                        meta_keys::SLOT_DURATION.to_vec(),
+                        config.slot_duration_ms.encode(),
+                    ),
+                }
+                if !tx.is_empty() {
                     db.commit(tx)?;
                 }
             }
@@ -149,6 +197,7 @@ impl Client {
             Some(raw) => decode::<BlockNumber>(&raw, "pruning bound")?,
             None => 0,
         };
+        let tree = load_tree(db.as_ref(), finalized_hash, finalized_number, best_hash)?;
         let info = ChainInfo {
             genesis_hash: built.hash,
             best_hash,
@@ -168,6 +217,7 @@ impl Client {
             config,
             info: RwLock::new(info),
             pruned_below: RwLock::new(pruned_below),
+            tree: RwLock::new(tree),
             write_lock: Mutex::new(()),
             prepared: Mutex::new(VecDeque::new()),
             events,
@@ -230,7 +280,24 @@ impl Client {
     /// Re-execute every stored block from genesis on a fresh in-memory state and compare each
     /// stored header's state root; see [`verify::verify_chain`].
     pub fn verify_chain(&self, genesis: &Storage) -> ChainResult<verify::VerifyReport> {
-        verify::verify_chain(self.db.as_ref(), genesis, &self.config.authority)
+        verify::verify_chain(self.db.as_ref(), genesis, &self.config.authorities)
+    }
+
+    /// The best block among those descending from `base` (the finalized block or an unfinalized
+    /// one): the longest such chain's head, the first seen among equals; `None` if `base` is
+    /// unknown, or finalized but not the last finalized block.
+    pub fn best_containing(&self, base: Hash) -> Option<(Hash, BlockNumber)> {
+        self.tree.read().best_containing(base)
+    }
+
+    /// Whether `hash` is the last finalized block or an unfinalized block descending from it.
+    pub fn is_above_finality(&self, hash: &Hash) -> bool {
+        self.tree.read().contains(hash)
+    }
+
+    /// How many unfinalized blocks the engine holds.
+    pub fn unfinalized_count(&self) -> usize {
+        self.tree.read().len()
     }
 
     fn send(&self, event: ChainEvent) {
@@ -322,6 +389,51 @@ impl ChainApi for Client {
     fn subscribe(&self) -> broadcast::Receiver<ChainEvent> {
         self.events.subscribe()
     }
+
+    fn leaves(&self) -> Vec<Hash> {
+        self.tree.read().leaves().iter().map(|(hash, _)| *hash).collect()
+    }
+
+    fn justification(&self, hash: Hash) -> ChainResult<Option<Vec<u8>>> {
+        self.db.get(Column::Meta, &meta_keys::justification(hash.as_bytes()))
+    }
+}
+
+/// Rebuild the block tree from the stored leaves (walking each back to the finalized block);
+/// a database without stored leaves (format 1) has the best block as its only leaf.
+fn load_tree(
+    db: &dyn Database,
+    finalized: Hash,
+    finalized_number: BlockNumber,
+    best: Hash,
+) -> ChainResult<BlockTree> {
+    let leaves: Vec<Hash> = match db.get(Column::Meta, meta_keys::LEAVES)? {
+        Some(raw) => decode(&raw, "leaves")?,
+        None => vec![best],
+    };
+    let mut tree = BlockTree::new(finalized, finalized_number);
+    for leaf in leaves {
+        // The chain from the leaf down to the tree, then inserted parents first.
+        let mut chain = Vec::new();
+        let mut current = leaf;
+        while !tree.contains(&current) {
+            let raw = db
+                .get(Column::Headers, current.as_bytes())?
+                .ok_or_else(|| ChainError::Database(format!("missing header of {current:?}")))?;
+            let header: Header = decode(&raw, "header")?;
+            if header.number <= finalized_number {
+                return Err(ChainError::Database(format!(
+                    "leaf {leaf:?} does not descend from the finalized block"
+                )));
+            }
+            chain.push((current, header.number, header.parent_hash));
+            current = header.parent_hash;
+        }
+        for (hash, number, parent) in chain.into_iter().rev() {
+            tree.insert(hash, number, parent);
+        }
+    }
+    Ok(tree)
 }
 
 impl ChainWrite for Client {
@@ -335,10 +447,36 @@ impl ChainWrite for Client {
     }
 
     fn import_block(&self, block: Block) -> ChainResult<ImportOutcome> {
-        import::import_block(self, block)
+        import::import_block(self, block, None)
     }
 
-    fn finalize(&self, hash: Hash) -> ChainResult<()> {
-        import::finalize(self, hash)
+    fn import_authored_block(&self, block: Block, slot: u64) -> ChainResult<ImportOutcome> {
+        import::import_block(self, block, Some(slot))
+    }
+
+    fn last_authored_slot(&self) -> ChainResult<Option<u64>> {
+        match self.db.get(Column::Meta, meta_keys::LAST_AUTHORED_SLOT)? {
+            Some(raw) => Ok(Some(decode(&raw, "last authored slot")?)),
+            None => Ok(None),
+        }
+    }
+
+    fn finalize(&self, hash: Hash, justification: Option<Vec<u8>>) -> ChainResult<()> {
+        finality::finalize(self, hash, justification)
+    }
+
+    fn aux(&self, key: &[u8]) -> ChainResult<Option<Vec<u8>>> {
+        self.db.get(Column::Meta, &meta_keys::aux(key))
+    }
+
+    fn set_aux(&self, changes: &[(&[u8], Option<&[u8]>)]) -> ChainResult<()> {
+        let mut tx = Transaction::new();
+        for (key, value) in changes {
+            match value {
+                Some(value) => tx.set(Column::Meta, meta_keys::aux(key), value.to_vec()),
+                None => tx.remove(Column::Meta, meta_keys::aux(key)),
+            }
+        }
+        self.db.commit(tx)
     }
 }

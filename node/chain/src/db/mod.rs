@@ -8,9 +8,13 @@
 //! | [`Column::TrieNodes`] | node hash (32 bytes, no trie prefix) | encoded trie node or value node; **reference counted** |
 //! | [`Column::Headers`] | block hash | SCALE `Header` (sealed) |
 //! | [`Column::Bodies`] | block hash | SCALE `Vec<UncheckedExtrinsic>` |
-//! | [`Column::NumberToHash`] | block number, u32 big-endian | block hash of the canonical block |
-//! | [`Column::Meta`] | one of [`meta_keys`] | see there |
-//! | [`Column::Journal`] | block number, u32 big-endian | SCALE `Vec<H256>`: trie nodes the block removed |
+//! | [`Column::NumberToHash`] | block number, u32 big-endian | block hash on the best chain |
+//! | [`Column::Meta`] | one of [`meta_keys`], or a prefixed key of [`meta_keys::justification`] / [`meta_keys::aux`] | see there |
+//! | [`Column::Journal`] | block hash | SCALE [`crate::pruning::Journal`]: trie node references the block added and dropped |
+//!
+//! Headers and bodies are kept for every block of the best chain and every unfinalized fork;
+//! forks are deleted when finality passes them. The database format is versioned
+//! ([`meta_keys::DB_VERSION`], [`DB_VERSION`]).
 //!
 //! In the reference-counted column, [`Op::Set`] of an existing key increments its count (the
 //! value is the node's preimage, so it cannot differ) and [`Op::Remove`] decrements it, deleting
@@ -35,7 +39,8 @@ pub enum Column {
     NumberToHash,
     /// Chain heads and settings, see [`meta_keys`].
     Meta,
-    /// Per-block journal of removed trie nodes, used by pruning.
+    /// Per-block journal of added and removed trie node references, used by pruning and to
+    /// discard forks.
     Journal,
 }
 
@@ -80,7 +85,30 @@ pub mod meta_keys {
     pub const PRUNING: &[u8] = b"pruning";
     /// SCALE u32: the lowest block number whose state is still stored.
     pub const PRUNED_BELOW: &[u8] = b"pruned_below";
+    /// SCALE `Vec<H256>`: the leaves of the block tree above finality, first seen first.
+    pub const LEAVES: &[u8] = b"leaves";
+    /// SCALE u64: the last slot this node authored a block in.
+    pub const LAST_AUTHORED_SLOT: &[u8] = b"last_authored_slot";
+    /// SCALE u64: the slot duration in milliseconds the chain was created with.
+    pub const SLOT_DURATION: &[u8] = b"slot_duration_ms";
+    /// SCALE u32: the database format version ([`super::DB_VERSION`]).
+    pub const DB_VERSION: &[u8] = b"db_version";
+
+    /// The key of the finality justification of block `hash`.
+    pub fn justification(hash: &[u8]) -> Vec<u8> {
+        [b"justification:".as_slice(), hash].concat()
+    }
+
+    /// The key of auxiliary value `key`.
+    pub fn aux(key: &[u8]) -> Vec<u8> {
+        [b"aux:".as_slice(), key].concat()
+    }
 }
+
+/// The database format this engine writes. Version 1 (no version key) had number-keyed pruning
+/// journals and no forks; an archive database of version 1 is upgraded in place when opened,
+/// a pruned one must be re-synced (`purge-chain`, or `export-blocks` then `import-blocks`).
+pub const DB_VERSION: u32 = 2;
 
 /// One write of a [`Transaction`].
 #[derive(Debug, Clone, PartialEq, Eq)]

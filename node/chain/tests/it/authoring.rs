@@ -31,8 +31,9 @@ fn a_signed_transfer_is_built_sealed_and_imported() {
     assert_eq!(free_balance(&client, hash, Bob), DEV_ENDOWMENT + 6 * RAO_PER_TAO);
     // Historical state: genesis is untouched.
     assert_eq!(free_balance(&client, genesis, Bob), DEV_ENDOWMENT);
+    assert!(matches!(events.try_recv().unwrap(), ChainEvent::Imported { hash: h, .. } if h == hash));
     match events.try_recv().unwrap() {
-        ChainEvent::NewBest { hash: h, header } => {
+        ChainEvent::NewBest { hash: h, header, .. } => {
             assert_eq!(h, hash);
             assert_eq!(header, block.header);
         }
@@ -64,7 +65,7 @@ fn a_following_node_re_executes_and_reaches_the_same_state() {
         let (_, block, hash) = author(&author_node, &[transfer(Alice, Bob, 1, nonce, genesis)]);
         assert_eq!(
             follower.import_block(block).unwrap(),
-            ImportOutcome::Imported { hash, number: nonce + 1 }
+            ImportOutcome::Imported { hash, number: nonce + 1, best: true }
         );
         assert_eq!(
             follower.header(hash).unwrap().unwrap().state_root,
@@ -109,7 +110,7 @@ fn finality_follows_requests_and_is_broadcast() {
     let mut events = client.subscribe();
     assert_eq!(client.info().finalized_hash, genesis);
 
-    client.finalize(one).unwrap();
+    client.finalize(one, None).unwrap();
     let info = client.info();
     assert_eq!((info.finalized_number, info.finalized_hash), (1, one));
     match events.try_recv().unwrap() {
@@ -120,11 +121,11 @@ fn finality_follows_requests_and_is_broadcast() {
         other => panic!("{other:?}"),
     }
     // Going back is a no-op, an unknown block an error.
-    client.finalize(genesis).unwrap();
+    client.finalize(genesis, None).unwrap();
     assert_eq!(client.info().finalized_hash, one);
     assert!(events.try_recv().is_err());
-    assert!(matches!(client.finalize(sp_core::H256::repeat_byte(3)), Err(ChainError::Finality(_))));
-    client.finalize(two).unwrap();
+    assert!(matches!(client.finalize(sp_core::H256::repeat_byte(3), None), Err(ChainError::Finality(_))));
+    client.finalize(two, None).unwrap();
     assert_eq!(client.info().finalized_number, 2);
     assert!(matches!(events.try_recv().unwrap(), ChainEvent::Finalized { .. }));
 }

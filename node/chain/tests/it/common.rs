@@ -26,7 +26,7 @@ pub(crate) fn authority() -> sr25519::Pair {
 /// The test configuration.
 pub(crate) fn config(pruning: Pruning) -> ClientConfig {
     ClientConfig {
-        authority: authority().public(),
+        authorities: vec![authority().public()],
         slot_duration_ms: SLOT_MS,
         pruning,
         trie_cache_bytes: 16 * 1024 * 1024,
@@ -108,6 +108,13 @@ pub(crate) fn author(
         other => panic!("not imported: {other:?}"),
     };
     (built, block, hash)
+}
+
+/// [`author`], then finalize the new block.
+pub(crate) fn author_final(client: &Client, candidates: &[UncheckedExtrinsic]) -> Hash {
+    let (_, _, hash) = author(client, candidates);
+    client.finalize(hash, None).unwrap();
+    hash
 }
 
 /// The built block sealed by the authority.

@@ -76,11 +76,12 @@ fn blocks_with_bad_roots_seals_or_bodies_are_refused() {
         ChainError::UnknownParent(H256::repeat_byte(7))
     );
 
-    // A sibling of the best block (built on genesis) does not extend the best block.
+    // Once the best block is final, a sibling of it (built on genesis) is below finality.
+    client.finalize(client.info().best_hash, None).unwrap();
     let sibling = builder.build_block(genesis, next_timestamp(&builder) + 1_000, &[]).unwrap();
     assert_eq!(
         client.import_block(seal(&sibling)).unwrap_err(),
-        ChainError::NotOnBestChain(genesis)
+        ChainError::BelowFinality(genesis)
     );
 }
 

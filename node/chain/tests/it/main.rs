@@ -5,6 +5,7 @@
 
 mod authoring;
 mod common;
+mod forks;
 mod invalid;
 mod persistence;
 mod pruning;

@@ -60,13 +60,13 @@ fn a_pruned_parity_db_chain_keeps_recent_states_whole_across_restarts() {
         let genesis = client.info().genesis_hash;
         hashes.push(genesis);
         for nonce in 0..4 {
-            hashes.push(author(&client, &[transfer(Alice, Bob, 1, nonce, genesis)]).2);
+            hashes.push(author_final(&client, &[transfer(Alice, Bob, 1, nonce, genesis)]));
         }
         genesis
     };
     let client = open(Arc::new(ParityDb::open(dir.path()).unwrap()), Pruning::KeepLast(2));
     for nonce in 4..6 {
-        hashes.push(author(&client, &[transfer(Alice, Bob, 1, nonce, genesis)]).2);
+        hashes.push(author_final(&client, &[transfer(Alice, Bob, 1, nonce, genesis)]));
     }
     for hash in &hashes[..5] {
         assert_eq!(client.storage(*hash, b"x").unwrap_err(), ChainError::StatePruned(*hash));

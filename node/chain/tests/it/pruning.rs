@@ -10,7 +10,7 @@ use sp_state_machine::{Backend, TrieBackendBuilder, TrieBackendStorage};
 use std::{collections::BTreeSet, sync::Arc};
 use subtensor_chain::{
     db::{Column, Database},
-    ChainApi, ChainError, MemoryDb, Pruning,
+    ChainApi, ChainError, ChainWrite, MemoryDb, Pruning,
 };
 use subtensor_runtime::{genesis_config_presets::DEV_ENDOWMENT, RAO_PER_TAO};
 
@@ -28,7 +28,7 @@ impl TrieBackendStorage<BlakeTwo256> for Recording {
 }
 
 /// Every node reachable from `roots` (walking all keys and values), read from `db`.
-fn reachable(db: &Arc<MemoryDb>, roots: &[H256]) -> BTreeSet<Vec<u8>> {
+pub(crate) fn reachable(db: &Arc<MemoryDb>, roots: &[H256]) -> BTreeSet<Vec<u8>> {
     let storage = Recording { db: db.clone(), seen: Mutex::new(BTreeSet::new()) };
     for root in roots {
         let backend = TrieBackendBuilder::new(&storage, *root).build();
@@ -47,6 +47,14 @@ fn keep_last_two_prunes_old_states_and_leaks_no_node() {
     let mut hashes = vec![genesis];
     for nonce in 0..6 {
         hashes.push(author(&client, &[transfer(Alice, Bob, 1, nonce, genesis)]).2);
+        // Nothing is pruned above finality.
+        let stored_before: BTreeSet<Vec<u8>> = db.keys(Column::TrieNodes).into_iter().collect();
+        let all_states: Vec<H256> =
+            hashes.iter().map(|h| client.header(*h).unwrap().unwrap().state_root).collect();
+        if nonce == 0 {
+            assert_eq!(reachable(&db, &all_states), stored_before);
+        }
+        client.finalize(*hashes.last().unwrap(), None).unwrap();
 
         // Exactly the nodes of the kept states are stored.
         let best = client.info().best_number as usize;
@@ -67,18 +75,20 @@ fn keep_last_two_prunes_old_states_and_leaks_no_node() {
     assert_eq!(free_balance(&client, hashes[5], Bob), DEV_ENDOWMENT + 5 * RAO_PER_TAO);
     assert_eq!(free_balance(&client, hashes[6], Bob), DEV_ENDOWMENT + 6 * RAO_PER_TAO);
     // Only the journal of block 6 (which releases state 5's nodes) remains.
-    assert_eq!(db.keys(Column::Journal), vec![6u32.to_be_bytes().to_vec()]);
+    assert_eq!(db.keys(Column::Journal), vec![hashes[6].as_bytes().to_vec()]);
 
     // Reopening with a wider window keeps working; the chain still verifies from genesis.
     drop(client);
     let client = open(db.clone(), Pruning::KeepLast(3));
-    author(&client, &[transfer(Alice, Bob, 1, 6, genesis)]);
+    let (_, _, seventh) = author(&client, &[transfer(Alice, Bob, 1, 6, genesis)]);
+    client.finalize(seventh, None).unwrap();
     assert_eq!(client.pruned_below(), 5);
     client.verify_chain(&dev_storage()).unwrap();
     // And a narrower one catches up at the next import.
     drop(client);
     let client = open(db.clone(), Pruning::KeepLast(1));
     let (_, _, last) = author(&client, &[transfer(Alice, Bob, 1, 7, genesis)]);
+    client.finalize(last, None).unwrap();
     assert_eq!(client.pruned_below(), 8);
     let root = client.header(last).unwrap().unwrap().state_root;
     let stored: BTreeSet<Vec<u8>> = db.keys(Column::TrieNodes).into_iter().collect();
