@@ -33,6 +33,83 @@ pub enum Command {
     ImportBlocks(ImportBlocksArgs),
     /// Re-execute every stored block from genesis and check each state root.
     CheckChain(SharedArgs),
+    /// Node key utilities.
+    #[command(subcommand)]
+    Key(KeyCommand),
+}
+
+/// `key` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum KeyCommand {
+    /// Generate a random node key (ed25519): the secret goes to `--file` (raw 32 bytes, mode
+    /// 0600) or, as hex, to standard output; the peer id is printed on standard error.
+    GenerateNodeKey {
+        /// Write the secret to this file instead of printing it.
+        #[arg(long, value_name = "PATH")]
+        file: Option<PathBuf>,
+    },
+    /// Print the peer id of a node key file (raw 32 bytes, or its hex).
+    InspectNodeKey {
+        /// The node key file.
+        #[arg(long, value_name = "PATH")]
+        file: PathBuf,
+    },
+}
+
+/// Peer-to-peer options of the running node.
+#[derive(Debug, Clone, Args)]
+pub struct NetworkArgs {
+    /// The TCP port for peer-to-peer connections (every interface, IPv4 and IPv6).
+    #[arg(long, value_name = "PORT")]
+    pub port: Option<u16>,
+
+    /// Listen on these multiaddresses instead (`/ip4/0.0.0.0/tcp/30333`); overrides `--port`.
+    #[arg(long = "listen-addr", value_name = "MULTIADDR", num_args = 1..)]
+    pub listen_addr: Vec<String>,
+
+    /// Addresses other nodes can reach this one at, announced to them.
+    #[arg(long = "public-addr", value_name = "MULTIADDR", num_args = 1..)]
+    pub public_addr: Vec<String>,
+
+    /// Nodes to join the network through (`/ip4/…/tcp/30333/p2p/12D3KooW…`), besides the
+    /// chain spec's `bootNodes`.
+    #[arg(long, value_name = "MULTIADDR", num_args = 1..)]
+    pub bootnodes: Vec<String>,
+
+    /// Peers always kept connected (`…/p2p/<peer id>`), outside the peer limits.
+    #[arg(long = "reserved-nodes", value_name = "MULTIADDR", num_args = 1..)]
+    pub reserved_nodes: Vec<String>,
+
+    /// Connect only to reserved peers (`--reserved-nodes`, or added with
+    /// `system_addReservedPeer`).
+    #[arg(long)]
+    pub reserved_only: bool,
+
+    /// The most non-reserved peers that may connect to this node.
+    #[arg(long, default_value_t = 32, value_name = "COUNT")]
+    pub in_peers: u32,
+
+    /// The most non-reserved peers this node connects to.
+    #[arg(long, default_value_t = 8, value_name = "COUNT")]
+    pub out_peers: u32,
+
+    /// Discover peers on the local network with mDNS (`dev` and `local` chains only; off by
+    /// default so that separate development nodes on one machine stay apart).
+    #[arg(long)]
+    pub discover_local: bool,
+
+    /// Never use mDNS (the default; overrides `--discover-local`).
+    #[arg(long)]
+    pub no_mdns: bool,
+
+    /// The node key (ed25519 secret, 32 bytes in hex) that gives the node its peer id.
+    #[arg(long, value_name = "HEX", conflicts_with = "node_key_file")]
+    pub node_key: Option<String>,
+
+    /// A file holding the node key; default `<base-path>/chains/<chain id>/network/secret_ed25519`,
+    /// generated on first start.
+    #[arg(long, value_name = "PATH")]
+    pub node_key_file: Option<PathBuf>,
 }
 
 /// Options every command shares.
@@ -62,6 +139,10 @@ pub struct RunArgs {
     /// Options every command shares.
     #[command(flatten)]
     pub shared: SharedArgs,
+
+    /// Peer-to-peer options.
+    #[command(flatten)]
+    pub network: NetworkArgs,
 
     /// The JSON-RPC port (HTTP and WebSocket on one port).
     #[arg(long, default_value_t = 9944, value_name = "PORT")]

@@ -30,6 +30,9 @@ pub enum NodeError {
     /// The JSON-RPC server failed.
     #[error("RPC: {0}")]
     Rpc(String),
+    /// The peer-to-peer network could not start.
+    #[error("network: {0}")]
+    Network(String),
     /// The chain engine failed.
     #[error(transparent)]
     Chain(#[from] subtensor_chain::ChainError),

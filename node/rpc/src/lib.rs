@@ -19,8 +19,10 @@ pub mod author;
 pub mod chain;
 mod common;
 pub mod error;
+pub mod grandpa;
 pub mod metagraph;
 mod metrics;
+pub mod node_api;
 pub mod payment;
 pub mod state;
 pub mod subtensor;
@@ -32,7 +34,9 @@ mod test_utils;
 pub use author::{Author, AuthorRpcServer};
 pub use chain::{Chain, ChainRpcServer};
 pub use error::{RpcError, RpcResult};
+pub use grandpa::{Grandpa, GrandpaRpcServer};
 pub use metagraph::Metagraph;
+pub use node_api::{GrandpaRpcApi, NetworkRpcApi, PeerInfo};
 pub use metrics::RpcMetrics;
 pub use payment::{Payment, PaymentRpcServer};
 pub use state::{State, StateRpcServer};
@@ -63,6 +67,10 @@ pub struct RpcDeps {
     pub pool: Arc<Pool>,
     /// What `system_*` reports.
     pub system: SystemInfo,
+    /// The peer-to-peer network, if the node runs one.
+    pub network: Option<Arc<dyn NetworkRpcApi>>,
+    /// The finality gadget, if the node runs one (`grandpa_*` methods).
+    pub grandpa: Option<Arc<dyn GrandpaRpcApi>>,
 }
 
 /// The result of `rpc_methods`.
@@ -77,13 +85,18 @@ pub struct RpcMethods {
 /// All namespaces merged, every alias registered, plus `rpc_methods` listing exactly
 /// `module.method_names()` (itself included).
 pub fn rpc_module(deps: RpcDeps) -> RpcResult<RpcModule<()>> {
-    let RpcDeps { chain, pool, system } = deps;
+    let RpcDeps { chain, pool, system, network, grandpa } = deps;
     let mut module = RpcModule::new(());
     let register = |e: jsonrpsee::server::RegisterMethodError| RpcError::Server(e.to_string());
     module.merge(Chain::new(chain.clone()).into_rpc()).map_err(register)?;
     module.merge(State::new(chain.clone()).into_rpc()).map_err(register)?;
     module.merge(Author::new(pool.clone()).into_rpc()).map_err(register)?;
-    module.merge(System::new(chain.clone(), pool, system).into_rpc()).map_err(register)?;
+    module
+        .merge(System::new(chain.clone(), pool, system).with_network(network).into_rpc())
+        .map_err(register)?;
+    if let Some(grandpa) = grandpa {
+        module.merge(Grandpa::new(grandpa).into_rpc()).map_err(register)?;
+    }
     module.merge(Payment::new(chain.clone()).into_rpc()).map_err(register)?;
     module.merge(Subtensor::new(chain).into_rpc()).map_err(register)?;
 
@@ -193,6 +206,11 @@ mod tests {
         "system_peers",
         "system_syncState",
         "system_localListenAddresses",
+        "system_unstable_networkState",
+        "system_networkState",
+        "system_addReservedPeer",
+        "system_removeReservedPeer",
+        "system_reservedPeers",
         "system_accountNextIndex",
         "account_nextIndex",
         "chain_getBlockHash",

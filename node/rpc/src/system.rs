@@ -1,7 +1,7 @@
 //! The `system_*` namespace: node identity, chain properties, health, and the next nonce of an
 //! account (`system_accountNextIndex`, alias `account_nextIndex`).
 
-use crate::{common::call_decode, RpcError, RpcResult};
+use crate::{common::call_decode, node_api::NetworkRpcApi, RpcError, RpcResult};
 use codec::Encode;
 use jsonrpsee::{core::async_trait, proc_macros::rpc};
 use serde::{Deserialize, Serialize};
@@ -108,11 +108,29 @@ pub trait SystemRpc {
     #[method(name = "system_peers")]
     fn system_peers(&self) -> RpcResult<Vec<serde_json::Value>>;
 
-    /// Roles of the node: `["Authority"]` (it authors its blocks).
+    /// Roles of the node: `["Authority"]` or `["Full"]`.
     #[method(name = "system_nodeRoles")]
     fn system_node_roles(&self) -> RpcResult<Vec<String>>;
 
-    /// `{"startingBlock":0,"currentBlock":best,"highestBlock":best}`.
+    /// The peer-to-peer network's state (`system_unstable_networkState`, polkadot.js calls it
+    /// `system_networkState`).
+    #[method(name = "system_unstable_networkState", aliases = ["system_networkState"])]
+    fn system_network_state(&self) -> RpcResult<serde_json::Value>;
+
+    /// Add a reserved peer (a multiaddress ending in `/p2p/<peer id>`); unsafe.
+    #[method(name = "system_addReservedPeer")]
+    fn system_add_reserved_peer(&self, address: String) -> RpcResult<()>;
+
+    /// Remove a reserved peer by peer id; unsafe.
+    #[method(name = "system_removeReservedPeer")]
+    fn system_remove_reserved_peer(&self, peer_id: String) -> RpcResult<()>;
+
+    /// The reserved peers' ids.
+    #[method(name = "system_reservedPeers")]
+    fn system_reserved_peers(&self) -> RpcResult<Vec<String>>;
+
+    /// `{"startingBlock","currentBlock","highestBlock"}`: where sync started, our best block,
+    /// the highest block seen on the network.
     #[method(name = "system_syncState")]
     fn system_sync_state(&self) -> RpcResult<SyncState>;
 
@@ -127,12 +145,25 @@ pub struct System {
     chain: Arc<dyn ChainApi>,
     pool: Arc<Pool>,
     info: SystemInfo,
+    network: Option<Arc<dyn NetworkRpcApi>>,
 }
 
 impl System {
     /// Serves `info`, nonces from `chain` and `pool`.
     pub fn new(chain: Arc<dyn ChainApi>, pool: Arc<Pool>, info: SystemInfo) -> Self {
-        Self { chain, pool, info }
+        Self { chain, pool, info, network: None }
+    }
+
+    /// Answer the peer-to-peer methods from `network`.
+    pub fn with_network(mut self, network: Option<Arc<dyn NetworkRpcApi>>) -> Self {
+        self.network = network;
+        self
+    }
+
+    fn network(&self) -> RpcResult<&Arc<dyn NetworkRpcApi>> {
+        self.network
+            .as_ref()
+            .ok_or_else(|| RpcError::InvalidParams("this node runs without a network".into()))
     }
 }
 
@@ -173,28 +204,65 @@ impl SystemRpcServer for System {
     }
 
     fn system_health(&self) -> RpcResult<Health> {
-        Ok(Health { peers: 0, is_syncing: false, should_have_peers: false })
+        Ok(match &self.network {
+            Some(network) => Health {
+                peers: network.peer_count(),
+                is_syncing: network.is_major_syncing(),
+                should_have_peers: network.should_have_peers(),
+            },
+            None => Health { peers: 0, is_syncing: false, should_have_peers: false },
+        })
     }
 
     fn system_local_peer_id(&self) -> RpcResult<String> {
-        Ok(LOCAL_PEER_ID.to_owned())
+        Ok(match &self.network {
+            Some(network) => network.local_peer_id(),
+            None => LOCAL_PEER_ID.to_owned(),
+        })
     }
 
     fn system_local_listen_addresses(&self) -> RpcResult<Vec<String>> {
-        Ok(Vec::new())
+        Ok(self.network.as_ref().map(|n| n.listen_addresses()).unwrap_or_default())
     }
 
     fn system_peers(&self) -> RpcResult<Vec<serde_json::Value>> {
-        Ok(Vec::new())
+        let peers = self.network.as_ref().map(|n| n.peers()).unwrap_or_default();
+        peers
+            .into_iter()
+            .map(|p| serde_json::to_value(p).map_err(|e| RpcError::Internal(e.to_string())))
+            .collect()
     }
 
     fn system_node_roles(&self) -> RpcResult<Vec<String>> {
-        Ok(vec!["Authority".to_owned()])
+        Ok(match &self.network {
+            Some(network) => network.roles(),
+            None => vec!["Authority".to_owned()],
+        })
+    }
+
+    fn system_network_state(&self) -> RpcResult<serde_json::Value> {
+        Ok(self.network()?.network_state())
+    }
+
+    fn system_add_reserved_peer(&self, address: String) -> RpcResult<()> {
+        self.network()?.add_reserved_peer(&address).map_err(RpcError::InvalidParams)
+    }
+
+    fn system_remove_reserved_peer(&self, peer_id: String) -> RpcResult<()> {
+        self.network()?.remove_reserved_peer(&peer_id).map_err(RpcError::InvalidParams)
+    }
+
+    fn system_reserved_peers(&self) -> RpcResult<Vec<String>> {
+        Ok(self.network.as_ref().map(|n| n.reserved_peers()).unwrap_or_default())
     }
 
     fn system_sync_state(&self) -> RpcResult<SyncState> {
         let best = self.chain.info().best_number;
-        Ok(SyncState { starting_block: 0, current_block: best, highest_block: best })
+        let (starting_block, highest) = match &self.network {
+            Some(network) => network.sync_bounds(),
+            None => (0, best),
+        };
+        Ok(SyncState { starting_block, current_block: best, highest_block: highest.max(best) })
     }
 
     fn system_account_next_index(&self, account: String) -> RpcResult<Nonce> {

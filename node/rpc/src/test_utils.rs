@@ -335,7 +335,13 @@ pub(crate) fn system_info() -> SystemInfo {
 pub(crate) fn harness() -> Harness {
     let chain = FakeChain::new();
     let pool = Arc::new(Pool::new(PoolConfig::default(), chain.clone()));
-    let deps = RpcDeps { chain: chain.clone(), pool: pool.clone(), system: system_info() };
+    let deps = RpcDeps {
+        chain: chain.clone(),
+        pool: pool.clone(),
+        system: system_info(),
+        network: None,
+        grandpa: None,
+    };
     let module = rpc_module(deps).unwrap();
     Harness { chain, pool, module }
 }

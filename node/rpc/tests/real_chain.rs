@@ -91,7 +91,13 @@ async fn real_chain_round_trip() {
         chain_type: ChainType::Development,
         properties: serde_json::Map::new(),
     };
-    let module = rpc_module(RpcDeps { chain: chain.clone(), pool: pool.clone(), system }).unwrap();
+    let module = rpc_module(RpcDeps {
+        chain: chain.clone(),
+        pool: pool.clone(),
+        system,
+        network: None,
+        grandpa: None,
+    }).unwrap();
     let genesis = client.info().genesis_hash;
 
     // Metadata: V14 through state_getMetadata, Option<V15> through state_call.

@@ -2,6 +2,7 @@
 
 pub mod blocks;
 pub mod build_spec;
+pub mod key;
 pub mod purge_chain;
 pub mod run;
 
@@ -70,6 +71,7 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Some(Command::ExportBlocks(args)) => blocks::export(&args, &top)?,
         Some(Command::ImportBlocks(args)) => blocks::import(&args, &top)?,
         Some(Command::CheckChain(shared)) => blocks::check(&shared, &top)?,
+        Some(Command::Key(command)) => key::run(&command)?,
         None => run::run(&cli.run)?,
     }
     Ok(())

@@ -5,7 +5,11 @@ use crate::{
     cli::RunArgs,
     error::{NodeError, NodeResult},
     chain_spec::ChainType,
-    service::{self, AuthorityKeypair, Sealing, ServiceConfig},
+    service::{
+        self,
+        network::{multiaddrs, node_key, NetworkSettings},
+        AuthorityKeypair, Sealing, ServiceConfig,
+    },
 };
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use subtensor_chain::Pruning;
@@ -42,6 +46,41 @@ fn author_key(args: &RunArgs, dev: bool) -> NodeResult<Option<AuthorityKeypair>>
         None
     };
     uri.map(|uri| AuthorityKeypair::from_suri(&uri)).transpose()
+}
+
+/// The peer-to-peer settings of the command line and the chain spec.
+fn network_settings(args: &RunArgs, setup: &super::Setup) -> NodeResult<NetworkSettings> {
+    let net = &args.network;
+    let key_file = net.node_key_file.clone().unwrap_or_else(|| {
+        setup.base_path.join("chains").join(&setup.spec.id).join("network").join("secret_ed25519")
+    });
+    let listen = if net.listen_addr.is_empty() {
+        let port = net.port.unwrap_or(subtensor_network::DEFAULT_PORT);
+        vec![
+            subtensor_network::tcp_listen_address(true, port),
+            subtensor_network::tcp_listen_address(false, port),
+        ]
+    } else {
+        multiaddrs(&net.listen_addr, "--listen-addr")?
+    };
+    let development =
+        matches!(setup.spec.chain_type, ChainType::Development | ChainType::Local);
+    let mut boot_nodes = multiaddrs(&setup.spec.boot_nodes, "the chain spec's bootNodes")?;
+    boot_nodes.extend(multiaddrs(&net.bootnodes, "--bootnodes")?);
+    Ok(NetworkSettings {
+        node_key: node_key(net.node_key.as_deref(), &key_file)?,
+        port_fallback: setup.spec.chain_type == ChainType::Development
+            && net.port.is_none()
+            && net.listen_addr.is_empty(),
+        listen,
+        public: multiaddrs(&net.public_addr, "--public-addr")?,
+        boot_nodes,
+        reserved: multiaddrs(&net.reserved_nodes, "--reserved-nodes")?,
+        reserved_only: net.reserved_only,
+        in_peers: net.in_peers,
+        out_peers: net.out_peers,
+        mdns: development && net.discover_local && !net.no_mdns,
+    })
 }
 
 fn pruning(text: &str) -> NodeResult<Pruning> {
@@ -97,6 +136,7 @@ pub fn run(args: &RunArgs) -> NodeResult<()> {
         _ => setup.spec.consensus.slot_duration_ms.max(1),
     };
     let author = author_key(args, dev)?;
+    let network = network_settings(args, &setup)?;
     let interface = if args.rpc_external {
         IpAddr::V4(Ipv4Addr::UNSPECIFIED)
     } else {
@@ -117,6 +157,7 @@ pub fn run(args: &RunArgs) -> NodeResult<()> {
         pruning: pruning(&args.state_pruning)?,
         author,
         slot_duration_ms,
+        network,
         node_name: args.name.clone().unwrap_or_else(|| "subtensor-node".into()),
         spec: setup.spec.clone(),
     };

@@ -3,7 +3,9 @@
 //! them all on SIGINT or SIGTERM.
 
 mod authoring;
+pub mod finality;
 mod metrics;
+pub mod network;
 
 pub use authoring::Sealing;
 pub use subtensor_chain::ChainWrite;
@@ -17,6 +19,9 @@ use sp_core::{ed25519, sr25519, Pair};
 use std::{net::SocketAddr, path::PathBuf, sync::Arc};
 use subtensor_chain::{ChainApi, Client, ClientConfig, ParityDb, Pruning};
 use subtensor_rpc::{Cors, RpcDeps, SystemInfo};
+use subtensor_finality::FinalityConfig;
+use subtensor_network_api::NetworkService;
+use subtensor_sync::{JustificationVerifier, Role, SyncConfig, SyncService, SyncStatusProvider};
 use subtensor_txpool::{Pool, PoolConfig};
 
 /// Everything the service needs to run.
@@ -43,6 +48,8 @@ pub struct ServiceConfig {
     pub slot_duration_ms: u64,
     /// The node's name (`system_name`).
     pub node_name: String,
+    /// Peer-to-peer settings.
+    pub network: network::NetworkSettings,
 }
 
 /// An authority's key pairs.
@@ -123,10 +130,69 @@ pub async fn run(config: ServiceConfig) -> NodeResult<()> {
     let mut tasks = tokio::task::JoinSet::new();
     tasks.spawn(subtensor_txpool::maintain(pool.clone()));
 
+    // Peers, sync and finality.
+    let is_authority = config
+        .author
+        .as_ref()
+        .is_some_and(|keys| authorities.iter().any(|a| a.aura == keys.aura.public()));
+    let (net, network_task) = network::start(&config.network, info.genesis_hash.as_bytes())?;
+    let net_api: Arc<dyn NetworkService> = net.clone();
+    let grandpa_keys: Vec<ed25519::Public> = authorities.iter().filter_map(|a| a.grandpa).collect();
+    // One authority finalizes its own blocks; several vote with GRANDPA.
+    let grandpa_set = (authorities.len() > 1 && grandpa_keys.len() == authorities.len())
+        .then(|| finality::authority_set(&grandpa_keys));
+    let verifier: Arc<dyn JustificationVerifier> = match &grandpa_set {
+        Some(set) => Arc::new(finality::GrandpaVerifier { set: set.clone() }),
+        None => Arc::new(finality::NoFinality),
+    };
+    let role = if is_authority { Role::Authority } else { Role::Full };
+    let sync = Arc::new(
+        SyncService::start(
+            net_api.clone(),
+            client.clone(),
+            pool.clone(),
+            verifier,
+            SyncConfig::new(role, config.slot_duration_ms),
+        )
+        .map_err(|e| NodeError::Network(e.to_string()))?,
+    );
+    let sync_status: Arc<dyn SyncStatusProvider> = Arc::new(sync.status());
+    let grandpa = match grandpa_set {
+        Some(set) => {
+            // Gossip time estimate: a third of the slot (a round prevotes after 2T).
+            let gossip = std::time::Duration::from_millis((config.slot_duration_ms / 3).max(100));
+            let mut finality_config = FinalityConfig::new(
+                set,
+                config.author.as_ref().filter(|_| is_authority).map(|k| k.grandpa.clone()),
+                gossip,
+            );
+            finality_config.name = config.node_name.clone();
+            let (handle, task) = subtensor_finality::start(
+                finality::EngineChain::new(client.clone()),
+                net_api.clone(),
+                finality_config,
+            )
+            .map_err(|e| NodeError::Network(format!("GRANDPA: {e}")))?;
+            Some((handle, task))
+        }
+        None => None,
+    };
+    let network_rpc: Arc<dyn subtensor_rpc::NetworkRpcApi> = Arc::new(network::NetworkRpc {
+        network: net_api.clone(),
+        sync: sync_status.clone(),
+        authority: is_authority,
+        should_have_peers: authorities.len() > 1 || !config.network.boot_nodes.is_empty(),
+    });
+    let grandpa_rpc = grandpa.as_ref().map(|(handle, _)| {
+        Arc::new(finality::GrandpaRpc(handle.clone())) as Arc<dyn subtensor_rpc::GrandpaRpcApi>
+    });
+
     let module = subtensor_rpc::rpc_module(RpcDeps {
         chain: chain.clone(),
         pool: pool.clone(),
         system: system_info(&config.spec, &config.node_name),
+        network: Some(network_rpc),
+        grandpa: grandpa_rpc,
     })
     .map_err(|e| NodeError::Rpc(e.to_string()))?;
     let server = subtensor_rpc::start_server(
@@ -148,9 +214,8 @@ pub async fn run(config: ServiceConfig) -> NodeResult<()> {
         tasks.spawn(metrics::serve(listener, metrics.clone(), client.clone(), pool.clone()));
     }
 
-    let is_authority = |keys: &AuthorityKeypair| authorities.iter().any(|a| a.aura == keys.aura.public());
     match (&config.author, &config.sealing) {
-        (Some(keys), sealing) if *sealing != Sealing::Manual && is_authority(keys) => {
+        (Some(keys), sealing) if *sealing != Sealing::Manual && is_authority => {
             log::info!(
                 target: "node",
                 "⛏  authoring blocks as one of {} authorities ({sealing}, {} ms slots)",
@@ -164,13 +229,19 @@ pub async fn run(config: ServiceConfig) -> NodeResult<()> {
                     key: keys.aura.clone(),
                     sealing: sealing.clone(),
                     metrics: metrics.clone(),
-                    announce: Arc::new(|_| {}),
-                    major_syncing: Arc::new(|| false),
+                    announce: {
+                        let sync = sync.clone();
+                        Arc::new(move |header| sync.announce(header))
+                    },
+                    major_syncing: {
+                        let status = sync_status.clone();
+                        Arc::new(move || status.is_major_syncing())
+                    },
                     self_finalize: authorities.len() == 1,
                 },
             ));
         }
-        (Some(keys), _) if !is_authority(keys) => log::warn!(
+        (Some(keys), _) if !is_authority => log::warn!(
             target: "node",
             "the key {} is not an authority of this chain: following only",
             keys.aura.public()
@@ -183,6 +254,11 @@ pub async fn run(config: ServiceConfig) -> NodeResult<()> {
     log::info!(target: "node", "shutting down");
     let _ = server.handle.stop();
     tasks.shutdown().await;
+    if let Some((_, task)) = grandpa {
+        task.abort();
+    }
+    drop(sync);
+    network_task.abort();
     let info = client.info();
     log::info!(target: "node", "stopped at best #{} {:?}", info.best_number, info.best_hash);
     Ok(())
