@@ -55,11 +55,15 @@ def rpc(url: str, method: str, params=None, timeout: float = 10.0):
 class Node:
     """A running node with its own base path and ports."""
 
-    def __init__(self, base_path: Path, extra_args=(), sealing: str = "500"):
+    def __init__(self, base_path: Path, extra_args=(), sealing: str = "500", chain: str = "dev",
+                 key: str | None = "alice"):
         self.base_path = Path(base_path)
         self.extra_args = list(extra_args)
         self.sealing = sealing
+        self.chain = chain
+        self.key = key
         self.port = free_port()
+        self.p2p_port = free_port()
         self.proc = None
         self.log_path = self.base_path / "node.log"
 
@@ -75,9 +79,11 @@ class Node:
         self.base_path.mkdir(parents=True, exist_ok=True)
         args = [
             str(node_binary()),
-            "--chain", "dev", "--alice",
+            "--chain", self.chain,
+            *([f"--{self.key}"] if self.key else []),
             "--base-path", str(self.base_path),
             "--rpc-port", str(self.port),
+            "--port", str(self.p2p_port),
             "--sealing", self.sealing,
             *self.extra_args,
         ]
@@ -110,6 +116,16 @@ class Node:
 
     def best_number(self) -> int:
         return int(self.result("chain_getHeader")["number"], 16)
+
+    def finalized_number(self) -> int:
+        head = self.result("chain_getFinalizedHead")
+        return int(self.result("chain_getHeader", [head])["number"], 16)
+
+    def peer_id(self) -> str:
+        return self.result("system_localPeerId")
+
+    def multiaddr(self) -> str:
+        return f"/ip4/127.0.0.1/tcp/{self.p2p_port}/p2p/{self.peer_id()}"
 
     def wait_for_block(self, number: int, timeout: float = 30.0):
         deadline = time.time() + timeout
