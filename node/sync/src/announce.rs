@@ -8,7 +8,7 @@
 //! | parent unknown | Ignore, and the sync targets the source |
 //! | header without a valid slot digest | Reject, source reported |
 //! | slot too far in the future | Ignore, the block is fetched and imported when its slot comes |
-//! | fetched and imported | Accept |
+//! | fetched and imported (by us or, meanwhile, by the range sync) | Accept |
 //! | refused by import as invalid (seal, execution) | Reject, source reported |
 //! | anything else (fetch failed, no free slot...) | Ignore |
 
@@ -20,7 +20,7 @@ use crate::{
 };
 use parking_lot::Mutex;
 use std::{
-    collections::{HashSet, VecDeque},
+    collections::{HashMap, VecDeque},
     sync::Arc,
 };
 use subtensor_chain::{consensus, ChainError, Hash, ImportOutcome};
@@ -29,6 +29,9 @@ use subtensor_network_api::{
 };
 use subtensor_runtime::Header;
 use tokio::sync::{mpsc, Semaphore};
+
+/// How many announced blocks are fetched from one peer at once (further ones are ignored).
+pub(crate) const MAX_FETCHES_PER_PEER: usize = 4;
 
 /// A block announced too early, waiting for its slot.
 #[derive(Debug)]
@@ -40,8 +43,8 @@ struct Deferred {
 /// The announcement side of the sync, driven by the sync's main task.
 pub(crate) struct Announcements {
     ctx: Arc<Ctx>,
-    /// Blocks being fetched or imported (shared with their tasks).
-    in_flight: Arc<Mutex<HashSet<Hash>>>,
+    /// Blocks being fetched or imported, with the peer asked (shared with their tasks).
+    in_flight: Arc<Mutex<HashMap<Hash, PeerId>>>,
     /// Bounds the concurrent fetches.
     permits: Arc<Semaphore>,
     /// Future blocks, oldest first (bounded).
@@ -55,7 +58,7 @@ impl Announcements {
         let permits = Arc::new(Semaphore::new(ctx.config.max_concurrent_announces));
         Self {
             ctx,
-            in_flight: Arc::new(Mutex::new(HashSet::new())),
+            in_flight: Arc::new(Mutex::new(HashMap::new())),
             permits,
             deferred: VecDeque::new(),
             sync_with,
@@ -87,7 +90,7 @@ impl Announcements {
         let known = |h: Hash| matches!(chain.header(h), Ok(Some(_)));
         if number <= chain.info().finalized_number
             || known(hash)
-            || self.in_flight.lock().contains(&hash)
+            || self.in_flight.lock().contains_key(&hash)
         {
             self.verdict(&message, Acceptance::Ignore);
             return None;
@@ -128,6 +131,11 @@ impl Announcements {
         }
     }
 
+    /// Whether the announced block `hash` is being fetched or imported.
+    pub(crate) fn is_in_flight(&self, hash: &Hash) -> bool {
+        self.in_flight.lock().contains_key(hash)
+    }
+
     /// Import the deferred blocks whose slot has come.
     pub(crate) fn retry_deferred(&mut self) {
         if self.deferred.is_empty() {
@@ -156,11 +164,17 @@ impl Announcements {
             }
             return;
         };
-        if !self.in_flight.lock().insert(hash) {
-            if let Some(id) = message {
-                self.ctx.network.validate(id, source, Acceptance::Ignore);
+        {
+            let mut in_flight = self.in_flight.lock();
+            let from_source = in_flight.values().filter(|peer| **peer == source).count();
+            if in_flight.contains_key(&hash) || from_source >= MAX_FETCHES_PER_PEER {
+                drop(in_flight);
+                if let Some(id) = message {
+                    self.ctx.network.validate(id, source, Acceptance::Ignore);
+                }
+                return;
             }
-            return;
+            in_flight.insert(hash, source.clone());
         }
         let ctx = self.ctx.clone();
         let in_flight = self.in_flight.clone();
@@ -226,7 +240,8 @@ async fn fetch_and_import(
             }
             Acceptance::Accept
         }
-        Ok(Ok((ImportOutcome::AlreadyKnown(_), _))) => Acceptance::Ignore,
+        // Imported meanwhile by the range sync: valid all the same, and others may need it.
+        Ok(Ok((ImportOutcome::AlreadyKnown(_), _))) => Acceptance::Accept,
         Ok(Err(ChainError::InvalidBlock(why))) => {
             log::info!(target: "sync", "invalid block #{number} {hash:?} from {source}: {why}");
             ctx.network.report(source.clone(), Misbehaviour::InvalidBlock(why));

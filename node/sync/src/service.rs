@@ -398,7 +398,8 @@ impl MainTask {
             .into_iter()
             .filter(|(peer, state)| {
                 state.best_number > info.best_number
-                    && !self.backoff.get(peer).is_some_and(|(hash, _)| *hash == state.best_hash)
+                    && !self.announcements.is_in_flight(&state.best_hash)
+                    && self.backoff.get(peer).is_none_or(|(hash, _)| *hash != state.best_hash)
             })
             .collect();
         // Highest first; ties by peer id for determinism.

@@ -65,7 +65,16 @@ async fn announced_blocks_are_imported_before_they_are_forwarded() {
         let block = extend(&author.client, 1).pop().unwrap();
         author.sync.announce(&block.header);
         let hash = block.header.hash();
-        wait_until("the leaf to import the block", WAIT, || leaf.client.info().best_hash == hash).await;
+        let deadline = std::time::Instant::now() + WAIT;
+        while leaf.client.info().best_hash != hash {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "#{number} not imported by the leaf; relay best #{}; verdicts {:?}",
+                relay.client.info().best_number,
+                network.verdicts()
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
         assert_eq!(relay.client.info().best_number, number);
     }
     assert!(violations.lock().is_empty(), "{:?}", violations.lock());

@@ -120,6 +120,22 @@ pub fn extend(client: &Client, n: usize) -> Vec<Block> {
     extend_from(client, client.info().best_hash, n, 1, 0)
 }
 
+/// A 300-block one-authority chain, authored once for all tests (authoring is much slower
+/// than importing).
+pub fn shared_chain() -> &'static [Block] {
+    static CHAIN: std::sync::OnceLock<Vec<Block>> = std::sync::OnceLock::new();
+    CHAIN.get_or_init(|| extend(&new_client(1), 300))
+}
+
+/// A fresh one-authority chain holding the first `n` blocks of [`shared_chain`].
+pub fn client_with(n: usize) -> Arc<Client> {
+    let client = new_client(1);
+    for block in &shared_chain()[..n] {
+        import(&client, block.clone());
+    }
+    client
+}
+
 /// A node running the sync.
 pub struct Node {
     pub id: PeerId,

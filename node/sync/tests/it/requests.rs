@@ -13,8 +13,8 @@ use subtensor_sync::{
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn block_requests_are_capped_in_count_and_size() {
-    let client = new_client(1);
-    let blocks = extend(&client, 200);
+    let client = client_with(200);
+    let blocks = shared_chain();
     let network = MemoryNetwork::new();
     let server = start(&network, "server", client.clone());
     let asker = network.add_node("asker");

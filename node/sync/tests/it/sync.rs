@@ -24,10 +24,7 @@ fn system_number_key() -> Vec<u8> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_empty_node_syncs_300_blocks_and_re_executes_them() {
-    let full = new_client(1);
-    let t = Instant::now();
-    extend(&full, 300);
-    eprintln!("authored 300 blocks in {:?}", t.elapsed());
+    let full = client_with(300);
     let network = MemoryNetwork::new();
     let a = start(&network, "a", full);
     let b = start(&network, "b", new_client(1));
@@ -60,11 +57,8 @@ async fn an_empty_node_syncs_300_blocks_and_re_executes_them() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ranges_below_finality_come_from_several_peers() {
     // a and c hold the same 260 blocks, finalized; b downloads from both.
-    let a_client = new_client(1);
-    let c_client = new_client(1);
-    for block in extend(&a_client, 260) {
-        import(&c_client, block);
-    }
+    let a_client = client_with(260);
+    let c_client = client_with(260);
     let best = a_client.info().best_hash;
     a_client.finalize(best, None).unwrap();
     c_client.finalize(best, None).unwrap();
