@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""The local network, end to end: a dev node, wallets, miners serving real models, a validator
-scoring them, and the metagraph each epoch.
+"""The local network, end to end: the `local` chain's four authority nodes (or one dev node),
+wallets, miners serving real models, a validator scoring them, and the metagraph each epoch.
 
 `scripts/localnet.sh` builds the binaries and the models, then runs this file; the end-to-end
 test `tests/test_market.py` drives the same `Localnet` class headless with debug binaries and
@@ -189,6 +189,7 @@ class Localnet:
     evil_modes: list[str] = field(default_factory=list)
     rpc_port: int = 0
     sealing_ms: int = 1000
+    nodes: int = 1
     validator_args: list[str] = field(default_factory=list)
     procs: list[Proc] = field(default_factory=list)
     neurons: list[Neuron] = field(default_factory=list)
@@ -243,22 +244,55 @@ class Localnet:
 
     def check_alive(self) -> None:
         for p in self.procs:
-            if p.name == "node" and not p.alive():
-                raise RuntimeError(f"the node stopped:\n{p.tail()}")
+            if p.name.startswith("node") and not p.alive():
+                raise RuntimeError(f"the node {p.name} stopped:\n{p.tail()}")
 
     # -- steps -----------------------------------------------------------------------------
 
     def start_node(self) -> None:
+        """One `--dev` node, or the `local` chain's authorities (Alice, Bob, Charlie, Dave, as
+        many as `nodes`) joined through Alice, whose RPC port is the localnet's."""
         self.workdir.mkdir(parents=True, exist_ok=True)
-        log(f"starting a dev node on {self.ws} (log: {self.workdir / 'node.log'})")
-        proc = self.spawn("node", [self.bins.node, "--dev", "--base-path", self.workdir / "node",
-                                   "--rpc-port", self.rpc_port, "--sealing", self.sealing_ms])
+        if self.nodes <= 1:
+            log(f"starting a dev node on {self.ws} (log: {self.workdir / 'node.log'})")
+            proc = self.spawn("node", [self.bins.node, "--dev", "--base-path",
+                                       self.workdir / "node", "--rpc-port", self.rpc_port,
+                                       "--port", free_port(), "--sealing", self.sealing_ms])
+            self.wait_for_rpc(proc, self.http)
+            return
+        names = ["alice", "bob", "charlie", "dave"][: self.nodes]
+        log(f"starting {len(names)} authority nodes of the local chain "
+            f"({self.sealing_ms} ms slots, GRANDPA finality); Alice's RPC on {self.ws}")
+        boot = None
+        for name in names:
+            rpc_port = self.rpc_port if name == "alice" else free_port()
+            proc_name = "node" if name == "alice" else f"node-{name}"
+            cmd = [self.bins.node, "--chain", "local", f"--{name}", "--name", name,
+                   "--base-path", self.workdir / proc_name, "--rpc-port", rpc_port,
+                   "--port", free_port(), "--sealing", self.sealing_ms]
+            if boot:
+                cmd += ["--bootnodes", boot]
+            proc = self.spawn(proc_name, cmd)
+            url = f"http://127.0.0.1:{rpc_port}"
+            self.wait_for_rpc(proc, url)
+            if boot is None:
+                peer_id = rpc(url, "system_localPeerId")
+                address = next(a for a in rpc(url, "system_localListenAddresses")
+                               if a.startswith("/ip4/127.0.0.1/"))
+                boot = address if "/p2p/" in address else f"{address}/p2p/{peer_id}"
+        deadline = time.time() + 60
+        while rpc(self.http, "system_health")["peers"] < len(names) - 1:
+            if time.time() > deadline:
+                raise RuntimeError("the authority nodes did not connect within 60 s")
+            time.sleep(0.2)
+
+    def wait_for_rpc(self, proc: Proc, url: str) -> None:
         deadline = time.time() + 60
         while time.time() < deadline:
             if not proc.alive():
                 raise RuntimeError(f"the node exited:\n{proc.tail()}")
             try:
-                rpc(self.http, "system_health", timeout=1)
+                rpc(url, "system_health", timeout=1)
                 return
             except Exception:
                 time.sleep(0.2)
@@ -285,8 +319,11 @@ class Localnet:
                        "--dest", self.coldkey_of(name), "--amount", "2000")
         log(f"subnet {NETUID}: weights rate limit 0, proof-of-work difficulty 10000, "
             "up to 32 registrations per interval")
-        for param, value in [("weights_rate_limit", 0), ("difficulty", 10000),
-                             ("target_regs_per_interval", 32), ("max_regs_per_block", 32)]:
+        params = [("weights_rate_limit", 0), ("difficulty", 10000),
+                  ("target_regs_per_interval", 32), ("max_regs_per_block", 32)]
+        if self.nodes > 1:
+            params.append(("tempo", 10))  # the local chain's genesis has tempo 100
+        for param, value in params:
             self.stcli("subnet", "set", param, value, "--netuid", NETUID, "--wallet-name", "alice")
         log("registering and staking the validator (1000 TAO)")
         self.stcli("subnet", "register", "--netuid", NETUID, "--wallet-name", "validator")
@@ -402,6 +439,8 @@ def main() -> int:
     ap.add_argument("--corpus", default="/usr/share/games/fortunes")
     ap.add_argument("--rpc-port", type=int, default=int(os.environ.get("RPC_PORT", "9944")))
     ap.add_argument("--epochs", type=int, default=0, help="stop after this many epochs (0: never)")
+    ap.add_argument("--nodes", type=int, default=4, choices=[1, 2, 3, 4],
+                    help="authority nodes of the local chain (1: a single --dev node)")
     args = ap.parse_args()
 
     bins = Bins.from_target(args.profile)
@@ -414,7 +453,7 @@ def main() -> int:
     # The validator's top-k must stay well below the standard vocabulary.
     topk = min(512, PRESETS[args.preset]["vocab"] // 4)
     net = Localnet(workdir, bins, tokenizer, Path(args.corpus), models, rpc_port=args.rpc_port,
-                   validator_args=["--topk", str(topk)])
+                   nodes=args.nodes, validator_args=["--topk", str(topk)])
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(130))
     # Measured from the start of scripts/localnet.sh when it passes its start time.
     started = float(os.environ.get("LOCALNET_T0") or time.time())

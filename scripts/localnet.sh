@@ -2,7 +2,9 @@
 # The local network, one command: sets up what is missing (Debian packages, the Python and
 # torch virtualenvs, the fortunes corpus), builds the node, stcli, stmodel, stminer and
 # stvalidator (release), trains the standard tokenizer and three models of different quality
-# on first use (cached in .local/models), then starts a dev node (1 s blocks, tempo 10),
+# on first use (cached in .local/models), then starts the `local` chain's four authority nodes
+# (Alice, Bob, Charlie, Dave: Aura slots of 1 s, GRANDPA finality; LOCALNET_NODES=1 runs a
+# single dev node instead), sets subnet 1 to tempo 10,
 # creates wallets, starts the three miners (each registers itself and publishes its axon) and a
 # validator (which scores them by held-out loss and sets weights), and prints the metagraph
 # each epoch until Ctrl-C, which stops every process it started.
@@ -10,7 +12,8 @@
 # Environment: RPC_PORT (default 9944), LOCALNET_DIR (default .local/localnet; wiped at start),
 # LOCALNET_PROFILE (release by default; `debug` builds faster and runs slower),
 # LOCALNET_PRESET (default: three models trained for a few minutes; `tiny`: seconds),
-# LOCALNET_EPOCHS (stop after this many epochs; default 0 = run until Ctrl-C).
+# LOCALNET_EPOCHS (stop after this many epochs; default 0 = run until Ctrl-C),
+# LOCALNET_NODES (authority nodes, 1-4; default 4).
 set -euo pipefail
 export LOCALNET_T0="${LOCALNET_T0:-$(date +%s.%N)}"
 cd "$(dirname "$0")/.."
@@ -30,4 +33,5 @@ cargo build "${profile_flag[@]}" --locked -p subtensor-node -p subtensor-cli \
 
 exec .venv/bin/python scripts/localnet.py --profile "$profile" \
     --dir "${LOCALNET_DIR:-$root/.local/localnet}" --rpc-port "${RPC_PORT:-9944}" \
-    --preset "${LOCALNET_PRESET:-default}" --epochs "${LOCALNET_EPOCHS:-0}"
+    --preset "${LOCALNET_PRESET:-default}" --epochs "${LOCALNET_EPOCHS:-0}" \
+    --nodes "${LOCALNET_NODES:-4}"

@@ -13,6 +13,7 @@ and follow. 1 s slots.
   `check-chain` passes on it.
 """
 
+import socket
 import subprocess
 import time
 
@@ -107,6 +108,19 @@ def test_steady_state_transfer_through_a_full_node(network, base_path):
         assert full.result("system_nodeRoles") == ["Full"]
         state = alice.result("grandpa_roundState")
         assert state["best"]["totalWeight"] == 4 and state["best"]["thresholdWeight"] == 3
+
+        # Garbage on the peer-to-peer port (no noise handshake, then a huge length prefix)
+        # changes nothing: the node keeps its peers and its chain keeps growing.
+        for junk in (b"\x00" * 64, b"/multistream/1.0.0\n" + b"\xff" * 4096, b"\x13" * 100_000):
+            with socket.create_connection(("127.0.0.1", full.p2p_port), timeout=5) as conn:
+                try:
+                    conn.sendall(junk)
+                    conn.recv(64)
+                except OSError:
+                    pass
+        best = full.best_number()
+        wait_until(lambda: full.best_number() >= best + 2, 30, "blocks after garbage", [full])
+        assert full.result("system_health")["peers"] >= 4
     finally:
         full.stop()
 
@@ -169,3 +183,87 @@ def test_late_joiner_syncs_and_checks(network, base_path):
                           str(joiner.base_path)], capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr
     assert "every state root matches" in out.stdout
+
+
+def connect(node: Node, others) -> None:
+    for other in others:
+        node.result("system_addReservedPeer", [other.multiaddr()])
+
+
+def disconnect(node: Node, others) -> None:
+    for other in others:
+        node.result("system_removeReservedPeer", [other.peer_id()])
+
+
+def nonce_of(node: Node, ss58: str) -> int:
+    return node.result("system_accountNextIndex", [ss58])
+
+
+def test_partition_heals_onto_one_chain(base_path):
+    """A 2/2 partition (reserved-only peers, links cut and restored through the reserved-peer
+    RPCs): both sides author, neither finalizes; healed, every node converges on one chain, the
+    losing side reorgs (logged with its depth), finality resumes, nothing finalized is reverted,
+    and the transactions of the abandoned fork are included again."""
+    nodes = []
+    try:
+        for name in AUTHORITIES:
+            nodes.append(Node(base_path / name, extra_args=["--reserved-only"], sealing=SLOT,
+                              chain="local", key=name).start())
+        for node in nodes:
+            connect(node, [n for n in nodes if n is not node])
+        wait_until(lambda: all(n.result("system_health")["peers"] == 3 for n in nodes), 60,
+                   "a full mesh", nodes)
+        wait_until(lambda: min(n.finalized_number() for n in nodes) >= 3, 60, "finality", nodes)
+
+        left, right = nodes[:2], nodes[2:]
+        for node in left:
+            disconnect(node, right)
+        for node in right:
+            disconnect(node, left)
+        wait_until(lambda: all(n.result("system_health")["peers"] == 1 for n in nodes), 30,
+                   "the partition", nodes)
+        finalized_before = {n.finalized_number(): n.result("chain_getFinalizedHead")
+                            for n in nodes}
+        # One transfer on each side, each from its own sender.
+        senders = {"left": Keypair.create_from_uri("//Eve"),
+                   "right": Keypair.create_from_uri("//Ferdie")}
+        for side, node in (("left", left[0]), ("right", right[0])):
+            substrate = SubstrateInterface(url=node.ws_url)
+            call = substrate.compose_call(
+                "Balances", "transfer_keep_alive",
+                {"dest": Keypair.create_from_uri("//Bob").ss58_address, "value": 10**9})
+            extrinsic = substrate.create_signed_extrinsic(call=call, keypair=senders[side])
+            receipt = substrate.submit_extrinsic(extrinsic, wait_for_inclusion=True)
+            assert receipt.is_success, receipt.error_message
+        start = {n.base_path.name: n.best_number() for n in nodes}
+        wait_until(lambda: all(n.best_number() >= start[n.base_path.name] + 6 for n in nodes),
+                   60, "both sides growing", nodes)
+        stalled = max(n.finalized_number() for n in nodes)
+
+        # Heal.
+        for node in left:
+            connect(node, right)
+        for node in right:
+            connect(node, left)
+        healed_at = max(n.best_number() for n in nodes)
+        wait_until(lambda: min(n.finalized_number() for n in nodes) > healed_at, 90,
+                   "finality past the partition on every node", nodes)
+        assert stalled <= healed_at
+
+        final = min(n.finalized_number() for n in nodes)
+        heads = {n.result("chain_getBlockHash", [final]) for n in nodes}
+        assert len(heads) == 1, heads
+        # Nothing finalized before the partition was reverted.
+        for number, block in finalized_before.items():
+            for node in nodes:
+                assert node.result("chain_getBlockHash", [number]) == block
+        # The losing side reorged, and said so.
+        assert any("reorg of depth" in (n.base_path / "node.log").read_text(errors="replace")
+                   for n in nodes)
+        # Both transfers are on the final chain.
+        for keypair in senders.values():
+            wait_until(lambda: nonce_of(nodes[0], keypair.ss58_address) == 1, 60,
+                       f"the transfer of {keypair.ss58_address} included again", nodes)
+    finally:
+        for node in nodes:
+            node.stop()

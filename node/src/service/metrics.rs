@@ -29,6 +29,55 @@ impl Metrics {
             .fetch_add(u64::try_from(elapsed.as_micros()).unwrap_or(u64::MAX), Ordering::Relaxed);
     }
 
+    /// The exposition text of the network, sync and finality (Substrate's metric names).
+    fn render_network(peers: &PeerSources) -> String {
+        let net = peers.network.metrics().snapshot();
+        let state = peers.sync.state();
+        let round = peers.grandpa.as_ref().map_or(0, |g| g.current_round());
+        format!(
+            "# HELP substrate_sub_libp2p_peers_count Connected peers of this chain.\n\
+             # TYPE substrate_sub_libp2p_peers_count gauge\n\
+             substrate_sub_libp2p_peers_count {}\n\
+             # HELP substrate_sync_peers Peers whose chain status is known.\n\
+             # TYPE substrate_sync_peers gauge\n\
+             substrate_sync_peers {}\n\
+             # HELP substrate_block_height Block height info of the chain.\n\
+             # TYPE substrate_block_height gauge\n\
+             substrate_block_height{{status=\"best\"}} {}\n\
+             substrate_block_height{{status=\"finalized\"}} {}\n\
+             substrate_block_height{{status=\"sync_target\"}} {}\n\
+             # HELP substrate_sub_libp2p_connections_opened_total Connections opened.\n\
+             # TYPE substrate_sub_libp2p_connections_opened_total counter\n\
+             substrate_sub_libp2p_connections_opened_total {}\n\
+             # HELP substrate_sub_libp2p_connections_closed_total Connections closed.\n\
+             # TYPE substrate_sub_libp2p_connections_closed_total counter\n\
+             substrate_sub_libp2p_connections_closed_total {}\n\
+             # HELP subtensor_sync_blocks_imported_total Blocks imported from the network.\n\
+             # TYPE subtensor_sync_blocks_imported_total counter\n\
+             subtensor_sync_blocks_imported_total {}\n\
+             # HELP subtensor_chain_reorgs_total Best-chain switches that retracted blocks.\n\
+             # TYPE subtensor_chain_reorgs_total counter\n\
+             subtensor_chain_reorgs_total {}\n\
+             # HELP subtensor_network_banned_peers Peers banned now.\n\
+             # TYPE subtensor_network_banned_peers gauge\n\
+             subtensor_network_banned_peers {}\n\
+             # HELP substrate_finality_grandpa_round The GRANDPA round.\n\
+             # TYPE substrate_finality_grandpa_round gauge\n\
+             substrate_finality_grandpa_round {}\n",
+            net.peers,
+            peers.sync.peers().len(),
+            state.current_block,
+            peers.client.info().finalized_number,
+            state.highest_block,
+            net.connections_opened_total,
+            net.connections_closed_total,
+            peers.sync.blocks_imported_from_network(),
+            peers.client.reorg_count(),
+            net.banned_peers,
+            round,
+        )
+    }
+
     /// The exposition text.
     pub fn render(&self, client: &Client, pool: &Pool) -> String {
         let info = client.info();
@@ -63,16 +112,30 @@ impl Metrics {
     }
 }
 
+/// What the network metrics are read from.
+pub(super) struct PeerSources {
+    /// The chain.
+    pub client: Arc<Client>,
+    /// The libp2p network.
+    pub network: Arc<subtensor_network::Network>,
+    /// The sync's status.
+    pub sync: subtensor_sync::SyncStatus,
+    /// GRANDPA, when the chain runs it.
+    pub grandpa: Option<Arc<subtensor_finality::FinalityHandle>>,
+}
+
 /// Answer `GET /metrics` (any path) on `listener` until the task is cancelled.
 pub(super) async fn serve(
     listener: tokio::net::TcpListener,
     metrics: Arc<Metrics>,
     client: Arc<Client>,
     pool: Arc<Pool>,
+    peers: PeerSources,
 ) {
     loop {
         let Ok((mut stream, _)) = listener.accept().await else { continue };
-        let body = metrics.render(&client, &pool);
+        let mut body = metrics.render(&client, &pool);
+        body.push_str(&Metrics::render_network(&peers));
         tokio::spawn(async move {
             let mut buf = [0u8; 1024];
             // Read the request head (bounded); the answer does not depend on it.

@@ -211,7 +211,13 @@ pub async fn run(config: ServiceConfig) -> NodeResult<()> {
             .await
             .map_err(|e| NodeError::io(format!("binding the Prometheus port {addr}"), e))?;
         log::info!(target: "node", "📊 Prometheus metrics on http://{addr}/metrics");
-        tasks.spawn(metrics::serve(listener, metrics.clone(), client.clone(), pool.clone()));
+        let peers = metrics::PeerSources {
+            client: client.clone(),
+            network: net.clone(),
+            sync: sync.status(),
+            grandpa: grandpa.as_ref().map(|(handle, _)| handle.clone()),
+        };
+        tasks.spawn(metrics::serve(listener, metrics.clone(), client.clone(), pool.clone(), peers));
     }
 
     match (&config.author, &config.sealing) {

@@ -111,6 +111,9 @@ pub(super) fn finalize(
         );
     }
     if let Some(route) = route {
+        if !route.retracted.is_empty() {
+            client.count_reorg();
+        }
         log::info!(
             target: "chain",
             "♻️  reorg of depth {} at #{} onto the finalized chain: {:?} -> {:?} (#{})",

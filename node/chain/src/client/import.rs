@@ -202,6 +202,7 @@ fn commit(
     if let Some(route) = route {
         let retracted: Vec<Hash> = route.retracted.iter().map(|(h, _)| *h).collect();
         if !retracted.is_empty() {
+            client.count_reorg();
             log::info!(
                 target: "chain",
                 "♻️  reorg of depth {} at #{}: {:?} -> {:?} (#{number})",

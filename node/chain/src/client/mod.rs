@@ -85,6 +85,8 @@ pub struct Client {
     /// Changes of recently built blocks, newest last.
     prepared: Mutex<VecDeque<Prepared>>,
     events: broadcast::Sender<ChainEvent>,
+    /// How many times the best chain switched away from the previous best block.
+    reorgs: std::sync::atomic::AtomicU64,
 }
 
 impl std::fmt::Debug for Client {
@@ -221,6 +223,7 @@ impl Client {
             write_lock: Mutex::new(()),
             prepared: Mutex::new(VecDeque::new()),
             events,
+            reorgs: std::sync::atomic::AtomicU64::new(0),
         }))
     }
 
@@ -293,6 +296,16 @@ impl Client {
     /// Whether `hash` is the last finalized block or an unfinalized block descending from it.
     pub fn is_above_finality(&self, hash: &Hash) -> bool {
         self.tree.read().contains(hash)
+    }
+
+    /// How many reorgs (best-chain switches that retracted blocks) happened since the client
+    /// was opened.
+    pub fn reorg_count(&self) -> u64 {
+        self.reorgs.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    fn count_reorg(&self) {
+        self.reorgs.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     }
 
     /// How many unfinalized blocks the engine holds.
