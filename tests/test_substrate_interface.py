@@ -3,6 +3,7 @@ async-substrate-interface: connect, read, compose, sign, submit, events, errors,
 
 import json
 import subprocess
+import time
 
 import pytest
 from substrateinterface import Keypair, SubstrateInterface
@@ -26,6 +27,33 @@ def test_connects_and_reads_accounts(substrate, node):
     assert substrate.ss58_format == 42
     account = substrate.query("System", "Account", [ALICE.ss58_address])
     assert account.value["data"]["free"] >= 1_000_000 * 10**9
+
+
+# //Alice's ed25519 public key (her GRANDPA key); substrate-interface cannot derive `//Alice`
+# for ed25519.
+ALICE_ED25519 = "0x88dc3417d5058ec4b4503e0c12ea1a0a89be200fe98922423d4334014fa6b0ee"
+
+
+def test_sees_the_on_chain_authorities_and_real_finality(substrate):
+    # The authorities are in the chain's state (Aura 3, Grandpa 4), as on the reference chain.
+    assert substrate.get_metadata_module("Aura").value["index"] == 3
+    assert substrate.get_metadata_module("Grandpa").value["index"] == 4
+    aura = substrate.query("Aura", "Authorities").value
+    assert aura == ["0x" + ALICE.public_key.hex()], aura
+    grandpa = substrate.query("Grandpa", "Authorities").value
+    assert [(key, weight) for key, weight in grandpa] == [(ALICE_ED25519, 1)], grandpa
+    assert substrate.query("Grandpa", "CurrentSetId").value == 0
+    # Aura records each block's slot.
+    assert substrate.query("Aura", "CurrentSlot").value > 0
+    # The finalized head advances.
+    first = substrate.get_block_number(substrate.get_chain_finalised_head())
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        head = substrate.get_block_number(substrate.get_chain_finalised_head())
+        if head > first:
+            break
+        time.sleep(0.3)
+    assert head > first, f"finality stuck at #{first}"
 
 
 def test_transfer_with_inclusion_reports_success_and_events(substrate):

@@ -41,6 +41,20 @@ parameter_types! {
     pub FeeMultiplier: Multiplier = Multiplier::one();
 }
 
+/// The slot duration (milliseconds) that Aura's `SlotDuration` constant (in the metadata) and
+/// `AuraApi_slot_duration` report: [`MILLISECS_PER_BLOCK`], mainnet's 12 s.
+///
+/// It is informational only, and a constant (not storage-backed) so that the metadata is the
+/// same on every chain and needs no state. The node's configured slot duration governs: the
+/// chain spec's `slotDurationMs` (1 s on `dev`), or `--sealing MS` on dev and local chains, which
+/// changes slots without changing the genesis. The node itself checks that a block's timestamp
+/// lies in the slot of its Aura pre-runtime digest and that slots increase; the runtime does not
+/// tie the timestamp to the slot (Timestamp's `OnTimestampSet` is `()`, not Aura).
+pub type AuraSlotDuration = ConstU64<MILLISECS_PER_BLOCK>;
+
+/// The most authorities Aura and GRANDPA hold.
+pub const MAX_AUTHORITIES: u32 = 32;
+
 #[derive_impl(frame_system::config_preludes::SolochainDefaultConfig)]
 impl frame_system::Config for Runtime {
     type Block = Block;
@@ -68,6 +82,29 @@ impl pallet_timestamp::Config for Runtime {
     /// keeps timestamps strictly increasing.
     type MinimumPeriod = ConstU64<1>;
     type WeightInfo = ();
+}
+
+impl pallet_aura::Config for Runtime {
+    type AuthorityId = AuraId;
+    type MaxAuthorities = ConstU32<MAX_AUTHORITIES>;
+    type DisabledValidators = ();
+    /// One block per slot. `on_initialize` asserts that the slot of the Aura pre-runtime digest
+    /// exceeds `CurrentSlot` (the parent's slot); the node refuses, before executing, a block
+    /// whose slot does not exceed its parent's.
+    type AllowMultipleBlocksPerSlot = frame_support::traits::ConstBool<false>;
+    /// Reported by the metadata and `AuraApi_slot_duration` only; see [`AuraSlotDuration`].
+    type SlotDuration = AuraSlotDuration;
+}
+
+impl pallet_grandpa::Config for Runtime {
+    type RuntimeEvent = RuntimeEvent;
+    type WeightInfo = ();
+    type MaxAuthorities = ConstU32<MAX_AUTHORITIES>;
+    type MaxNominators = ConstU32<0>;
+    type MaxSetIdSessionEntries = ConstU64<0>;
+    /// No sessions: equivocation reports cannot be built or decoded.
+    type KeyOwnerProof = sp_core::Void;
+    type EquivocationReportSystem = ();
 }
 
 impl pallet_balances::Config for Runtime {

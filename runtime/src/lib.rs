@@ -1,7 +1,12 @@
 //! # Subtensor runtime
 //!
-//! The state transition function of the chain: FRAME's System, Timestamp, Balances,
-//! TransactionPayment, Utility and Sudo, plus the [`pallet_subtensor`] market.
+//! The state transition function of the chain: FRAME's System, Timestamp, Aura, Grandpa,
+//! Balances, TransactionPayment, Utility and Sudo, plus the [`pallet_subtensor`] market.
+//!
+//! The block authorities live on chain, as on the reference chain: `Aura.Authorities` (sr25519,
+//! in slot order) and `Grandpa.Authorities` (ed25519, weighted), set in genesis and served by
+//! `AuraApi_authorities` and `GrandpaApi_grandpa_authorities`. The node reads them from the
+//! genesis state through those APIs.
 //!
 //! The runtime is compiled natively into the node (no WASM build is possible on our machines),
 //! but the node reaches it only through the runtime API entry points that
@@ -37,7 +42,13 @@ pub use apis::RUNTIME_API_VERSIONS;
 use sp_runtime::{generic, traits::BlakeTwo256};
 use sp_version::RuntimeVersion;
 
+pub use pallet_aura;
+pub use pallet_grandpa;
 pub use pallet_subtensor;
+/// The Aura authority key: sr25519.
+pub use sp_consensus_aura::sr25519::AuthorityId as AuraId;
+/// The GRANDPA authority key: ed25519.
+pub use sp_consensus_grandpa::AuthorityId as GrandpaId;
 pub use subtensor_primitives::{
     AccountId, Balance, BlockNumber, Hash, NetUid, Nonce, Signature, RAO_PER_TAO, SS58_PREFIX,
     TOKEN_DECIMALS, TOKEN_SYMBOL,
@@ -50,7 +61,7 @@ pub const VERSION: RuntimeVersion = RuntimeVersion {
     spec_name: alloc::borrow::Cow::Borrowed("node-subtensor"),
     impl_name: alloc::borrow::Cow::Borrowed("subtensor-rs"),
     authoring_version: 1,
-    spec_version: 102,
+    spec_version: 103,
     impl_version: 1,
     apis: RUNTIME_API_VERSIONS,
     transaction_version: 1,
@@ -111,12 +122,15 @@ pub mod opaque {
 }
 
 // The pallets and their indices (those of the reference chain): System 0 (accounts, blocks,
-// events), Timestamp 2 (the timestamp inherent), Balances 5 (TAO), TransactionPayment 6 (fees),
+// events), Timestamp 2 (the timestamp inherent), Aura 3 (block authorities, current slot),
+// Grandpa 4 (finality authorities), Balances 5 (TAO), TransactionPayment 6 (fees),
 // SubtensorModule 7 (the market), Utility 11 (batches), Sudo 12 (the root key of dev chains).
 frame_support::construct_runtime!(
     pub enum Runtime {
         System: frame_system = 0,
         Timestamp: pallet_timestamp = 2,
+        Aura: pallet_aura = 3,
+        Grandpa: pallet_grandpa = 4,
         Balances: pallet_balances = 5,
         TransactionPayment: pallet_transaction_payment = 6,
         SubtensorModule: pallet_subtensor = 7,

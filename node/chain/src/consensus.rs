@@ -104,12 +104,13 @@ pub fn verify_and_strip(
             "bad seal: not signed by the author of slot {slot}"
         )));
     }
-    if let Some(parent_slot) = slot_of(parent)? {
-        if slot <= parent_slot {
-            return Err(ChainError::InvalidBlock(format!(
-                "slot {slot} does not exceed the parent's slot {parent_slot}"
-            )));
-        }
+    // The genesis header carries no slot: it counts as slot 0 (the runtime's Aura pallet
+    // starts from slot 0 and refuses a slot that does not increase).
+    let parent_slot = slot_of(parent)?.unwrap_or(0);
+    if slot <= parent_slot {
+        return Err(ChainError::InvalidBlock(format!(
+            "slot {slot} does not exceed the parent's slot {parent_slot}"
+        )));
     }
     Ok(stripped)
 }
@@ -160,6 +161,8 @@ mod tests {
         assert!(verify_and_strip(&seal(header(1, Some(5)), &bob), &genesis, &both).is_ok());
         assert!(verify_and_strip(&seal(header(1, Some(6)), &alice), &genesis, &both).is_ok());
         assert!(verify_and_strip(&seal(header(1, Some(6)), &bob), &genesis, &[]).is_err());
+        // Slot 0 on genesis (which counts as slot 0).
+        assert!(verify_and_strip(&seal(header(1, Some(0)), &alice), &genesis, &alice_only).is_err());
         // Future slots.
         assert!(!is_future(&header(1, Some(6)), 1_000, 5_500).unwrap());
         assert!(is_future(&header(1, Some(7)), 1_000, 5_500).unwrap());

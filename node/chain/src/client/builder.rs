@@ -70,13 +70,13 @@ pub(super) fn build_block(
 ) -> ChainResult<BuiltBlock> {
     let parent = client.header(parent_hash)?.ok_or(ChainError::UnknownParent(parent_hash))?;
     let slot = consensus::slot_at(timestamp_ms, client.config.slot_duration_ms);
-    if let Some(parent_slot) = consensus::slot_of(&parent)? {
-        if slot <= parent_slot {
-            return Err(ChainError::InvalidBlock(format!(
-                "slot {slot} of timestamp {timestamp_ms} does not exceed the parent's slot \
-                 {parent_slot}"
-            )));
-        }
+    // Genesis counts as slot 0.
+    let parent_slot = consensus::slot_of(&parent)?.unwrap_or(0);
+    if slot <= parent_slot {
+        return Err(ChainError::InvalidBlock(format!(
+            "slot {slot} of timestamp {timestamp_ms} does not exceed the parent's slot \
+             {parent_slot}"
+        )));
     }
     let state = client.state_of(parent_hash, &parent, true)?;
     let mut overlay = Overlay::default();
