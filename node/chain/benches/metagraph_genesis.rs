@@ -13,7 +13,6 @@
 mod common;
 
 use common::*;
-use sp_core::storage::Storage;
 
 fn arg(name: &str) -> Option<String> {
     let args: Vec<String> = std::env::args().collect();
@@ -26,16 +25,7 @@ fn main() {
     let neurons: usize = arg("--neurons").map(|n| n.parse().expect("--neurons N")).unwrap_or(4095);
     let started = std::time::Instant::now();
 
-    let mut spec: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&input).expect("read --in")).expect("JSON");
-    let top = spec["genesis"]["raw"]["top"].as_object().expect("a raw spec (--raw)");
-    let mut base = Storage::default();
-    for (k, v) in top {
-        let key = hex::decode(k.trim_start_matches("0x")).expect("hex key");
-        let value =
-            hex::decode(v.as_str().expect("hex value").trim_start_matches("0x")).expect("hex");
-        base.top.insert(key, value);
-    }
+    let (mut spec, base) = raw_spec_storage(&input);
     let subnet = SubnetSpec { neurons, permits: 64, staked: 64, weight_rows: 64, tempo: 360 };
     let (storage, _) = subnet_genesis(base, &subnet);
     let top: serde_json::Map<String, serde_json::Value> = storage

@@ -14,7 +14,7 @@ use sp_genesis_builder::DEV_RUNTIME_PRESET;
 use sp_keyring::Sr25519Keyring;
 use sp_runtime::{generic::Era, BuildStorage};
 use std::sync::Arc;
-use subtensor_chain::{BuiltBlock, ChainApi, Client, ClientConfig, Database, Pruning};
+use subtensor_chain::{BuiltBlock, ChainApi, ChainWrite, Client, ClientConfig, Database, Pruning};
 use subtensor_runtime::*;
 
 /// The subnet of the benchmarks (the dev chain's subnet 1, owned by //Alice).
@@ -105,7 +105,7 @@ pub fn subnet_genesis(base: Storage, spec: &SubnetSpec) -> (Storage, Vec<sr25519
         );
         for uid in 0..spec.staked.min(usize::from(n)) {
             let hot = Keys::<Runtime>::get(netuid, uid as u16).expect("registered");
-            Subtensor::do_add_stake(&alice, &hot, 1_000 * RAO_PER_TAO as u64).expect("stake");
+            Subtensor::do_add_stake(&alice, &hot, 1_000 * RAO_PER_TAO).expect("stake");
         }
         for uid in 0..spec.weight_rows.min(usize::from(n)) {
             let row: Vec<(u16, u16)> = (0..n)
@@ -136,10 +136,21 @@ pub fn authority() -> sr25519::Pair {
 
 /// A client of the dev chain over `db` starting from `genesis`.
 pub fn open(db: Arc<dyn Database>, genesis: &Storage) -> Arc<Client> {
+    open_with(db, genesis, &[authority()], Pruning::Archive)
+}
+
+/// A client over `db` starting from `genesis` whose Aura authorities are `authorities` (the
+/// author of slot `s` is `authorities[s % n]`), with [`SLOT_MS`] slots.
+pub fn open_with(
+    db: Arc<dyn Database>,
+    genesis: &Storage,
+    authorities: &[sr25519::Pair],
+    pruning: Pruning,
+) -> Arc<Client> {
     let config = ClientConfig {
-        authorities: vec![authority().public()],
+        authorities: authorities.iter().map(Pair::public).collect(),
         slot_duration_ms: SLOT_MS,
-        pruning: Pruning::Archive,
+        pruning,
         trie_cache_bytes: 64 * 1024 * 1024,
     };
     Client::open(db, genesis, config).expect("open the chain")
@@ -152,10 +163,60 @@ pub fn next_timestamp(client: &Client) -> u64 {
 
 /// The built block sealed by the authority.
 pub fn seal(built: &BuiltBlock) -> Block {
+    seal_by(built, &authority())
+}
+
+/// The built block sealed by `author` (the author of its slot).
+pub fn seal_by(built: &BuiltBlock, author: &sr25519::Pair) -> Block {
     Block {
-        header: subtensor_chain::consensus::seal(built.block.header.clone(), &authority()),
+        header: subtensor_chain::consensus::seal(built.block.header.clone(), author),
         extrinsics: built.block.extrinsics.clone(),
     }
+}
+
+/// The author of `slot` among `authorities` (Aura's round robin: `slot % n`).
+pub fn slot_author(authorities: &[sr25519::Pair], slot: u64) -> &sr25519::Pair {
+    &authorities[(slot % authorities.len() as u64) as usize]
+}
+
+/// A block on `parent` in `slot` (timestamp inside the slot), with `extrinsics`, sealed by the
+/// slot's author among `authorities`; panics if a transaction is not included.
+pub fn block_in_slot(
+    client: &Client,
+    authorities: &[sr25519::Pair],
+    parent: H256,
+    slot: u64,
+    extrinsics: &[UncheckedExtrinsic],
+) -> Block {
+    let built = client.build_block(parent, slot * SLOT_MS + 1, extrinsics).expect("build");
+    assert!(built.rejected.is_empty(), "rejected: {:?}", built.rejected.first());
+    assert_eq!(built.included.len(), extrinsics.len(), "not all transactions included");
+    seal_by(&built, slot_author(authorities, slot))
+}
+
+/// The genesis storage of a raw chain spec (as `subtensor-node build-spec --raw` writes it),
+/// with the spec itself.
+pub fn raw_spec_storage(path: &str) -> (serde_json::Value, Storage) {
+    let spec: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).expect("read the chain spec"))
+            .expect("JSON");
+    let top = spec["genesis"]["raw"]["top"].as_object().expect("a raw spec (--raw)");
+    let mut storage = Storage::default();
+    for (k, v) in top {
+        let key = hex::decode(k.trim_start_matches("0x")).expect("hex key");
+        let value =
+            hex::decode(v.as_str().expect("hex value").trim_start_matches("0x")).expect("hex");
+        storage.top.insert(key, value);
+    }
+    (spec, storage)
+}
+
+/// A `transfer_keep_alive` of `amount` to `dest`.
+pub fn transfer_call(dest: AccountId, amount: Balance) -> RuntimeCall {
+    RuntimeCall::Balances(pallet_balances::Call::transfer_keep_alive {
+        dest: Address::Id(dest),
+        value: amount,
+    })
 }
 
 /// `call` signed by `pair` with `nonce`, immortal, for the chain with `genesis`, with the
