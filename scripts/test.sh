@@ -17,11 +17,14 @@ cargo build --locked -p subtensor-node -p subtensor-cli -p subtensor-model -p su
     -p subtensor-validator
 cargo build --locked -p subtensor-axon --example interop
 cargo build --locked -p subtensor-miner --example evil_miner
+echo "[test] building the release node (the multi-node tests run four authorities with 1 s slots)"
+cargo build --release --locked -p subtensor-node
 
 echo "[test] end-to-end tests (tests/, pytest, real processes)"
 export SUBTENSOR_NODE_BIN="$(pwd)/target/debug/subtensor-node" STCLI_BIN="$(pwd)/target/debug/stcli" \
     STMODEL_BIN="$(pwd)/target/debug/stmodel" STMINER_BIN="$(pwd)/target/debug/stminer" \
-    STVALIDATOR_BIN="$(pwd)/target/debug/stvalidator"
+    STVALIDATOR_BIN="$(pwd)/target/debug/stvalidator" \
+    SUBTENSOR_NODE_RELEASE_BIN="$(pwd)/target/release/subtensor-node"
 .venv/bin/python -m pytest -c tests/pytest.ini tests -q --ignore=tests/test_model_interop.py
 echo "[test] model interop with PyTorch and transformers (.venv-torch)"
 .venv-torch/bin/python -m pytest -c tests/pytest.ini tests/test_model_interop.py -q

@@ -38,6 +38,17 @@ def node_binary() -> Path:
     return built_binary("subtensor-node", "subtensor-node", "SUBTENSOR_NODE_BIN")
 
 
+def release_node_binary() -> Path:
+    """The release node ($SUBTENSOR_NODE_RELEASE_BIN, else target/release), for tests that run
+    several nodes with 1 s slots on two cores; the debug node when there is no release build."""
+    env = os.environ.get("SUBTENSOR_NODE_RELEASE_BIN")
+    target = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target"))
+    for candidate in ([Path(env)] if env else []) + [target / "release" / "subtensor-node"]:
+        if candidate.is_file():
+            return candidate
+    return node_binary()
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -56,12 +67,13 @@ class Node:
     """A running node with its own base path and ports."""
 
     def __init__(self, base_path: Path, extra_args=(), sealing: str = "500", chain: str = "dev",
-                 key: str | None = "alice"):
+                 key: str | None = "alice", binary: Path | None = None):
         self.base_path = Path(base_path)
         self.extra_args = list(extra_args)
         self.sealing = sealing
         self.chain = chain
         self.key = key
+        self.binary = binary
         self.port = free_port()
         self.p2p_port = free_port()
         self.proc = None
@@ -78,7 +90,7 @@ class Node:
     def start(self, timeout: float = 60.0):
         self.base_path.mkdir(parents=True, exist_ok=True)
         args = [
-            str(node_binary()),
+            str(self.binary or node_binary()),
             "--chain", self.chain,
             *([f"--{self.key}"] if self.key else []),
             "--base-path", str(self.base_path),

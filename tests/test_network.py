@@ -20,7 +20,10 @@ import time
 import pytest
 from substrateinterface import Keypair, SubstrateInterface
 
-from conftest import Node, node_binary
+from conftest import Node, release_node_binary
+
+# Several nodes with 1 s slots on two cores: the release build when there is one.
+NODE = release_node_binary()
 
 AUTHORITIES = ["alice", "bob", "charlie", "dave"]
 SLOT = "1000"
@@ -58,12 +61,12 @@ def network(base_path):
     """Four authorities, Alice first as the boot node; stopped at the end."""
     nodes = []
     try:
-        alice = Node(base_path / "alice", sealing=SLOT, chain="local", key="alice").start()
+        alice = Node(base_path / "alice", sealing=SLOT, chain="local", key="alice", binary=NODE).start()
         nodes.append(alice)
         boot = ["--bootnodes", alice.multiaddr()]
         for name in AUTHORITIES[1:]:
             nodes.append(Node(base_path / name, extra_args=boot, sealing=SLOT, chain="local",
-                              key=name).start())
+                              key=name, binary=NODE).start())
         wait_until(lambda: all(n.result("system_health")["peers"] >= 3 for n in nodes), 60,
                    "a full mesh", nodes)
         yield nodes
@@ -74,7 +77,7 @@ def network(base_path):
 
 def full_node(base_path, name, boot) -> Node:
     return Node(base_path / name, extra_args=["--bootnodes", boot.multiaddr()], sealing=SLOT,
-                chain="local", key=None).start()
+                chain="local", key=None, binary=NODE).start()
 
 
 def test_steady_state_transfer_through_a_full_node(network, base_path):
@@ -179,7 +182,7 @@ def test_late_joiner_syncs_and_checks(network, base_path):
             alice.result("chain_getBlockHash", [number])
     finally:
         joiner.stop()
-    out = subprocess.run([str(node_binary()), "check-chain", "--chain", "local", "--base-path",
+    out = subprocess.run([str(NODE), "check-chain", "--chain", "local", "--base-path",
                           str(joiner.base_path)], capture_output=True, text=True, timeout=300)
     assert out.returncode == 0, out.stderr
     assert "every state root matches" in out.stdout
@@ -208,7 +211,7 @@ def test_partition_heals_onto_one_chain(base_path):
     try:
         for name in AUTHORITIES:
             nodes.append(Node(base_path / name, extra_args=["--reserved-only"], sealing=SLOT,
-                              chain="local", key=name).start())
+                              chain="local", key=name, binary=NODE).start())
         for node in nodes:
             connect(node, [n for n in nodes if n is not node])
         wait_until(lambda: all(n.result("system_health")["peers"] == 3 for n in nodes), 60,

@@ -2,18 +2,30 @@
 //!
 //! A peer's neighbour packet (or a vote of a round too far ahead) showing it in a later round of
 //! our set, or in our round when we have been stuck there for a while, makes us ask it
-//! ([`CatchUpRequest`] with our round, rate-limited per peer, one request at a time). The
-//! answer carries its last completed round (a `finality_grandpa::CatchUp`: enough prevotes and
-//! precommits to complete it) and the votes it saw in our round. A catch-up for a round after
-//! ours goes to the voter's global input (the voter jumps to the next round); one for our round
-//! and the round votes go to the round like gossiped votes. Every signature is checked first;
-//! a bad one gets the peer reported.
+//! ([`CatchUpRequest`] with our round, rate-limited per peer, at most one request per peer in
+//! flight, so every peer gets asked in turn). The answer carries its last completed round (a
+//! `finality_grandpa::CatchUp`: enough prevotes and precommits to complete it) and the votes it
+//! saw in our round: votes gossiped while we had no link to it (gossip never replays them) reach
+//! us this way. A catch-up for a round after ours goes to the voter's global input (the voter
+//! jumps to the next round); one for our round and the round votes go to the round like
+//! gossiped votes. Every signature is checked first; a bad one gets the peer reported.
+//!
+//! The request also names the blocks that votes we hold point at but that we do not know (a
+//! fork we never synced, typically the losing side's after a partition); the answer carries
+//! their headers down to the responder's finalized block, which the [`VoteTree`] keeps so that
+//! those votes count.
+//!
+//! [`VoteTree`]: crate::chain::VoteTree
 
 use crate::{
+    chain::FinalityChain as _,
     gossip::check_vote,
     router::{commit_blocks_known, SignedMsg},
     shared::Shared,
-    wire::{decode_all, CatchUpRequest, CatchUpResponse, GossipMessage},
+    wire::{
+        decode_all, CatchUpRequest, CatchUpResponse, GossipMessage, MAX_CATCH_UP_HEADERS,
+        MAX_MISSING_BLOCKS,
+    },
     LOG_TARGET,
 };
 use codec::Encode;
@@ -21,13 +33,12 @@ use finality_grandpa::{
     voter::{Callback, CommunicationIn},
     Message, SignedMessage,
 };
+use parking_lot::Mutex;
 use sp_consensus_grandpa::{CatchUp, RoundNumber, SetId};
+use sp_core::H256;
 use std::{
-    collections::HashMap,
-    sync::{
-        atomic::{AtomicBool, Ordering},
-        Arc,
-    },
+    collections::{HashMap, HashSet},
+    sync::Arc,
     time::{Duration, Instant},
 };
 use subtensor_network_api::{IncomingRequest, Misbehaviour, PeerId, Protocol, Topic};
@@ -36,6 +47,8 @@ use subtensor_network_api::{IncomingRequest, Misbehaviour, PeerId, Protocol, Top
 const MAX_PEERS: usize = 1024;
 /// How long to wait for a catch-up answer.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(10);
+/// The most catch-up requests awaiting their answers at once.
+const MAX_IN_FLIGHT: usize = 8;
 
 /// Where a peer said it is.
 #[derive(Debug, Clone, Copy)]
@@ -48,7 +61,9 @@ struct PeerView {
 pub(crate) struct CatchUpTracker {
     views: HashMap<PeerId, PeerView>,
     last_request: HashMap<PeerId, Instant>,
-    in_flight: Arc<AtomicBool>,
+    /// The peers asked whose answer has not come yet (one request per peer at a time: a peer
+    /// that does not answer never keeps us from asking the others).
+    in_flight: Arc<Mutex<HashSet<PeerId>>>,
 }
 
 impl CatchUpTracker {
@@ -56,7 +71,7 @@ impl CatchUpTracker {
         CatchUpTracker {
             views: HashMap::new(),
             last_request: HashMap::new(),
-            in_flight: Arc::new(AtomicBool::new(false)),
+            in_flight: Arc::new(Mutex::new(HashSet::new())),
         }
     }
 
@@ -82,7 +97,8 @@ impl CatchUpTracker {
         self.consider(shared, peer);
     }
 
-    /// Periodic check: ask a peer in our round for its votes if we are stuck there.
+    /// Periodic check: ask every peer ahead of us, or in our round when we are stuck there,
+    /// (each at most once per `catch_up_interval`) for what it has.
     pub(crate) fn on_tick(&mut self, shared: &Arc<Shared>) {
         // The peers asked longest ago (or never) first.
         let mut peers: Vec<(Option<Instant>, PeerId)> = self
@@ -92,9 +108,6 @@ impl CatchUpTracker {
             .collect();
         peers.sort();
         for (_, peer) in peers {
-            if self.in_flight.load(Ordering::Acquire) {
-                break;
-            }
             self.consider(shared, &peer);
         }
     }
@@ -115,7 +128,8 @@ impl CatchUpTracker {
         }
     }
 
-    /// Ask `peer` for a catch-up unless we asked it recently or a request is in flight.
+    /// Ask `peer` for a catch-up unless we asked it recently, its answer to an earlier
+    /// request is still awaited, or too many requests are.
     pub(crate) fn request_catch_up(&mut self, shared: &Arc<Shared>, peer: PeerId) {
         let now = Instant::now();
         if let Some(last) = self.last_request.get(&peer) {
@@ -123,28 +137,40 @@ impl CatchUpTracker {
                 return;
             }
         }
-        if self.in_flight.swap(true, Ordering::AcqRel) {
-            return;
+        {
+            let mut in_flight = self.in_flight.lock();
+            if in_flight.len() >= MAX_IN_FLIGHT || !in_flight.insert(peer.clone()) {
+                return;
+            }
         }
         if self.last_request.len() >= MAX_PEERS {
             let interval = shared.config.catch_up_interval;
             self.last_request.retain(|_, t| now.saturating_duration_since(*t) < interval);
         }
         self.last_request.insert(peer.clone(), now);
-        let round = shared.router.lock().current_round();
+        let (round, waiting) = {
+            let router = shared.router.lock();
+            (router.current_round(), router.waiting_targets())
+        };
+        let missing = shared.tree.unknown(waiting, MAX_MISSING_BLOCKS);
         log::debug!(
             target: LOG_TARGET,
-            "{}asking {peer} for a catch-up from round {round}",
-            shared.name()
+            "{}asking {peer} for a catch-up from round {round}{}",
+            shared.name(),
+            if missing.is_empty() {
+                String::new()
+            } else {
+                format!(" and the headers of {} blocks voted for", missing.len())
+            }
         );
-        let request = CatchUpRequest { set_id: shared.set_id(), round };
+        let request = CatchUpRequest { set_id: shared.set_id(), round, missing: missing.clone() };
         let answer =
             shared.network.request(peer.clone(), Protocol::GrandpaCatchUp, request.encode());
         let shared = shared.clone();
         let in_flight = self.in_flight.clone();
         tokio::spawn(async move {
             match tokio::time::timeout(REQUEST_TIMEOUT, answer).await {
-                Ok(Ok(Ok(bytes))) => on_response(&shared, &peer, round, &bytes),
+                Ok(Ok(Ok(bytes))) => on_response(&shared, &peer, round, &missing, &bytes),
                 Ok(Ok(Err(e))) => {
                     log::debug!(target: LOG_TARGET, "catch-up request to {peer} failed: {e}")
                 }
@@ -152,7 +178,7 @@ impl CatchUpTracker {
                     log::debug!(target: LOG_TARGET, "catch-up request to {peer} got no answer")
                 }
             }
-            in_flight.store(false, Ordering::Release);
+            in_flight.lock().remove(&peer);
         });
     }
 }
@@ -197,8 +223,15 @@ fn catch_up_votes(catch_up: &CatchUp<crate::Header>) -> Vec<SignedMsg> {
     prevotes.chain(precommits).collect()
 }
 
-/// Handle the answer of `peer` to our request from `asked_round`.
-fn on_response(shared: &Arc<Shared>, peer: &PeerId, asked_round: RoundNumber, bytes: &[u8]) {
+/// Handle the answer of `peer` to our request from `asked_round` (with the headers of
+/// `missing`).
+fn on_response(
+    shared: &Arc<Shared>,
+    peer: &PeerId,
+    asked_round: RoundNumber,
+    missing: &[H256],
+    bytes: &[u8],
+) {
     let report = |why: String| {
         log::debug!(target: LOG_TARGET, "{}bad catch-up from {peer}: {why}", shared.name());
         shared.network.report(peer.clone(), Misbehaviour::InvalidFinality(why));
@@ -213,17 +246,40 @@ fn on_response(shared: &Arc<Shared>, peer: &PeerId, asked_round: RoundNumber, by
     if response.set_id != shared.set_id() {
         return;
     }
-    if let Some(catch_up) = response.catch_up {
-        if let Err(why) = check_catch_up(shared, response.set_id, &catch_up) {
+    if response.headers.len() > MAX_CATCH_UP_HEADERS {
+        return report(format!("catch-up with {} headers", response.headers.len()));
+    }
+    if let Some(catch_up) = &response.catch_up {
+        if let Err(why) = check_catch_up(shared, response.set_id, catch_up) {
             return report(why);
         }
+    }
+    let round_votes_valid = response.round == asked_round;
+    if round_votes_valid {
+        for vote in &response.round_votes {
+            if let Err(why) = check_vote(shared, response.round, response.set_id, vote) {
+                return report(why);
+            }
+        }
+    }
+    // Keep the headers that link the blocks we asked for to blocks we know.
+    let added = shared.tree.add_foreign(&response.headers, missing.iter().copied());
+    if added > 0 {
+        log::debug!(
+            target: LOG_TARGET,
+            "{}{added} headers of blocks voted for but not imported, from {peer}",
+            shared.name()
+        );
+        shared.router.lock().on_block_imported(&shared.tree, &*shared.chain);
+    }
+    if let Some(catch_up) = response.catch_up {
         let our_round = shared.router.lock().current_round();
         if catch_up.round_number > our_round {
-            let chain = &*shared.chain;
-            let all_known = chain.header(catch_up.base_hash).is_some()
-                && catch_up.prevotes.iter().all(|v| chain.header(v.prevote.target_hash).is_some())
+            let tree = &shared.tree;
+            let all_known = shared.chain.header(catch_up.base_hash).is_some()
+                && catch_up.prevotes.iter().all(|v| tree.header(v.prevote.target_hash).is_some())
                 && commit_blocks_known(
-                    chain,
+                    tree,
                     &finality_grandpa::CompactCommit {
                         target_hash: catch_up.base_hash,
                         target_number: catch_up.base_number,
@@ -253,26 +309,25 @@ fn on_response(shared: &Arc<Shared>, peer: &PeerId, asked_round: RoundNumber, by
                     shared.name(),
                     catch_up.round_number
                 );
+                // Ask for their headers next time.
+                for vote in catch_up_votes(&catch_up) {
+                    shared.tree.want(*vote.message.target().0);
+                }
             }
         } else {
             let round = catch_up.round_number;
             let mut router = shared.router.lock();
             for vote in catch_up_votes(&catch_up) {
-                router.route_vote(&*shared.chain, round, vote);
+                router.route_vote(&shared.tree, round, vote);
             }
         }
     }
-    if response.round != asked_round {
+    if !round_votes_valid {
         return;
-    }
-    for vote in &response.round_votes {
-        if let Err(why) = check_vote(shared, response.round, response.set_id, vote) {
-            return report(why);
-        }
     }
     let mut router = shared.router.lock();
     for vote in response.round_votes {
-        router.route_vote(&*shared.chain, response.round, vote);
+        router.route_vote(&shared.tree, response.round, vote);
     }
 }
 
@@ -291,6 +346,7 @@ pub(crate) fn on_request(shared: &Arc<Shared>, request: IncomingRequest) {
         catch_up: None,
         round: request.round,
         round_votes: Vec::new(),
+        headers: Vec::new(),
     };
     if request.set_id == shared.set_id() {
         let last = shared.persistent.lock().last_completed.clone();
@@ -323,6 +379,8 @@ pub(crate) fn on_request(shared: &Arc<Shared>, request: IncomingRequest) {
             });
         }
         response.round_votes = shared.router.lock().round_votes(request.round);
+        let missing = request.missing.into_iter().take(MAX_MISSING_BLOCKS);
+        response.headers = shared.tree.routes_to_finalized(missing, MAX_CATCH_UP_HEADERS);
     }
     let _ = respond.send(response.encode());
 }

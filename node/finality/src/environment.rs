@@ -7,7 +7,7 @@ use crate::{
     router::SignedMsg,
     shared::Shared,
     wire::GossipMessage,
-    Error, Header, LOG_TARGET,
+    Error, FinalityChain as _, Header, LOG_TARGET,
 };
 use codec::Encode;
 use finality_grandpa::{
@@ -37,15 +37,19 @@ pub(crate) struct Environment {
 }
 
 fn timer(after: Duration) -> Timer {
+    // The deadline is fixed now, when the round's timers are created: the voter polls the
+    // precommit timer only after it prevoted, and a sleep created inside the future would only
+    // start counting then (rounds took 6T instead of 4T).
+    let sleep = tokio::time::sleep(after);
     Box::pin(async move {
-        tokio::time::sleep(after).await;
+        sleep.await;
         Ok(())
     })
 }
 
 impl Chain<H256, u32> for Environment {
     fn ancestry(&self, base: H256, block: H256) -> Result<Vec<H256>, finality_grandpa::Error> {
-        ancestry(&*self.shared.chain, base, block).ok_or(finality_grandpa::Error::NotDescendent)
+        ancestry(&self.shared.tree, base, block).ok_or(finality_grandpa::Error::NotDescendent)
     }
 }
 
@@ -92,7 +96,7 @@ impl voter::Environment<H256, u32> for Environment {
     type Error = Error;
 
     fn best_chain_containing(&self, base: H256) -> Self::BestChain {
-        let chain = &*self.shared.chain;
+        let chain = &self.shared.tree;
         let (finalized, _) = chain.finalized();
         let result = if is_equal_or_descendant(chain, finalized, base) {
             chain.best_chain_containing(base)
@@ -236,7 +240,17 @@ pub(crate) fn finalize(
         );
         return Ok(());
     }
-    let justification = build_justification(chain, round, commit)?;
+    if chain.header(hash).is_none() {
+        // Only its header is known (from votes of peers on a fork we did not import): leave it
+        // to a later round or commit once the block is imported.
+        log::debug!(
+            target: LOG_TARGET,
+            "{}not finalizing #{number} from round {round}: block not imported",
+            shared.name()
+        );
+        return Ok(());
+    }
+    let justification = build_justification(&shared.tree, round, commit)?;
     let encoded = justification.encode();
     chain.finalize(hash, encoded.clone()).map_err(Error::Chain)?;
     log::info!(

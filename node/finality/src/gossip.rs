@@ -124,7 +124,7 @@ fn on_vote(
             Ok(Acceptance::Ignore)
         }
         RoundWindow::Live => {
-            shared.router.lock().route_vote(&*shared.chain, round, message);
+            shared.router.lock().route_vote(&shared.tree, round, message);
             Ok(Acceptance::Accept)
         }
     }

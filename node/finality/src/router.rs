@@ -138,6 +138,18 @@ impl Router {
         true
     }
 
+    /// The targets of the votes waiting for their blocks, newest first.
+    pub(crate) fn waiting_targets(&self) -> Vec<H256> {
+        self.waiting
+            .iter()
+            .rev()
+            .filter_map(|item| match item {
+                Waiting::Vote { message, .. } => Some(*message.message.target().0),
+                Waiting::Commit { .. } => None,
+            })
+            .collect()
+    }
+
     /// The votes seen in `round`.
     pub(crate) fn round_votes(&self, round: RoundNumber) -> Vec<SignedMsg> {
         self.votes.get(&round).cloned().unwrap_or_default()
@@ -162,8 +174,8 @@ impl Router {
         }
     }
 
-    /// Route a verified vote: to its round when its target is known, else to the waiting
-    /// queue.
+    /// Route a verified vote: to its round when its target is known in `tree` (the chain and
+    /// the headers of voted-for blocks not imported), else to the waiting queue.
     pub(crate) fn route_vote(
         &mut self,
         chain: &dyn FinalityChain,
@@ -208,8 +220,13 @@ impl Router {
         self.waiting.push_back(item);
     }
 
-    /// A block was imported: route what waited for it.
-    pub(crate) fn on_block_imported(&mut self, chain: &dyn FinalityChain) {
+    /// A block (or the header of a block voted for) became known: route what waited for it.
+    /// Votes need their target's ancestry in `tree`; commits their blocks in `chain`.
+    pub(crate) fn on_block_imported(
+        &mut self,
+        tree: &dyn FinalityChain,
+        chain: &dyn FinalityChain,
+    ) {
         let finalized = chain.finalized().1;
         for item in std::mem::take(&mut self.waiting) {
             match item {
@@ -217,7 +234,7 @@ impl Router {
                     if round.saturating_add(KEPT_PAST_ROUNDS) < self.current_round {
                         continue;
                     }
-                    self.route_vote(chain, round, message);
+                    self.route_vote(tree, round, message);
                 }
                 Waiting::Commit { round, commit, callback } => {
                     if commit.target_number <= finalized {

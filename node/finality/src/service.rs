@@ -2,6 +2,7 @@
 
 use crate::{
     catch_up::{on_request, publish_neighbor, CatchUpTracker},
+    chain::VoteTree,
     environment::{CommitOutgoing, Environment},
     gossip::on_gossip,
     handle::FinalityHandle,
@@ -65,6 +66,7 @@ pub fn start(
     config.name = name_prefix(&config.name);
     let shared = Arc::new(Shared {
         router: Mutex::new(Router::new(voters.len().get())),
+        tree: VoteTree::new(chain.clone()),
         chain,
         network,
         config,
@@ -172,7 +174,7 @@ async fn run_network(
             },
             block = imported.recv(), if imported_open => match block {
                 Ok(_) | Err(broadcast::error::RecvError::Lagged(_)) => {
-                    shared.router.lock().on_block_imported(&*shared.chain);
+                    shared.router.lock().on_block_imported(&shared.tree, &*shared.chain);
                 }
                 Err(broadcast::error::RecvError::Closed) => imported_open = false,
             },

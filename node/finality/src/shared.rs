@@ -1,7 +1,8 @@
 //! State shared by the voter's environment, the network task and the handle.
 
 use crate::{
-    config::FinalityConfig, persistence::VoterPersistentState, router::Router, FinalityChain,
+    chain::VoteTree, config::FinalityConfig, persistence::VoterPersistentState, router::Router,
+    FinalityChain,
 };
 use finality_grandpa::{voter::VoterState, voter_set::VoterSet};
 use parking_lot::Mutex;
@@ -42,7 +43,11 @@ pub(crate) struct Progress {
 
 /// Everything the gadget's parts share.
 pub(crate) struct Shared {
+    /// The chain: the blocks we have (imported).
     pub(crate) chain: Arc<dyn FinalityChain>,
+    /// The chain plus the headers of the blocks peers' votes point at that we have not
+    /// imported: where votes are counted.
+    pub(crate) tree: VoteTree,
     pub(crate) network: Arc<dyn NetworkService>,
     pub(crate) config: FinalityConfig,
     pub(crate) voters: VoterSet<AuthorityId>,

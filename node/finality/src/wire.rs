@@ -16,10 +16,13 @@
 //!
 //! # Catch-up (`Protocol::GrandpaCatchUp`)
 //!
-//! Request [`CatchUpRequest`] `{set_id: u64, round: u64}` (the asker's current round); response
+//! Request [`CatchUpRequest`] `{set_id: u64, round: u64, missing: Vec<H256>}` (the asker's
+//! current round, and the blocks its votes point at that it does not know); response
 //! [`CatchUpResponse`] `{set_id: u64, catch_up: Option<CatchUp<Header>>, round: u64,
-//! round_votes: Vec<SignedMessage<Header>>}`: the responder's last completed round (when it is
-//! not below the asked round) and the votes it has seen in the asked round.
+//! round_votes: Vec<SignedMessage<Header>>, headers: Vec<Header>}`: the responder's last
+//! completed round (when it is not below the asked round), the votes it has seen in the asked
+//! round, and the headers from each missing block down to its finalized block (at most
+//! [`MAX_CATCH_UP_HEADERS`]), so that the asker can count votes for blocks it never imported.
 
 use crate::Header;
 use codec::{Decode, DecodeAll, Encode};
@@ -65,13 +68,24 @@ pub enum GossipMessage {
     },
 }
 
-/// A catch-up request: "I am in `round` of set `set_id`".
+/// The most headers in a [`CatchUpResponse`].
+pub const MAX_CATCH_UP_HEADERS: usize = 2048;
+
+/// The most block hashes in [`CatchUpRequest::missing`].
+pub const MAX_MISSING_BLOCKS: usize = 32;
+
+/// A catch-up request: "I am in `round` of set `set_id`", and the voted-for blocks the asker
+/// does not know.
 #[derive(Debug, Clone, PartialEq, Eq, Encode, Decode)]
 pub struct CatchUpRequest {
     /// The asker's authority set id.
     pub set_id: SetId,
     /// The asker's current round.
     pub round: RoundNumber,
+    /// Blocks that votes the asker holds point at but that it does not know (at most
+    /// [`MAX_MISSING_BLOCKS`]): the responder sends the headers from each down to its
+    /// finalized block, when it knows them.
+    pub missing: Vec<H256>,
 }
 
 /// The answer to a [`CatchUpRequest`].
@@ -85,6 +99,11 @@ pub struct CatchUpResponse {
     pub round: RoundNumber,
     /// The votes the responder has seen in the asked round.
     pub round_votes: Vec<SignedMessage<Header>>,
+    /// The headers from each block of the request's `missing` down to the responder's
+    /// finalized block (at most [`MAX_CATCH_UP_HEADERS`]): the asker may lack the blocks of a
+    /// fork that votes point into (one it never synced, e.g. the losing side's after a
+    /// partition), and cannot count a vote without its target's ancestry.
+    pub headers: Vec<Header>,
 }
 
 /// A finality proof for `grandpa_proveFinality`, laid out like Substrate's: the block a

@@ -1,6 +1,8 @@
 //! Multi-node GRANDPA scenarios on the in-memory network: 4 voters finalize, tolerate one
-//! offline voter, stall with two and resume when they return, a late node catches up,
-//! observers finalize without voting, and a restarted voter never signs a second vote.
+//! offline voter, stall with two and resume when they return, a late node catches up, votes
+//! cast while offline (or, in a partition, on a fork the other side never imports) still count
+//! once the links are back, observers finalize without voting, and a restarted voter never
+//! signs a second vote.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 #![allow(clippy::arithmetic_side_effects, missing_docs)]
@@ -221,5 +223,86 @@ async fn no_vote_is_sent_unless_it_was_persisted_first() {
     assert_eq!(votes(&bed), 0, "a vote was sent without being persisted");
     chain.fail_aux_writes(false);
     assert!(wait_until(TIMEOUT, || votes(&bed) > 0).await, "no vote once storage works");
+    bed.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn votes_published_while_offline_count_once_peers_connect() {
+    // Every voter enters round 1 and votes with no peer at all (gossip never replays): once
+    // connected, the round must still complete.
+    let mut bed = Testbed::new(4, vec![]);
+    bed.grow(3);
+    bed.start_all();
+    for node in &bed.nodes {
+        bed.network.set_online(&node.peer(), false);
+    }
+    let all = [0, 1, 2, 3];
+    let published_votes = |bed: &Testbed, i: usize| {
+        let peer = bed.nodes[i].peer();
+        bed.network
+            .published()
+            .into_iter()
+            .filter(|(publisher, _, data)| {
+                *publisher == peer
+                    && matches!(
+                        GossipMessage::decode(&mut &data[..]),
+                        Ok(GossipMessage::Vote { round: 1, .. })
+                    )
+            })
+            .count()
+    };
+    assert!(
+        wait_until(TIMEOUT, || all.iter().all(|i| published_votes(&bed, *i) > 0)).await,
+        "every voter prevotes in round 1 while offline"
+    );
+    tokio::time::sleep(GOSSIP * 10).await;
+    assert_eq!(bed.finalized(&all), vec![0, 0, 0, 0]);
+
+    for node in &bed.nodes {
+        bed.network.set_online(&node.peer(), true);
+    }
+    assert!(bed.wait_finalized(&all, 3, TIMEOUT).await, "finalized {:?}", bed.finalized(&all));
+    bed.grow(2);
+    assert!(bed.wait_finalized(&all, 5, TIMEOUT).await, "finalized {:?}", bed.finalized(&all));
+    bed.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_partition_heals_although_one_side_voted_on_a_fork_the_other_never_imports() {
+    // Nodes 0 and 1 build a short fork, nodes 2 and 3 a longer one, each side cut off from
+    // the other: both sides vote in round 1 for their own fork and cannot complete it.
+    let mut bed = Testbed::new(4, vec![]);
+    bed.grow(2);
+    let base = bed.nodes[0].chain.best();
+    let short = bed.nodes[0].chain.extend(base, 2, 1);
+    bed.nodes[1].chain.import_all(&short).unwrap();
+    let long = bed.nodes[2].chain.extend(base, 6, 2);
+    bed.nodes[3].chain.import_all(&long).unwrap();
+    bed.start_all();
+    let (left, right) = ([0, 1], [2, 3]);
+    for a in left {
+        for b in right {
+            bed.network.disconnect(&bed.nodes[a].peer(), &bed.nodes[b].peer());
+        }
+    }
+    let all = [0, 1, 2, 3];
+    tokio::time::sleep(GOSSIP * 20).await;
+    assert_eq!(bed.finalized(&all), vec![0, 0, 0, 0], "a 2/2 partition cannot finalize");
+
+    // Heal: the short side syncs the long fork (and reorgs onto it); the long side never
+    // imports the short fork, yet must count the votes cast for it.
+    for i in left {
+        bed.nodes[i].chain.import_all(&long).unwrap();
+    }
+    for a in left {
+        for b in right {
+            bed.network.connect(&bed.nodes[a].peer(), &bed.nodes[b].peer());
+        }
+    }
+    assert!(bed.wait_finalized(&all, 8, TIMEOUT).await, "finalized {:?}", bed.finalized(&all));
+    let short_tip = short.last().unwrap().hash();
+    for i in right {
+        assert!(bed.nodes[i].chain.header(short_tip).is_none(), "the short fork was imported");
+    }
     bed.shutdown().await;
 }

@@ -118,6 +118,8 @@ pub(crate) struct Worker {
     commands: mpsc::Receiver<Command>,
     control: mpsc::UnboundedReceiver<Command>,
     protocol_version: String,
+    /// Our chain's request-response protocols (named after its protocol id).
+    chain_protocols: Vec<StreamProtocol>,
     kad_protocol: Option<StreamProtocol>,
     topics: HashMap<TopicHash, Topic>,
     peers: HashMap<PeerId, PeerState>,
@@ -149,6 +151,10 @@ impl Worker {
             commands,
             control,
             protocol_version: identify_protocol_version(&config.protocol_id),
+            chain_protocols: [Protocol::Status, Protocol::Blocks, Protocol::GrandpaCatchUp]
+                .into_iter()
+                .filter_map(|p| StreamProtocol::try_from_owned(p.name(&config.protocol_id)).ok())
+                .collect(),
             kad_protocol: StreamProtocol::try_from_owned(format!("/{}/kad", config.protocol_id))
                 .ok(),
             topics: HashMap::new(),
@@ -447,15 +453,27 @@ impl Worker {
 
     fn on_identified(&mut self, peer: PeerId, info: identify::Info) {
         if info.protocol_version != self.protocol_version {
+            // Our chain's request protocols are named after its genesis: a peer that speaks
+            // one of them is of our chain whatever its identify says, and one that announces
+            // no protocol version tells nothing. Only a peer that announces another chain and
+            // speaks none of ours is banned as of another chain.
+            let speaks_ours = self.chain_protocols.iter().any(|p| info.protocols.contains(p));
             log::debug!(
                 target: LOG_TARGET,
-                "{peer} runs {:?} ({}), we run {:?}",
+                "{peer} runs {:?} ({}), we run {:?}{}",
                 info.protocol_version,
                 info.agent_version,
-                self.protocol_version
+                self.protocol_version,
+                if speaks_ours { ", yet it speaks our chain's protocols" } else { "" }
             );
-            self.ban(peer, &Misbehaviour::WrongChain);
-            return;
+            if !speaks_ours {
+                if !info.protocol_version.is_empty() {
+                    self.ban(peer, &Misbehaviour::WrongChain);
+                }
+                // Unconfirmed: disconnected after IDENTIFY_TIMEOUT unless a later identify
+                // confirms it.
+                return;
+            }
         }
         let speaks_kad = self.kad_protocol.as_ref().is_some_and(|kad| info.protocols.contains(kad));
         if speaks_kad {
