@@ -11,8 +11,9 @@
 //!   work is constant: clone the prebuilt tensor into the response. `scripts/bench-axon-server.py`
 //!   builds the same answer for the Python axon; `bench_load` sends matching requests.
 //!
-//! The axon runs with the default settings except the per-hotkey limits, raised out of the
-//! way because the load generator is a single hotkey (the default allows 100 requests/s).
+//! The axon runs with the default settings except the per-hotkey limits (rate, in-flight and
+//! the replay cache's per-hotkey quota), raised out of the way because the load generator is a
+//! single hotkey (the defaults allow 100 requests/s and 8,192 live nonces per hotkey).
 //! Prints `READY {"addr":…,"hotkey":…}` once listening; stops on SIGINT/SIGTERM.
 
 #![allow(clippy::print_stdout, clippy::print_stderr)]
@@ -78,6 +79,7 @@ async fn serve(f: &HashMap<String, String>) -> Result<(), String> {
             max_in_flight: 1 << 20,
             ..LimitConfig::default()
         },
+        nonce_per_hotkey: usize::MAX,
         ..AxonConfig::default()
     };
     let axon = Axon::new(key, config)

@@ -38,6 +38,9 @@ pub enum AxonError {
     /// The nonce cache is full of unexpired entries; try again later.
     #[error("nonce cache is full")]
     NonceCacheFull,
+    /// This hotkey holds its quota of unexpired nonces in the replay cache; try again later.
+    #[error("too many unexpired nonces for {0}")]
+    NonceQuotaExceeded(String),
     /// Every admission slot is taken and the wait queue is full (or this request was
     /// displaced from it by a higher-priority one).
     #[error("axon overloaded: {0}")]
@@ -131,7 +134,9 @@ impl AxonError {
             | FutureNonce
             | ReplayedNonce => StatusCode::UNAUTHORIZED,
             Blacklisted(_) => StatusCode::FORBIDDEN,
-            RateLimited(_) | TooManyInFlight(_) => StatusCode::TOO_MANY_REQUESTS,
+            RateLimited(_) | TooManyInFlight(_) | NonceQuotaExceeded(_) => {
+                StatusCode::TOO_MANY_REQUESTS
+            }
             MissingHeader(_) | BadHeader { .. } | BadJson(_) | BodyHashMismatch { .. } | Key(_) => {
                 StatusCode::BAD_REQUEST
             }

@@ -6,10 +6,15 @@
 //! 3. identity headers parsed (nonce, hotkeys, uuid, `computed_body_hash`, timeout) → 400;
 //! 4. signature verified against the header values → 401, and the request must name this
 //!    axon's hotkey → 401;
-//! 5. nonce freshness and replay check in a bounded [`NonceCache`] → 401 (only after the
-//!    signature verified, so forged requests cannot fill it);
+//! 5. nonce freshness (the timestamp rule, stateless: `now − nonce_back − timeout < nonce <
+//!    now + nonce_ahead`) → 401;
 //! 6. [`Blacklist`] hook on the *verified* hotkey → 403;
-//! 7. per-hotkey rate and in-flight limits → 429;
+//! 7. under the [`NonceCache`]'s lock: replay check → 401, the hotkey's nonce quota → 429 and
+//!    the cache's capacity → 503, then the per-hotkey rate and in-flight limits → 429, and only
+//!    when all of these passed is the nonce recorded. So a request refused by the blacklist or
+//!    a limit leaves no entry (nor any rate-limit state, for a blacklisted one), forged
+//!    requests never reach the cache, and a replay costs the real key holder no rate tokens.
+//!    The cache never evicts a live entry; see [`NonceCache`] for its bounds;
 //! 8. under a deadline of the request's `timeout` (capped, counted from arrival):
 //!    a. the global admission gate ([`AxonConfig::max_concurrent`] requests at once, across all
 //!    callers): when full, the request waits in a queue ordered by the caller's
@@ -35,7 +40,7 @@ mod policy;
 mod priority;
 
 pub use limits::{InFlightGuard, LimitConfig, Limits};
-pub use nonce::NonceCache;
+pub use nonce::{Freshness, NonceCache};
 pub use policy::{Member, MetagraphPolicy};
 pub use priority::{EqualPriority, Priority};
 
@@ -88,8 +93,13 @@ pub struct AxonConfig {
     pub nonce_back: Duration,
     /// How far in the future a nonce may be (clock skew).
     pub nonce_ahead: Duration,
-    /// Most live entries in the nonce cache.
+    /// Most live entries in the nonce cache (all hotkeys together).
     pub nonce_capacity: usize,
+    /// Most live entries of one hotkey in the nonce cache; beyond that its requests get 429
+    /// until its own entries expire (`nonce_back + max_timeout` after their nonce). The rate
+    /// limit already bounds this at about `burst + rate_per_sec · (nonce_back + max_timeout)`
+    /// (6,600 with the defaults); raise this with the rate limit.
+    pub nonce_per_hotkey: usize,
     /// Per-hotkey rate and concurrency limits.
     pub limits: LimitConfig,
     /// Requests handled at once across all callers; more wait, ordered by [`Priority`].
@@ -111,6 +121,7 @@ impl Default for AxonConfig {
             nonce_back: Duration::from_secs(4),
             nonce_ahead: Duration::from_secs(2),
             nonce_capacity: 1 << 20,
+            nonce_per_hotkey: 8192,
             limits: LimitConfig::default(),
             max_concurrent: 64,
             max_queued: 1024,
@@ -204,7 +215,8 @@ pub(crate) struct Shared {
     pub(crate) blacklist: Arc<dyn Blacklist>,
     pub(crate) priority: Arc<dyn Priority>,
     pub(crate) gate: priority::PriorityGate,
-    pub(crate) nonces: Mutex<NonceCache>,
+    pub(crate) freshness: Freshness,
+    pub(crate) nonces: Arc<Mutex<NonceCache>>,
     pub(crate) limits: Limits,
 }
 
@@ -215,6 +227,39 @@ pub struct Axon {
     routes: HashMap<&'static str, Arc<dyn Route>>,
     blacklist: Arc<dyn Blacklist>,
     priority: Arc<dyn Priority>,
+    nonces: NonceCacheHandle,
+}
+
+/// A shared, read-only view of a running axon's replay cache (for metrics and tests).
+#[derive(Clone)]
+pub struct NonceCacheHandle(Arc<Mutex<NonceCache>>);
+
+impl NonceCacheHandle {
+    /// Number of live entries.
+    pub fn len(&self) -> usize {
+        self.0.lock().len()
+    }
+
+    /// Whether the cache is empty.
+    pub fn is_empty(&self) -> bool {
+        self.0.lock().is_empty()
+    }
+
+    /// Number of live entries of `hotkey` (SS58).
+    pub fn len_for(&self, hotkey: &str) -> usize {
+        self.0.lock().len_for(hotkey)
+    }
+
+    /// The hotkeys (SS58) holding live entries, in no particular order.
+    pub fn hotkeys(&self) -> Vec<String> {
+        self.0.lock().hotkeys().map(str::to_owned).collect()
+    }
+}
+
+impl std::fmt::Debug for NonceCacheHandle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("NonceCacheHandle").field("len", &self.len()).finish()
+    }
 }
 
 /// A random uuid (version 4) in the usual 8-4-4-4-12 form.
@@ -230,13 +275,28 @@ impl Axon {
     /// An axon signing with `keypair` (its hotkey), allowing every hotkey at equal priority,
     /// serving nothing yet.
     pub fn new(keypair: Keypair, config: AxonConfig) -> Self {
+        let c = &config;
+        let nonces = NonceCache::new(
+            c.nonce_back,
+            c.nonce_ahead,
+            c.max_timeout,
+            c.nonce_capacity,
+            c.nonce_per_hotkey,
+        );
         Self {
             keypair,
             config,
             routes: HashMap::new(),
             blacklist: Arc::new(AllowAll),
             priority: Arc::new(EqualPriority),
+            nonces: NonceCacheHandle(Arc::new(Mutex::new(nonces))),
         }
+    }
+
+    /// A view of this axon's replay cache, valid once it serves (also via
+    /// [`RunningAxon::nonce_cache`]).
+    pub fn nonce_cache(&self) -> NonceCacheHandle {
+        self.nonces.clone()
     }
 
     /// Replaces the blacklist hook.
@@ -274,7 +334,7 @@ impl Axon {
     /// The axum router (no socket), for serving or for `tower::ServiceExt::oneshot` tests.
     pub fn app(self) -> Router {
         let c = &self.config;
-        let nonces = NonceCache::new(c.nonce_back, c.nonce_ahead, c.max_timeout, c.nonce_capacity);
+        let freshness = self.nonces.0.lock().freshness();
         let gate = priority::PriorityGate::new(c.max_concurrent, c.max_queued);
         let shared = Arc::new(Shared {
             hotkey_ss58: self.keypair.ss58(),
@@ -286,7 +346,8 @@ impl Axon {
             blacklist: self.blacklist,
             priority: self.priority,
             gate,
-            nonces: Mutex::new(nonces),
+            freshness,
+            nonces: self.nonces.0,
         });
         Router::new()
             .route("/{name}", post(pipeline::handle))
@@ -309,11 +370,12 @@ impl Axon {
     pub async fn spawn(self, addr: SocketAddr) -> Result<RunningAxon> {
         let listener = TcpListener::bind(addr).await?;
         let local = listener.local_addr()?;
+        let nonces = self.nonce_cache();
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         let task = tokio::spawn(self.serve(listener, async move {
             let _ = rx.await;
         }));
-        Ok(RunningAxon { addr: local, stop: Some(tx), task })
+        Ok(RunningAxon { addr: local, stop: Some(tx), task, nonces })
     }
 }
 
@@ -324,9 +386,15 @@ pub struct RunningAxon {
     pub addr: SocketAddr,
     stop: Option<tokio::sync::oneshot::Sender<()>>,
     task: tokio::task::JoinHandle<Result<()>>,
+    nonces: NonceCacheHandle,
 }
 
 impl RunningAxon {
+    /// A view of the axon's replay cache.
+    pub fn nonce_cache(&self) -> NonceCacheHandle {
+        self.nonces.clone()
+    }
+
     /// Stops accepting, waits for in-flight requests, and returns the server's result.
     pub async fn shutdown(mut self) -> Result<()> {
         if let Some(tx) = self.stop.take() {

@@ -120,23 +120,24 @@ async fn run(st: &Shared, ctx: &mut Ctx, req: Request) -> Result<(Map<String, Va
     if c.axon_hotkey != st.hotkey_ss58 {
         return Err(AxonError::WrongAxon { expected: st.hotkey_ss58.clone(), got: c.axon_hotkey });
     }
-    // 4. Nonce freshness and replay.
+    // 4. Nonce freshness: the timestamp rule alone, which touches no shared state.
     let deadline = Duration::try_from_secs_f64(ctx.timeout)
         .unwrap_or(st.config.max_timeout)
         .min(st.config.max_timeout);
     let until = ctx.started.checked_add(deadline).unwrap_or_else(Instant::now);
-    st.nonces.lock().check(
-        &format!("{}:{}", c.hotkey, c.uuid),
-        c.nonce,
-        deadline,
-        wire::now_ns(),
-    )?;
-    // 5. Blacklist, on the verified hotkey.
+    let now = wire::now_ns();
+    st.freshness.check(c.nonce, deadline, now)?;
+    // 5. Blacklist, on the verified hotkey: a refused caller leaves no trace anywhere.
     if !st.blacklist.allowed(&hotkey) {
         return Err(AxonError::Blacklisted(c.hotkey));
     }
-    // 6. Rate and concurrency limits; the guard lives until the response is built.
-    let _slot = st.limits.admit(&c.hotkey)?;
+    // 6. Replay check and nonce quota, then the rate and concurrency limits; the nonce is
+    //    recorded only if all passed (atomically, under the cache's lock). The in-flight guard
+    //    lives until the response is built.
+    let _slot = st
+        .nonces
+        .lock()
+        .admit(&c.hotkey, &c.uuid, c.nonce, deadline, now, || st.limits.admit(&c.hotkey))?;
     let priority = st.priority.priority(&hotkey);
     let caller = Caller {
         hotkey,

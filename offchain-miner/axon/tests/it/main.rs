@@ -11,6 +11,7 @@ mod admission;
 mod fan_out;
 mod rejections;
 mod round_trip;
+mod spam;
 mod synapses;
 
 use std::net::SocketAddr;
