@@ -270,3 +270,45 @@ def test_partition_heals_onto_one_chain(base_path):
     finally:
         for node in nodes:
             node.stop()
+
+
+def test_a_late_joiner_syncs_thousands_of_blocks_through_a_kill(base_path):
+    """A dev chain of 2,000 blocks (20 ms slots); a full node with an empty database syncs it
+    from a peer, re-executing every block, is SIGKILLed mid-sync, resumes from its stored best,
+    reaches the same best block and state root, finalizes with the author's one-voter GRANDPA
+    justifications, and `check-chain` passes on its database."""
+    producer = Node(base_path / "holder", sealing="20", chain="dev", key="alice",
+                    binary=NODE).start()
+    try:
+        wait_until(lambda: producer.best_number() >= 2000, 240, "a chain of 2,000 blocks",
+                   [producer])
+    finally:
+        producer.stop()
+    # The same database, no key: it serves the chain and authors nothing.
+    holder = Node(base_path / "holder", sealing="20", chain="dev", key=None, binary=NODE).start()
+    joiner = None
+    try:
+        target = holder.best_number()
+        joiner = Node(base_path / "joiner", extra_args=["--bootnodes", holder.multiaddr()],
+                      sealing="20", chain="dev", key=None, binary=NODE).start()
+        wait_until(lambda: joiner.best_number() >= 300, 120, "the sync under way",
+                   [holder, joiner])
+        joiner.stop(sig=9)
+        joiner.start()
+        wait_until(lambda: joiner.best_number() == target, 240, "the joiner at the holder's best",
+                   [holder, joiner])
+        assert joiner.result("chain_getHeader")["stateRoot"] == \
+            holder.result("chain_getHeader")["stateRoot"]
+        # The author finalizes a moment after import: its last blocks stayed unfinalized.
+        final = holder.finalized_number()
+        assert final >= target - 100
+        wait_until(lambda: joiner.finalized_number() == final, 60,
+                   "finality from the author's justifications", [holder, joiner])
+    finally:
+        if joiner:
+            joiner.stop()
+        holder.stop()
+    out = subprocess.run([str(NODE), "check-chain", "--chain", "dev", "--base-path",
+                          str(joiner.base_path)], capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0, out.stderr
+    assert f"#{target}" in out.stdout

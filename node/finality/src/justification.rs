@@ -183,3 +183,32 @@ pub(crate) fn verify_decoded(
     }
     Ok(())
 }
+
+/// The justification a chain with a single GRANDPA authority finalizes its blocks with: the
+/// authority's precommit for `(hash, number)` in round `round` of set `set_id`, signed with
+/// `pair` — a complete GRANDPA justification for a one-voter set (its weight is the whole
+/// set's), so full nodes verify it with [`verify_justification`] like any other.
+pub fn single_authority_justification(
+    pair: &sp_core::ed25519::Pair,
+    set_id: SetId,
+    round: u64,
+    hash: H256,
+    number: u32,
+) -> Vec<u8> {
+    use codec::Encode;
+    use sp_core::Pair as _;
+    let precommit = finality_grandpa::Precommit { target_hash: hash, target_number: number };
+    let payload = sp_consensus_grandpa::localized_payload(
+        round,
+        set_id,
+        &Message::<H256, u32>::Precommit(precommit.clone()),
+    );
+    let signature = sp_consensus_grandpa::AuthoritySignature::from(pair.sign(&payload));
+    let signed = finality_grandpa::SignedPrecommit {
+        precommit,
+        signature,
+        id: AuthorityId::from(pair.public()),
+    };
+    let commit = Commit::<Header> { target_hash: hash, target_number: number, precommits: vec![signed] };
+    GrandpaJustification::<Header> { round, commit, votes_ancestries: Vec::new() }.encode()
+}

@@ -54,7 +54,7 @@ pub use chain::FinalityChain;
 pub use config::{AuthoritySet, FinalityConfig};
 pub use error::Error;
 pub use handle::FinalityHandle;
-pub use justification::verify_justification;
+pub use justification::{single_authority_justification, verify_justification};
 pub use service::start;
 pub use sp_consensus_grandpa::{AuthorityId, AuthorityList, GrandpaJustification};
 

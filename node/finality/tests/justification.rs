@@ -159,3 +159,19 @@ fn undecodable_bytes_fail() {
     assert!(verify_justification(&bytes, id_of(&blocks[4]), 0, &authorities()).is_err());
     assert!(verify_justification(&[], id_of(&blocks[4]), 0, &authorities()).is_err());
 }
+
+#[test]
+fn a_single_authority_signs_complete_justifications() {
+    let pair = key(0);
+    let set: AuthorityList = vec![(id(&pair), 1)];
+    let block = sp_core::H256::repeat_byte(7);
+    let encoded = subtensor_finality::single_authority_justification(&pair, 0, 42, block, 42);
+    let justification = verify_justification(&encoded, (block, 42), 0, &set).unwrap();
+    assert_eq!(justification.round, 42);
+    // Another block, set, or signer does not verify.
+    assert!(verify_justification(&encoded, (sp_core::H256::repeat_byte(8), 42), 0, &set).is_err());
+    assert!(verify_justification(&encoded, (block, 42), 1, &set).is_err());
+    assert!(verify_justification(&encoded, (block, 42), 0, &[(id(&key(1)), 1)]).is_err());
+    // With two authorities one signature is not enough.
+    assert!(verify_justification(&encoded, (block, 42), 0, &authorities()[..2]).is_err());
+}

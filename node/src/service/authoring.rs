@@ -81,8 +81,12 @@ pub(super) struct Author {
     pub announce: Arc<dyn Fn(&Header) + Send + Sync>,
     /// Whether the node is far behind its peers (authoring pauses meanwhile).
     pub major_syncing: Arc<dyn Fn() -> bool + Send + Sync>,
-    /// Finalize authored blocks a moment after import (single authority, no finality gadget).
+    /// Finalize authored blocks a moment after import (single authority, no finality gadget),
+    /// with a justification signed by this GRANDPA key when the chain has one, so that full
+    /// nodes finalize the blocks too.
     pub self_finalize: bool,
+    /// The GRANDPA key of a single-authority chain (see `self_finalize`).
+    pub finality_key: Option<sp_core::ed25519::Pair>,
 }
 
 /// Milliseconds until the start of the slot after the one containing `now_ms`.
@@ -131,9 +135,20 @@ pub(super) async fn run(client: Arc<Client>, pool: Arc<Pool>, author: Author) {
                 (author.announce)(&header);
                 if author.self_finalize {
                     let client = client.clone();
+                    let justification = author.finality_key.as_ref().map(|key| {
+                        // A one-voter GRANDPA justification; the block number serves as the
+                        // round (it only grows).
+                        subtensor_finality::single_authority_justification(
+                            key,
+                            0,
+                            u64::from(header.number),
+                            hash,
+                            header.number,
+                        )
+                    });
                     tokio::spawn(async move {
                         tokio::time::sleep(FINALITY_DELAY).await;
-                        if let Err(e) = client.finalize(hash, None) {
+                        if let Err(e) = client.finalize(hash, justification) {
                             log::debug!(target: "author", "not finalizing {hash:?}: {e}");
                         }
                     });

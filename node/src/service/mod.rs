@@ -139,11 +139,15 @@ pub async fn run(config: ServiceConfig) -> NodeResult<()> {
     let net_api: Arc<dyn NetworkService> = net.clone();
     let grandpa_keys: Vec<ed25519::Public> = authorities.iter().filter_map(|a| a.grandpa).collect();
     // One authority finalizes its own blocks; several vote with GRANDPA.
-    let grandpa_set = (authorities.len() > 1 && grandpa_keys.len() == authorities.len())
-        .then(|| finality::authority_set(&grandpa_keys));
-    let verifier: Arc<dyn JustificationVerifier> = match &grandpa_set {
-        Some(set) => Arc::new(finality::GrandpaVerifier { set: set.clone() }),
-        None => Arc::new(finality::NoFinality),
+    let has_grandpa_keys = !grandpa_keys.is_empty() && grandpa_keys.len() == authorities.len();
+    let grandpa_set =
+        (authorities.len() > 1 && has_grandpa_keys).then(|| finality::authority_set(&grandpa_keys));
+    // Justifications received with blocks are checked against the GRANDPA set, also on a
+    // single-authority chain (its author signs one-voter justifications).
+    let verifier: Arc<dyn JustificationVerifier> = if has_grandpa_keys {
+        Arc::new(finality::GrandpaVerifier { set: finality::authority_set(&grandpa_keys) })
+    } else {
+        Arc::new(finality::NoFinality)
     };
     let role = if is_authority { Role::Authority } else { Role::Full };
     let sync = Arc::new(
@@ -244,6 +248,7 @@ pub async fn run(config: ServiceConfig) -> NodeResult<()> {
                         Arc::new(move || status.is_major_syncing())
                     },
                     self_finalize: authorities.len() == 1,
+                    finality_key: has_grandpa_keys.then(|| keys.grandpa.clone()),
                 },
             ));
         }

@@ -252,7 +252,10 @@ fn cpu_inference_is_deterministic() {
     // forward_t matches logits and is causal: the first positions do not see later tokens.
     let tokens = Tensor::from_slice(&[1i64, 5, 9, 200, 17, 3]).view([1, 6]);
     let direct = tch::no_grad(|| a.forward_t(&tokens, false).unwrap());
-    assert!(direct.equal(&first.get(0).unsqueeze(0)));
+    // One row against the same row in a batch of two: libtorch may pick other kernels (and
+    // summation orders) for another batch shape, so equal up to rounding, not bit for bit.
+    let diff = (direct - first.get(0).unsqueeze(0)).abs().max().double_value(&[]);
+    assert!(diff < 1e-5, "{diff}");
     let prefix = a.logits(&[vec![1, 5, 9]]).unwrap();
     let diff = (prefix.get(0) - first.get(0).narrow(0, 0, 3)).abs().max().double_value(&[]);
     assert!(diff < 1e-5, "{diff}");
