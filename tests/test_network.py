@@ -13,9 +13,11 @@ and follow. 1 s slots.
   `check-chain` passes on it.
 """
 
+import os
 import socket
 import subprocess
 import time
+from pathlib import Path
 
 import pytest
 from substrateinterface import Keypair, SubstrateInterface
@@ -312,3 +314,40 @@ def test_a_late_joiner_syncs_thousands_of_blocks_through_a_kill(base_path):
                           str(joiner.base_path)], capture_output=True, text=True, timeout=600)
     assert out.returncode == 0, out.stderr
     assert f"#{target}" in out.stdout
+
+
+def evil_peer_binary() -> Path:
+    target = Path(os.environ.get("CARGO_TARGET_DIR", Path(__file__).resolve().parent.parent / "target"))
+    for profile in ("debug", "release"):
+        candidate = target / profile / "examples" / "evil_peer"
+        if candidate.is_file():
+            return candidate
+    pytest.skip("build it with `cargo build -p subtensor-sync --example evil_peer`")
+
+
+def test_a_misbehaving_peer_is_banned_and_the_network_goes_on(network):
+    """A peer that gossips garbage and a 3 MiB message, then announces and serves a block sealed
+    by a key that is not the slot's author: the honest node that fetches the block refuses it,
+    bans the peer, and the network keeps producing and finalizing."""
+    alice = network[0]
+    wait_until(lambda: alice.finalized_number() >= 2, 60, "finality", network)
+    genesis = alice.result("chain_getBlockHash", [0])
+    evil = subprocess.Popen([str(evil_peer_binary()), "--boot", alice.multiaddr(), "--genesis",
+                             genesis, "--seconds", "60"],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        evil_id = evil.stdout.readline().strip()
+        assert evil_id.startswith("12D3KooW"), evil_id
+
+        def banned_by_someone():
+            return any(any(b["peerId"] == evil_id
+                           for b in n.result("system_unstable_networkState")["bannedPeers"])
+                       for n in network)
+        wait_until(banned_by_someone, 60, "the misbehaving peer banned", network)
+        best, final = alice.best_number(), alice.finalized_number()
+        wait_until(lambda: alice.best_number() >= best + 3 and alice.finalized_number() > final,
+                   30, "blocks and finality after the attack", network)
+        assert all(evil_id not in [p["peerId"] for p in n.result("system_peers")] for n in network)
+    finally:
+        evil.kill()
+        evil.wait()

@@ -12,6 +12,9 @@ use crate::api::Hash;
 use std::collections::HashMap;
 use subtensor_runtime::BlockNumber;
 
+/// A block and its number.
+pub type Entry = (Hash, BlockNumber);
+
 /// One block of the tree.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TreeNode {
@@ -104,10 +107,7 @@ impl BlockTree {
         self.best_of(self.leaves.iter().copied())
     }
 
-    fn best_of(
-        &self,
-        leaves: impl Iterator<Item = (Hash, BlockNumber)>,
-    ) -> (Hash, BlockNumber) {
+    fn best_of(&self, leaves: impl Iterator<Item = (Hash, BlockNumber)>) -> (Hash, BlockNumber) {
         let mut best = (self.root, self.root_number);
         let mut found = false;
         for leaf in leaves {
@@ -187,10 +187,7 @@ impl BlockTree {
     /// tree, and every block that does not descend from it is discarded. Returns the finalized
     /// blocks (lowest first, `new_root` last) and the discarded ones (children after parents
     /// is not guaranteed). `None` if `new_root` is not in the tree.
-    pub fn finalize(
-        &mut self,
-        new_root: Hash,
-    ) -> Option<(Vec<(Hash, BlockNumber)>, Vec<(Hash, BlockNumber)>)> {
+    pub fn finalize(&mut self, new_root: Hash) -> Option<(Vec<Entry>, Vec<Entry>)> {
         let root_number = self.number(&new_root)?;
         if new_root == self.root {
             return Some((Vec::new(), Vec::new()));
@@ -277,9 +274,7 @@ mod tests {
 
     /// A random fork tree: block i (1-based) has a parent among the blocks before it.
     fn random_tree() -> impl Strategy<Value = Vec<usize>> {
-        (1usize..60).prop_flat_map(|n| {
-            (0..n).map(|i| 0..=i).collect::<Vec<_>>()
-        })
+        (1usize..60).prop_flat_map(|n| (0..n).map(|i| 0..=i).collect::<Vec<_>>())
     }
 
     // Random fork trees: the best block is the first block that reached the greatest height;

@@ -209,6 +209,7 @@ pub fn single_authority_justification(
         signature,
         id: AuthorityId::from(pair.public()),
     };
-    let commit = Commit::<Header> { target_hash: hash, target_number: number, precommits: vec![signed] };
+    let commit =
+        Commit::<Header> { target_hash: hash, target_number: number, precommits: vec![signed] };
     GrandpaJustification::<Header> { round, commit, votes_ancestries: Vec::new() }.encode()
 }

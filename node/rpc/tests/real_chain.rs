@@ -97,7 +97,8 @@ async fn real_chain_round_trip() {
         system,
         network: None,
         grandpa: None,
-    }).unwrap();
+    })
+    .unwrap();
     let genesis = client.info().genesis_hash;
 
     // Metadata: V14 through state_getMetadata, Option<V15> through state_call.

@@ -71,8 +71,7 @@ fn slot_duration_of(block: &Block) -> Option<u64> {
 pub fn export(args: &ExportBlocksArgs, top: &SharedArgs) -> NodeResult<()> {
     let setup = setup(&args.shared, top)?;
     let db_path = setup.db_path();
-    let slot_ms =
-        stored_slot_duration(&db_path)?.unwrap_or(setup.spec.consensus.slot_duration_ms);
+    let slot_ms = stored_slot_duration(&db_path)?.unwrap_or(setup.spec.consensus.slot_duration_ms);
     let client = open_client(&setup.spec, &db_path, stored_pruning(&db_path)?, slot_ms)?;
     let best = client.info().best_number;
     let to = args.to.unwrap_or(best).min(best);
@@ -119,7 +118,9 @@ pub fn import(args: &ImportBlocksArgs, top: &SharedArgs) -> NodeResult<()> {
         .map_err(|e| NodeError::io("reading blocks", e))?;
     // A new database takes the slot duration of the blocks (their timestamps and slots tell
     // it); an existing one keeps its own.
-    let first = Block::decode_with_depth_limit(subtensor_chain::executor::MAX_BLOCK_DEPTH, &mut &bytes[..]).ok();
+    let first =
+        Block::decode_with_depth_limit(subtensor_chain::executor::MAX_BLOCK_DEPTH, &mut &bytes[..])
+            .ok();
     let slot_ms = match stored_slot_duration(&db_path)? {
         Some(stored) => stored,
         None => first

@@ -2,9 +2,9 @@
 
 use super::setup;
 use crate::{
+    chain_spec::ChainType,
     cli::RunArgs,
     error::{NodeError, NodeResult},
-    chain_spec::ChainType,
     service::{
         self,
         network::{multiaddrs, node_key, NetworkSettings},
@@ -63,8 +63,7 @@ fn network_settings(args: &RunArgs, setup: &super::Setup) -> NodeResult<NetworkS
     } else {
         multiaddrs(&net.listen_addr, "--listen-addr")?
     };
-    let development =
-        matches!(setup.spec.chain_type, ChainType::Development | ChainType::Local);
+    let development = matches!(setup.spec.chain_type, ChainType::Development | ChainType::Local);
     let mut boot_nodes = multiaddrs(&setup.spec.boot_nodes, "the chain spec's bootNodes")?;
     boot_nodes.extend(multiaddrs(&net.bootnodes, "--bootnodes")?);
     Ok(NetworkSettings {

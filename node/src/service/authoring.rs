@@ -127,8 +127,7 @@ pub(super) async fn run(client: Arc<Client>, pool: Arc<Pool>, author: Author) {
         };
         let (client_, pool_, author_) = (client.clone(), pool.clone(), author.clone());
         let authored =
-            tokio::task::spawn_blocking(move || author_one(&client_, &pool_, &author_, slot))
-                .await;
+            tokio::task::spawn_blocking(move || author_one(&client_, &pool_, &author_, slot)).await;
         match authored {
             Ok(Ok((hash, header, slot))) => {
                 last_slot = slot;
@@ -192,7 +191,7 @@ fn author_one(
         return Err(subtensor_chain::ChainError::InvalidBlock(format!(
             "the best block #{} is from slot {} or later; not authoring in slot {slot}",
             parent.number,
-            next_slot_start / slot_ms
+            next_slot_start.checked_div(slot_ms).unwrap_or(0)
         )));
     }
 

@@ -8,8 +8,8 @@ mod metrics;
 pub mod network;
 
 pub use authoring::Sealing;
-pub use subtensor_chain::ChainWrite;
 pub use metrics::Metrics;
+pub use subtensor_chain::ChainWrite;
 
 use crate::{
     chain_spec::{self, ChainSpec},
@@ -18,9 +18,9 @@ use crate::{
 use sp_core::{ed25519, sr25519, Pair};
 use std::{net::SocketAddr, path::PathBuf, sync::Arc};
 use subtensor_chain::{ChainApi, Client, ClientConfig, ParityDb, Pruning};
-use subtensor_rpc::{Cors, RpcDeps, SystemInfo};
 use subtensor_finality::FinalityConfig;
 use subtensor_network_api::NetworkService;
+use subtensor_rpc::{Cors, RpcDeps, SystemInfo};
 use subtensor_sync::{JustificationVerifier, Role, SyncConfig, SyncService, SyncStatusProvider};
 use subtensor_txpool::{Pool, PoolConfig};
 
@@ -167,7 +167,7 @@ pub async fn run(config: ServiceConfig) -> NodeResult<()> {
             let gossip = std::time::Duration::from_millis((config.slot_duration_ms / 3).max(100));
             let mut finality_config = FinalityConfig::new(
                 set,
-                config.author.as_ref().filter(|_| is_authority).map(|k| k.grandpa.clone()),
+                config.author.as_ref().filter(|_| is_authority).map(|k| k.grandpa),
                 gossip,
             );
             finality_config.name = config.node_name.clone();
@@ -248,7 +248,7 @@ pub async fn run(config: ServiceConfig) -> NodeResult<()> {
                         Arc::new(move || status.is_major_syncing())
                     },
                     self_finalize: authorities.len() == 1,
-                    finality_key: has_grandpa_keys.then(|| keys.grandpa.clone()),
+                    finality_key: has_grandpa_keys.then_some(keys.grandpa),
                 },
             ));
         }

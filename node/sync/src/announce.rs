@@ -24,9 +24,7 @@ use std::{
     sync::Arc,
 };
 use subtensor_chain::{consensus, ChainError, Hash, ImportOutcome};
-use subtensor_network_api::{
-    Acceptance, GossipMessage, MessageId, Misbehaviour, PeerId,
-};
+use subtensor_network_api::{Acceptance, GossipMessage, MessageId, Misbehaviour, PeerId};
 use subtensor_runtime::Header;
 use tokio::sync::{mpsc, Semaphore};
 
@@ -228,10 +226,9 @@ async fn fetch_and_import(
     let chain = ctx.chain.clone();
     let verifier = ctx.verifier.clone();
     let status = ctx.status.clone();
-    let imported = tokio::task::spawn_blocking(move || {
-        import_one(&chain, verifier.as_ref(), &status, data)
-    })
-    .await;
+    let imported =
+        tokio::task::spawn_blocking(move || import_one(&chain, verifier.as_ref(), &status, data))
+            .await;
     match imported {
         Ok(Ok((ImportOutcome::Imported { .. }, finality))) => {
             log::debug!(target: "sync", "imported announced #{number} {hash:?} from {source}");

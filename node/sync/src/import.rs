@@ -149,7 +149,8 @@ pub(crate) fn run_worker(
             match import_one(&chain, verifier.as_ref(), &status, data) {
                 Ok((outcome, finality)) => {
                     let hash = match outcome {
-                        ImportOutcome::Imported { hash, .. } | ImportOutcome::AlreadyKnown(hash) => hash,
+                        ImportOutcome::Imported { hash, .. }
+                        | ImportOutcome::AlreadyKnown(hash) => hash,
                     };
                     last = Some((hash, number));
                     if let Err(why) = finality {

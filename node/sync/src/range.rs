@@ -26,7 +26,9 @@ use crate::{
     service::Ctx,
     wire::{BlockData, BlockRequest, Direction, FromBlock},
 };
-use futures::{future::BoxFuture, stream::FuturesOrdered, stream::FuturesUnordered, FutureExt, StreamExt};
+use futures::{
+    future::BoxFuture, stream::FuturesOrdered, stream::FuturesUnordered, FutureExt, StreamExt,
+};
 use std::{
     collections::{BTreeMap, HashSet, VecDeque},
     sync::Arc,
@@ -130,7 +132,8 @@ pub(crate) async fn run(
         target.number,
         target.peer
     );
-    let per_request = ctx.config.max_blocks_per_request.clamp(1, crate::wire::MAX_BLOCKS_PER_REQUEST);
+    let per_request =
+        ctx.config.max_blocks_per_request.clamp(1, crate::wire::MAX_BLOCKS_PER_REQUEST);
     let end = target.number;
     let mut next_start = common.saturating_add(1);
     let mut next_queued = next_start;

@@ -2,8 +2,8 @@
 
 use crate::{
     wire::{
-        decode_message, BlockData, BlockRequest, BlockResponse, Direction, FromBlock, Role,
-        Status, MAX_BLOCKS_PER_REQUEST,
+        decode_message, BlockData, BlockRequest, BlockResponse, Direction, FromBlock, Role, Status,
+        MAX_BLOCKS_PER_REQUEST,
     },
     Chain,
 };
@@ -57,8 +57,7 @@ pub fn answer_blocks(
                 break;
             }
         }
-        let justification =
-            if request.justifications { chain.justification(hash)? } else { None };
+        let justification = if request.justifications { chain.justification(hash)? } else { None };
         let data = BlockData { block, justification };
         let item = data.encoded_size();
         match size.checked_add(item) {

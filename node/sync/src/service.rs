@@ -19,9 +19,7 @@ use std::{
     time::{Duration, Instant},
 };
 use subtensor_chain::Hash;
-use subtensor_network_api::{
-    Misbehaviour, NetworkService, PeerEvent, PeerId, Protocol, Topic,
-};
+use subtensor_network_api::{Misbehaviour, NetworkService, PeerEvent, PeerId, Protocol, Topic};
 use subtensor_runtime::{BlockNumber, Header};
 use subtensor_txpool::Pool;
 use tokio::{
@@ -129,7 +127,8 @@ impl SyncService {
         config: SyncConfig,
     ) -> SyncResult<Self> {
         let status = SyncStatus::new(chain.clone(), config.major_sync_threshold);
-        let (import_tx, import_rx) = mpsc::channel::<ImportBatch>(config.import_queue_batches.max(1));
+        let (import_tx, import_rx) =
+            mpsc::channel::<ImportBatch>(config.import_queue_batches.max(1));
         {
             let (chain, verifier, status, network) =
                 (chain.clone(), verifier.clone(), status.clone(), network.clone());
@@ -144,7 +143,13 @@ impl SyncService {
                 })
                 .map_err(|e| SyncError::Task(format!("cannot start the import thread: {e}")))?;
         }
-        let ctx = Arc::new(Ctx { network: network.clone(), chain: chain.clone(), verifier, status, config });
+        let ctx = Arc::new(Ctx {
+            network: network.clone(),
+            chain: chain.clone(),
+            verifier,
+            status,
+            config,
+        });
 
         // Subscribe before anything runs, so that nothing is missed.
         let peer_events = network.peer_events();
@@ -404,9 +409,10 @@ impl MainTask {
             .collect();
         // Highest first; ties by peer id for determinism.
         candidates.sort_by(|(pa, a), (pb, b)| b.best_number.cmp(&a.best_number).then(pa.cmp(pb)));
-        let Some((peer, state)) = candidates.into_iter().find(|(_, state)| {
-            !matches!(self.ctx.chain.header(state.best_hash), Ok(Some(_)))
-        }) else {
+        let Some((peer, state)) = candidates
+            .into_iter()
+            .find(|(_, state)| !matches!(self.ctx.chain.header(state.best_hash), Ok(Some(_))))
+        else {
             return;
         };
         let target = Target { peer, hash: state.best_hash, number: state.best_number };

@@ -151,7 +151,8 @@ impl MemoryNetwork {
     pub fn add_node(&self, name: &str) -> Arc<MemoryNode> {
         let id = PeerId(name.to_owned());
         let (events, _) = broadcast::channel(QUEUE);
-        let slot = Slot { events: Some(events), seen: Some(RecentSet::new(SEEN)), ..Slot::default() };
+        let slot =
+            Slot { events: Some(events), seen: Some(RecentSet::new(SEEN)), ..Slot::default() };
         self.hub.lock().nodes.insert(id.clone(), slot);
         Arc::new(MemoryNode { id, hub: self.hub.clone() })
     }
@@ -303,13 +304,7 @@ impl NetworkService for MemoryNode {
 
     fn handle_requests(&self, protocol: Protocol) -> mpsc::Receiver<IncomingRequest> {
         let (sender, receiver) = mpsc::channel(QUEUE);
-        self.hub
-            .lock()
-            .nodes
-            .entry(self.id.clone())
-            .or_default()
-            .handlers
-            .insert(protocol, sender);
+        self.hub.lock().nodes.entry(self.id.clone()).or_default().handlers.insert(protocol, sender);
         receiver
     }
 
@@ -372,8 +367,7 @@ impl NetworkService for MemoryNode {
     }
 
     fn network_state(&self) -> serde_json::Value {
-        let peers: Vec<String> =
-            self.connected_peers().into_iter().map(|p| p.peer_id.0).collect();
+        let peers: Vec<String> = self.connected_peers().into_iter().map(|p| p.peer_id.0).collect();
         serde_json::json!({ "peerId": self.id.0, "connectedPeers": peers })
     }
 }

@@ -47,8 +47,11 @@ pub(super) fn finalize(
 
     // The best block stays if it descends from the finalized one (it is still the highest
     // leaf, first seen among equals); otherwise the best descendant of the finalized block.
-    let new_best =
-        if tree.contains(&info.best_hash) { (info.best_hash, info.best_number) } else { tree.best() };
+    let new_best = if tree.contains(&info.best_hash) {
+        (info.best_hash, info.best_number)
+    } else {
+        tree.best()
+    };
     let route = if new_best.0 == info.best_hash {
         None
     } else {

@@ -17,10 +17,10 @@ use crate::{
     api::{ChainApi, ChainError, ChainEvent, ChainResult, Hash, ImportOutcome},
     consensus,
     db::{meta_keys, number_key, Column, Transaction},
-    tree::Route,
     executor::{self, Overlay},
     pruning,
     state::{state_version, NodeChanges},
+    tree::Route,
 };
 use codec::Encode;
 use sp_runtime::{
@@ -102,8 +102,7 @@ pub(super) fn import_block(
             parent.number
         )));
     }
-    let unsealed =
-        consensus::verify_and_strip(&block.header, &parent, &client.config.authorities)?;
+    let unsealed = consensus::verify_and_strip(&block.header, &parent, &client.config.authorities)?;
     let slot = consensus::slot_of(&unsealed)?
         .ok_or_else(|| ChainError::InvalidBlock("missing Aura pre-runtime digest".into()))?;
     let timestamp = timestamp_of(&block.extrinsics)?;

@@ -31,7 +31,9 @@ fn a_signed_transfer_is_built_sealed_and_imported() {
     assert_eq!(free_balance(&client, hash, Bob), DEV_ENDOWMENT + 6 * RAO_PER_TAO);
     // Historical state: genesis is untouched.
     assert_eq!(free_balance(&client, genesis, Bob), DEV_ENDOWMENT);
-    assert!(matches!(events.try_recv().unwrap(), ChainEvent::Imported { hash: h, .. } if h == hash));
+    assert!(
+        matches!(events.try_recv().unwrap(), ChainEvent::Imported { hash: h, .. } if h == hash)
+    );
     match events.try_recv().unwrap() {
         ChainEvent::NewBest { hash: h, header, .. } => {
             assert_eq!(h, hash);
@@ -124,7 +126,10 @@ fn finality_follows_requests_and_is_broadcast() {
     client.finalize(genesis, None).unwrap();
     assert_eq!(client.info().finalized_hash, one);
     assert!(events.try_recv().is_err());
-    assert!(matches!(client.finalize(sp_core::H256::repeat_byte(3), None), Err(ChainError::Finality(_))));
+    assert!(matches!(
+        client.finalize(sp_core::H256::repeat_byte(3), None),
+        Err(ChainError::Finality(_))
+    ));
     client.finalize(two, None).unwrap();
     assert_eq!(client.info().finalized_number, 2);
     assert!(matches!(events.try_recv().unwrap(), ChainEvent::Finalized { .. }));

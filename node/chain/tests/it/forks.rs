@@ -16,11 +16,16 @@ use subtensor_chain::{
 use subtensor_runtime::Block;
 
 /// Alice authors even slots, Bob odd ones.
-fn authorities() -> Vec<sr25519::Pair> {
+pub(crate) fn authorities() -> Vec<sr25519::Pair> {
     vec![Sr25519Keyring::Alice.pair(), Sr25519Keyring::Bob.pair()]
 }
 
 fn open_two(db: Arc<MemoryDb>, pruning: Pruning) -> Arc<Client> {
+    open_two_on(db, pruning)
+}
+
+/// A client with Alice and Bob as authorities over any database.
+pub(crate) fn open_two_on(db: Arc<dyn subtensor_chain::Database>, pruning: Pruning) -> Arc<Client> {
     let config = ClientConfig {
         authorities: authorities().iter().map(|p| p.public()).collect(),
         ..config(pruning)
@@ -29,7 +34,7 @@ fn open_two(db: Arc<MemoryDb>, pruning: Pruning) -> Arc<Client> {
 }
 
 /// A block on `parent` in `slot`, sealed by the slot's author.
-fn block_on(client: &Client, parent: Hash, slot: u64) -> Block {
+pub(crate) fn block_on(client: &Client, parent: Hash, slot: u64) -> Block {
     let built = client.build_block(parent, slot * SLOT_MS + 1, &[]).unwrap();
     let keys = authorities();
     let author = &keys[(slot % keys.len() as u64) as usize];
@@ -47,7 +52,7 @@ fn import(client: &Client, block: Block) -> (Hash, bool) {
 }
 
 /// The number index is exactly the best chain.
-fn assert_index_is_best_chain(client: &Client) {
+pub(crate) fn assert_index_is_best_chain(client: &Client) {
     let info = client.info();
     let mut hash = info.best_hash;
     for number in (0..=info.best_number).rev() {
@@ -101,7 +106,10 @@ fn a_longer_fork_wins_and_finality_can_move_the_best_chain_back() {
     assert_eq!(client.justification(a1).unwrap(), Some(b"justification".to_vec()));
     // A block on the abandoned fork is refused; finalizing it too.
     let late = block_on(&client, a1, 6);
-    assert_eq!(client.finalize(b3, None).unwrap_err(), ChainError::Finality(format!("unknown block {b3:?}")));
+    assert_eq!(
+        client.finalize(b3, None).unwrap_err(),
+        ChainError::Finality(format!("unknown block {b3:?}"))
+    );
     import(&client, late);
     client.verify_chain(&dev_storage()).unwrap();
 

@@ -5,6 +5,7 @@
 
 mod authoring;
 mod common;
+mod crash;
 mod forks;
 mod invalid;
 mod persistence;

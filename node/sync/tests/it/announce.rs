@@ -32,24 +32,26 @@ async fn announced_blocks_are_imported_before_they_are_forwarded() {
     let author = start_with(&network, "author", new_client(1), quiet.clone());
     let relay = start_with(&network, "relay", new_client(1), quiet.clone());
     let leaf = start_with(&network, "leaf", new_client(1), quiet);
-    let clients: HashMap<PeerId, Arc<Client>> = [&author, &relay, &leaf]
-        .iter()
-        .map(|n| (n.id.clone(), n.client.clone()))
-        .collect();
+    let clients: HashMap<PeerId, Arc<Client>> =
+        [&author, &relay, &leaf].iter().map(|n| (n.id.clone(), n.client.clone())).collect();
     let violations = Arc::new(Mutex::new(Vec::new()));
     let accepted = Arc::new(Mutex::new(Vec::new()));
     {
         let violations = violations.clone();
         let accepted = accepted.clone();
         network.set_verdict_hook(Arc::new(move |verdict, data| {
-            if verdict.topic != Some(Topic::BlockAnnounces) || verdict.acceptance != Acceptance::Accept {
+            if verdict.topic != Some(Topic::BlockAnnounces)
+                || verdict.acceptance != Acceptance::Accept
+            {
                 return;
             }
             let announce: BlockAnnounce = decode_message(data).unwrap();
             let hash = announce.header.hash();
             let client = &clients[&verdict.node];
             if client.header(hash).unwrap().is_none() {
-                violations.lock().push(format!("{} accepted {hash:?} before importing it", verdict.node));
+                violations
+                    .lock()
+                    .push(format!("{} accepted {hash:?} before importing it", verdict.node));
             }
             accepted.lock().push((verdict.node.clone(), announce.header.number));
         }));
@@ -161,7 +163,10 @@ async fn garbage_announcements_are_rejected() {
     network.connect(&evil.id(), &follower.id);
     evil.publish(Topic::BlockAnnounces, vec![1, 2, 3]);
     wait_until("the verdict", WAIT, || {
-        network.verdicts().iter().any(|v| v.node == follower.id && v.acceptance == Acceptance::Reject)
+        network
+            .verdicts()
+            .iter()
+            .any(|v| v.node == follower.id && v.acceptance == Acceptance::Reject)
     })
     .await;
 }
@@ -189,7 +194,10 @@ async fn a_block_from_a_future_slot_waits_for_its_slot() {
     let hash = import(&author.client, early.clone());
     author.sync.announce(&early.header);
     wait_until("the verdict", WAIT, || {
-        network.verdicts().iter().any(|v| v.node == follower.id && v.acceptance == Acceptance::Ignore)
+        network
+            .verdicts()
+            .iter()
+            .any(|v| v.node == follower.id && v.acceptance == Acceptance::Ignore)
     })
     .await;
     // Several ticks later it is still waiting.

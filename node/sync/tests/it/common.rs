@@ -12,8 +12,7 @@ use subtensor_chain::{
 use subtensor_network_api::PeerId;
 use subtensor_runtime::{Block, Header};
 use subtensor_sync::{
-    testing::MemoryNetwork,
-    JustificationVerifier, Role, SyncConfig, SyncService,
+    testing::MemoryNetwork, JustificationVerifier, Role, SyncConfig, SyncService,
 };
 use subtensor_txpool::{Pool, PoolConfig};
 

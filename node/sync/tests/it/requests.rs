@@ -27,7 +27,11 @@ async fn block_requests_are_capped_in_count_and_size() {
         max: 200,
         justifications: true,
     };
-    let raw = asker.request(server.id.clone(), Protocol::Blocks, request.encode()).await.unwrap().unwrap();
+    let raw = asker
+        .request(server.id.clone(), Protocol::Blocks, request.encode())
+        .await
+        .unwrap()
+        .unwrap();
     assert!(raw.len() <= Protocol::Blocks.max_response_bytes());
     let response: BlockResponse = decode_message(&raw).unwrap();
     assert_eq!(response.blocks.len(), 128);
@@ -37,14 +41,19 @@ async fn block_requests_are_capped_in_count_and_size() {
     }
 
     // The status.
-    let raw = asker.request(server.id.clone(), Protocol::Status, Vec::new()).await.unwrap().unwrap();
+    let raw =
+        asker.request(server.id.clone(), Protocol::Status, Vec::new()).await.unwrap().unwrap();
     let status: Status = decode_message(&raw).unwrap();
     assert_eq!((status.best_number, status.best_hash), (200, client.info().best_hash));
 
     // Descending from a hash walks the parents down to genesis.
     let h5 = blocks[4].header.hash();
-    let request =
-        BlockRequest { from: FromBlock::Hash(h5), direction: Direction::Descending, max: 10, justifications: false };
+    let request = BlockRequest {
+        from: FromBlock::Hash(h5),
+        direction: Direction::Descending,
+        max: 10,
+        justifications: false,
+    };
     let response = answer_blocks(client.as_ref(), &request, usize::MAX).unwrap();
     let numbers: Vec<u32> = response.blocks.iter().map(|d| d.block.header.number).collect();
     assert_eq!(numbers, vec![5, 4, 3, 2, 1, 0]);
@@ -52,10 +61,18 @@ async fn block_requests_are_capped_in_count_and_size() {
     // A size cap cuts the answer before it is exceeded.
     let one = BlockResponse { blocks: vec![response.blocks[0].clone()] }.encoded_size();
     let cap = one * 10;
-    let request =
-        BlockRequest { from: FromBlock::Number(1), direction: Direction::Ascending, max: 128, justifications: false };
+    let request = BlockRequest {
+        from: FromBlock::Number(1),
+        direction: Direction::Ascending,
+        max: 128,
+        justifications: false,
+    };
     let response = answer_blocks(client.as_ref(), &request, cap).unwrap();
-    assert!(!response.blocks.is_empty() && response.blocks.len() < 128, "{}", response.blocks.len());
+    assert!(
+        !response.blocks.is_empty() && response.blocks.len() < 128,
+        "{}",
+        response.blocks.len()
+    );
     assert!(response.encoded_size() <= cap);
 
     // Unknown starts give empty answers; undecodable requests are refused.

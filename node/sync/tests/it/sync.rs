@@ -6,12 +6,7 @@ use sp_core::H256;
 use std::time::{Duration, Instant};
 use subtensor_chain::{ChainApi, ChainWrite};
 use subtensor_network_api::{Misbehaviour, NetworkService, Protocol};
-use subtensor_sync::{
-    server::local_status,
-    testing::MemoryNetwork,
-    wire::Status,
-    Role,
-};
+use subtensor_sync::{server::local_status, testing::MemoryNetwork, wire::Status, Role};
 
 const LONG: Duration = Duration::from_secs(180);
 
@@ -179,10 +174,9 @@ async fn a_peer_of_another_chain_is_reported() {
     });
     network.connect(&other.id(), &f.id);
     wait_until("the report", LONG, || {
-        network
-            .reports()
-            .iter()
-            .any(|r| r.reporter == f.id && r.peer == other.id() && r.misbehaviour == Misbehaviour::WrongChain)
+        network.reports().iter().any(|r| {
+            r.reporter == f.id && r.peer == other.id() && r.misbehaviour == Misbehaviour::WrongChain
+        })
     })
     .await;
     assert!(!network.is_connected(&f.id, &other.id()));
