@@ -156,6 +156,12 @@ pub struct RunArgs {
     #[arg(long, value_name = "ORIGINS")]
     pub rpc_cors: Option<String>,
 
+    /// Which RPC methods are exposed: `unsafe` (also those that change the node, e.g.
+    /// `system_addReservedPeer`), `safe`, or `auto` (unsafe ones only when the RPC listens on
+    /// localhost, i.e. without `--rpc-external`).
+    #[arg(long, default_value = "auto", value_name = "auto|safe|unsafe")]
+    pub rpc_methods: String,
+
     /// The most RPC connections served at once.
     #[arg(long, default_value_t = 100, value_name = "COUNT")]
     pub rpc_max_connections: u32,

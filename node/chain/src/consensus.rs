@@ -79,14 +79,10 @@ pub fn seal(mut header: Header, authority: &sr25519::Pair) -> Header {
     header
 }
 
-/// Check the seal of `header` against the author of its slot among `authorities` and that its
-/// slot exceeds `parent`'s; return the header without the seal (as it was when executed).
-/// Cheap (one signature check): done before any execution.
-pub fn verify_and_strip(
-    header: &Header,
-    parent: &Header,
-    authorities: &[sr25519::Public],
-) -> ChainResult<Header> {
+/// Check the seal of `header` against the author of its slot among `authorities`; return the
+/// header without the seal and its slot. Needs no parent: a sync can check an announced header
+/// before believing anything it claims.
+pub fn check_seal(header: &Header, authorities: &[sr25519::Public]) -> ChainResult<(Header, u64)> {
     let mut stripped = header.clone();
     let signature = match stripped.digest.logs.pop() {
         Some(DigestItem::Seal(id, data)) if id == AURA_ENGINE_ID => data,
@@ -104,6 +100,18 @@ pub fn verify_and_strip(
             "bad seal: not signed by the author of slot {slot}"
         )));
     }
+    Ok((stripped, slot))
+}
+
+/// Check the seal of `header` against the author of its slot among `authorities` and that its
+/// slot exceeds `parent`'s; return the header without the seal (as it was when executed).
+/// Cheap (one signature check): done before any execution.
+pub fn verify_and_strip(
+    header: &Header,
+    parent: &Header,
+    authorities: &[sr25519::Public],
+) -> ChainResult<Header> {
+    let (stripped, slot) = check_seal(header, authorities)?;
     // The genesis header carries no slot: it counts as slot 0 (the runtime's Aura pallet
     // starts from slot 0 and refuses a slot that does not increase).
     let parent_slot = slot_of(parent)?.unwrap_or(0);

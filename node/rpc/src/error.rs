@@ -48,6 +48,10 @@ pub enum RpcError {
     /// The server could not start.
     #[error("server error: {0}")]
     Server(String),
+    /// An unsafe method (one that changes the node's configuration) called on a node that does
+    /// not expose unsafe methods (`--rpc-methods safe`, or `auto` with an external interface).
+    #[error("RPC call is unsafe to be called externally")]
+    UnsafeCall,
 }
 
 /// The result type of the RPC layer.
@@ -64,6 +68,12 @@ impl From<RpcError> for ErrorObjectOwned {
             RpcError::Internal(msg) | RpcError::Server(msg) => {
                 ErrorObject::owned(codes::INTERNAL, msg, None::<()>)
             }
+            // Substrate answers unsafe calls on a safe node with "Method not found".
+            RpcError::UnsafeCall => ErrorObject::owned(
+                jsonrpsee::types::error::METHOD_NOT_FOUND_CODE,
+                RpcError::UnsafeCall.to_string(),
+                None::<()>,
+            ),
         }
     }
 }

@@ -71,6 +71,9 @@ pub struct RpcDeps {
     pub network: Option<Arc<dyn NetworkRpcApi>>,
     /// The finality gadget, if the node runs one (`grandpa_*` methods).
     pub grandpa: Option<Arc<dyn GrandpaRpcApi>>,
+    /// Whether unsafe methods (`system_addReservedPeer`, `system_removeReservedPeer`) may be
+    /// called.
+    pub unsafe_methods: bool,
 }
 
 /// The result of `rpc_methods`.
@@ -85,14 +88,19 @@ pub struct RpcMethods {
 /// All namespaces merged, every alias registered, plus `rpc_methods` listing exactly
 /// `module.method_names()` (itself included).
 pub fn rpc_module(deps: RpcDeps) -> RpcResult<RpcModule<()>> {
-    let RpcDeps { chain, pool, system, network, grandpa } = deps;
+    let RpcDeps { chain, pool, system, network, grandpa, unsafe_methods } = deps;
     let mut module = RpcModule::new(());
     let register = |e: jsonrpsee::server::RegisterMethodError| RpcError::Server(e.to_string());
     module.merge(Chain::new(chain.clone()).into_rpc()).map_err(register)?;
     module.merge(State::new(chain.clone()).into_rpc()).map_err(register)?;
     module.merge(Author::new(pool.clone()).into_rpc()).map_err(register)?;
     module
-        .merge(System::new(chain.clone(), pool, system).with_network(network).into_rpc())
+        .merge(
+            System::new(chain.clone(), pool, system)
+                .with_network(network)
+                .with_unsafe(unsafe_methods)
+                .into_rpc(),
+        )
         .map_err(register)?;
     if let Some(grandpa) = grandpa {
         module.merge(Grandpa::new(grandpa).into_rpc()).map_err(register)?;

@@ -146,12 +146,27 @@ pub struct System {
     pool: Arc<Pool>,
     info: SystemInfo,
     network: Option<Arc<dyn NetworkRpcApi>>,
+    unsafe_allowed: bool,
 }
 
 impl System {
     /// Serves `info`, nonces from `chain` and `pool`.
     pub fn new(chain: Arc<dyn ChainApi>, pool: Arc<Pool>, info: SystemInfo) -> Self {
-        Self { chain, pool, info, network: None }
+        Self { chain, pool, info, network: None, unsafe_allowed: true }
+    }
+
+    /// Whether unsafe methods (reserved-peer changes) may be called.
+    pub fn with_unsafe(mut self, allowed: bool) -> Self {
+        self.unsafe_allowed = allowed;
+        self
+    }
+
+    fn check_unsafe(&self) -> RpcResult<()> {
+        if self.unsafe_allowed {
+            Ok(())
+        } else {
+            Err(RpcError::UnsafeCall)
+        }
     }
 
     /// Answer the peer-to-peer methods from `network`.
@@ -245,10 +260,12 @@ impl SystemRpcServer for System {
     }
 
     fn system_add_reserved_peer(&self, address: String) -> RpcResult<()> {
+        self.check_unsafe()?;
         self.network()?.add_reserved_peer(&address).map_err(RpcError::InvalidParams)
     }
 
     fn system_remove_reserved_peer(&self, peer_id: String) -> RpcResult<()> {
+        self.check_unsafe()?;
         self.network()?.remove_reserved_peer(&peer_id).map_err(RpcError::InvalidParams)
     }
 
@@ -335,5 +352,32 @@ mod tests {
         let bob = account(2).to_ss58check_with_version(Ss58AddressFormat::custom(42));
         assert_eq!(h.ok("account_nextIndex", json!([bob])).await, json!(0));
         assert_eq!(h.err("account_nextIndex", json!(["5notAnAddress"])).await.code(), -32602);
+    }
+}
+
+#[cfg(test)]
+mod unsafe_tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use crate::test_utils::*;
+
+    #[test]
+    fn unsafe_methods_are_refused_on_a_safe_node() {
+        let h = harness();
+        let safe = System::new(h.chain.clone(), h.pool.clone(), system_info()).with_unsafe(false);
+        let err = safe.system_add_reserved_peer("/ip4/127.0.0.1/tcp/1".into()).unwrap_err();
+        assert!(matches!(err, RpcError::UnsafeCall));
+        assert!(matches!(
+            safe.system_remove_reserved_peer("12D3KooW".into()).unwrap_err(),
+            RpcError::UnsafeCall
+        ));
+        let object = jsonrpsee::types::ErrorObjectOwned::from(RpcError::UnsafeCall);
+        assert_eq!(object.code(), jsonrpsee::types::error::METHOD_NOT_FOUND_CODE);
+        // Allowed, the call reaches the (absent) network.
+        let open = System::new(h.chain.clone(), h.pool.clone(), system_info());
+        assert!(matches!(
+            open.system_add_reserved_peer("/ip4/127.0.0.1/tcp/1".into()).unwrap_err(),
+            RpcError::InvalidParams(_)
+        ));
     }
 }

@@ -341,6 +341,7 @@ pub(crate) fn harness() -> Harness {
         system: system_info(),
         network: None,
         grandpa: None,
+        unsafe_methods: true,
     };
     let module = rpc_module(deps).unwrap();
     Harness { chain, pool, module }

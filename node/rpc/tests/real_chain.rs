@@ -97,6 +97,7 @@ async fn real_chain_round_trip() {
         system,
         network: None,
         grandpa: None,
+        unsafe_methods: true,
     })
     .unwrap();
     let genesis = client.info().genesis_hash;

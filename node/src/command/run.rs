@@ -151,6 +151,16 @@ pub fn run(args: &RunArgs) -> NodeResult<()> {
         rpc_addr: SocketAddr::new(interface, args.rpc_port),
         rpc_cors: cors(args.rpc_cors.as_deref(), dev),
         rpc_max_connections: args.rpc_max_connections,
+        rpc_unsafe: match args.rpc_methods.as_str() {
+            "unsafe" => true,
+            "safe" => false,
+            "auto" => !args.rpc_external,
+            other => {
+                return Err(NodeError::InvalidArgument(format!(
+                    "--rpc-methods must be auto, safe or unsafe, not {other:?}"
+                )))
+            }
+        },
         sealing,
         prometheus_addr: args.prometheus_port.map(|p| SocketAddr::new(prometheus_interface, p)),
         pruning: pruning(&args.state_pruning)?,

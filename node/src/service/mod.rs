@@ -36,6 +36,8 @@ pub struct ServiceConfig {
     pub rpc_cors: Cors,
     /// Its connection limit.
     pub rpc_max_connections: u32,
+    /// Whether unsafe RPC methods may be called.
+    pub rpc_unsafe: bool,
     /// Block production.
     pub sealing: Sealing,
     /// Where the Prometheus endpoint listens, if anywhere.
@@ -140,6 +142,13 @@ pub async fn run(config: ServiceConfig) -> NodeResult<()> {
     let grandpa_keys: Vec<ed25519::Public> = authorities.iter().filter_map(|a| a.grandpa).collect();
     // One authority finalizes its own blocks; several vote with GRANDPA.
     let has_grandpa_keys = !grandpa_keys.is_empty() && grandpa_keys.len() == authorities.len();
+    if authorities.len() > 1 && !has_grandpa_keys {
+        return Err(NodeError::Network(format!(
+            "{} block authorities but not every one has a GRANDPA key: nothing could ever be \
+             finalized",
+            authorities.len()
+        )));
+    }
     let grandpa_set =
         (authorities.len() > 1 && has_grandpa_keys).then(|| finality::authority_set(&grandpa_keys));
     // Justifications received with blocks are checked against the GRANDPA set, also on a
@@ -156,7 +165,10 @@ pub async fn run(config: ServiceConfig) -> NodeResult<()> {
             client.clone(),
             pool.clone(),
             verifier,
-            SyncConfig::new(role, config.slot_duration_ms),
+            SyncConfig {
+                authorities: client.config().authorities.clone(),
+                ..SyncConfig::new(role, config.slot_duration_ms)
+            },
         )
         .map_err(|e| NodeError::Network(e.to_string()))?,
     );
@@ -197,6 +209,7 @@ pub async fn run(config: ServiceConfig) -> NodeResult<()> {
         system: system_info(&config.spec, &config.node_name),
         network: Some(network_rpc),
         grandpa: grandpa_rpc,
+        unsafe_methods: config.rpc_unsafe,
     })
     .map_err(|e| NodeError::Rpc(e.to_string()))?;
     let server = subtensor_rpc::start_server(
@@ -261,8 +274,26 @@ pub async fn run(config: ServiceConfig) -> NodeResult<()> {
         (None, _) => log::info!(target: "node", "no authority key: this node does not author"),
     }
 
-    shutdown_signal().await;
-    log::info!(target: "node", "shutting down");
+    // Every task is essential: one that ends (or panics) stops the node with an error rather
+    // than leaving it up without, say, its network or its author.
+    let mut network_task = network_task;
+    let mut grandpa = grandpa;
+    let grandpa_task = async {
+        match grandpa.as_mut() {
+            Some((_, task)) => task.await,
+            None => std::future::pending().await,
+        }
+    };
+    let failure = tokio::select! {
+        _ = shutdown_signal() => None,
+        Some(done) = tasks.join_next() => Some(format!("a node task ended: {done:?}")),
+        done = &mut network_task => Some(format!("the network task ended: {done:?}")),
+        done = grandpa_task => Some(format!("the GRANDPA task ended: {done:?}")),
+    };
+    match &failure {
+        None => log::info!(target: "node", "shutting down"),
+        Some(why) => log::error!(target: "node", "{why}; shutting down"),
+    }
     let _ = server.handle.stop();
     tasks.shutdown().await;
     if let Some((_, task)) = grandpa {
@@ -272,7 +303,10 @@ pub async fn run(config: ServiceConfig) -> NodeResult<()> {
     network_task.abort();
     let info = client.info();
     log::info!(target: "node", "stopped at best #{} {:?}", info.best_number, info.best_hash);
-    Ok(())
+    match failure {
+        None => Ok(()),
+        Some(why) => Err(NodeError::Network(why)),
+    }
 }
 
 /// Wait for SIGINT (Ctrl-C) or SIGTERM.

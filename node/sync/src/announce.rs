@@ -81,7 +81,10 @@ impl Announcements {
         let header = announce.header;
         let hash = header.hash();
         let number = header.number;
-        if announce.best {
+        // A claim is believed only with its slot author's seal (anyone can announce anything).
+        let authorities = &self.ctx.config.authorities;
+        let sealed = authorities.is_empty() || consensus::check_seal(&header, authorities).is_ok();
+        if announce.best && sealed {
             self.ctx.status.note_peer_best(&message.source, hash, number);
         }
         let chain = &self.ctx.chain;
@@ -99,6 +102,11 @@ impl Announcements {
                 "announced #{number} {hash:?} from {} has an unknown parent",
                 message.source
             );
+            if !sealed {
+                // Not sealed by its slot's author: a lie or garbage; never forwarded.
+                self.verdict(&message, Acceptance::Reject);
+                return None;
+            }
             // The source imported the block: its chain reaches it.
             self.ctx.status.note_peer_best(&message.source, hash, number);
             self.verdict(&message, Acceptance::Ignore);

@@ -34,6 +34,9 @@ pub struct SyncConfig {
     pub role: Role,
     /// Milliseconds per Aura slot (to recognise blocks from the future).
     pub slot_duration_ms: u64,
+    /// The Aura authorities: an announced header counts as a peer's best only when its seal is
+    /// its slot's author's. Empty: announced bests are believed unchecked (tests).
+    pub authorities: Vec<sp_core::sr25519::Public>,
     /// How many ranges are downloaded at once (`--max-parallel-downloads`, default 5).
     pub max_parallel_downloads: usize,
     /// Blocks per range request (`--max-blocks-per-request`, at most 128, the default).
@@ -84,6 +87,7 @@ impl SyncConfig {
             tick: Duration::from_millis(250),
             status_interval: Duration::from_secs(30),
             clock: system_clock,
+            authorities: Vec::new(),
         }
     }
 }

@@ -114,9 +114,15 @@ impl SyncStatus {
         self.inner.peers.read().iter().map(|(p, s)| (p.clone(), *s)).collect()
     }
 
-    /// The highest best block number among the peers.
+    /// The best block number the peers agree on: the lower median of their best numbers, so
+    /// that one peer claiming a far-away best (a lie costs nothing) cannot make the node
+    /// believe it is far behind (which pauses authoring) while its other peers say otherwise.
     pub fn best_seen(&self) -> Option<BlockNumber> {
-        self.inner.peers.read().values().map(|s| s.best_number).max()
+        let mut bests: Vec<BlockNumber> =
+            self.inner.peers.read().values().map(|s| s.best_number).collect();
+        bests.sort_unstable();
+        let middle = bests.len().checked_sub(1)? / 2;
+        bests.get(middle).copied()
     }
 
     pub(crate) fn set_peer(&self, peer: PeerId, state: PeerState) {

@@ -8,7 +8,7 @@ use crate::{
     db::{meta_keys, number_key, Column, Transaction},
     pruning::{self, FinalityStep},
 };
-use codec::Encode;
+use codec::{Decode, Encode};
 use std::collections::HashMap;
 use subtensor_runtime::BlockNumber;
 
@@ -71,10 +71,19 @@ pub(super) fn finalize(
     }
     let leaves: Vec<Hash> = tree.leaves().iter().map(|(leaf, _)| *leaf).collect();
     tx.set(Column::Meta, meta_keys::LEAVES.to_vec(), leaves.encode());
-    for (fork, _) in &discarded {
-        tx.remove(Column::Headers, fork.as_bytes().to_vec());
-        tx.remove(Column::Bodies, fork.as_bytes().to_vec());
+    // Discarded blocks lose their states now; their headers and bodies stay until the next
+    // finalization, so that whoever follows the reorg this may cause (the transaction pool puts
+    // the retracted blocks' transactions back) can still read them.
+    if let Some(raw) = client.db.get(Column::Meta, meta_keys::DISCARDED_BODIES)? {
+        let previous: Vec<Hash> = Decode::decode(&mut &raw[..])
+            .map_err(|e| ChainError::Database(format!("corrupt discarded list: {e}")))?;
+        for fork in previous {
+            tx.remove(Column::Headers, fork.as_bytes().to_vec());
+            tx.remove(Column::Bodies, fork.as_bytes().to_vec());
+        }
     }
+    let discarded_hashes: Vec<Hash> = discarded.iter().map(|(hash, _)| *hash).collect();
+    tx.set(Column::Meta, meta_keys::DISCARDED_BODIES.to_vec(), discarded_hashes.encode());
     let final_path: HashMap<BlockNumber, Hash> =
         newly_final.iter().map(|(hash, number)| (*number, *hash)).collect();
     let canonical = |number: BlockNumber| -> ChainResult<Hash> {

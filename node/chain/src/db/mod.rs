@@ -87,6 +87,9 @@ pub mod meta_keys {
     pub const PRUNED_BELOW: &[u8] = b"pruned_below";
     /// SCALE `Vec<H256>`: the leaves of the block tree above finality, first seen first.
     pub const LEAVES: &[u8] = b"leaves";
+    /// SCALE `Vec<H256>`: blocks discarded by the last finalization, whose headers and bodies
+    /// are deleted by the next one.
+    pub const DISCARDED_BODIES: &[u8] = b"discarded_bodies";
     /// SCALE u64: the last slot this node authored a block in.
     pub const LAST_AUTHORED_SLOT: &[u8] = b"last_authored_slot";
     /// SCALE u64: the slot duration in milliseconds the chain was created with.

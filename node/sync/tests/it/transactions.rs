@@ -37,9 +37,12 @@ async fn a_submitted_transaction_reaches_the_other_pools() {
     let hash = a.pool.submit(TransactionSource::External, &data).unwrap();
     wait_until("c's pool to hold it", WAIT, || c.pool.contains(&hash)).await;
     assert!(b.pool.contains(&hash));
-    let verdicts = network.verdicts();
-    assert!(verdicts.iter().any(|v| v.node == b.id && v.acceptance == Acceptance::Accept));
-    assert!(verdicts.iter().any(|v| v.node == c.id && v.acceptance == Acceptance::Accept));
+    // The verdict follows the pool's admission: wait for it too.
+    let accepted_by = |node| {
+        network.verdicts().iter().any(|v| v.node == node && v.acceptance == Acceptance::Accept)
+    };
+    wait_until("b's Accept", WAIT, || accepted_by(b.id.clone())).await;
+    wait_until("c's Accept", WAIT, || accepted_by(c.id.clone())).await;
 
     // Garbage is rejected.
     let evil = network.add_node("evil");
