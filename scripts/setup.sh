@@ -62,3 +62,22 @@ make_venv "$root/.venv" "$root/tests/requirements.txt"
 make_venv "$root/.venv-asi" "$root/tests/requirements-asi.txt"
 make_venv "$root/.venv-bt" "$root/tests/requirements-bt.txt"
 make_venv "$root/.venv-torch" "$root/tests/requirements-torch.txt"
+
+# polkadot.js (@polkadot/api, pinned in tests/clients/pjs/package-lock.json) for the network
+# tests; Node.js and npm from Debian when missing.
+if ! command -v npm >/dev/null 2>&1; then
+    SUDO=""
+    [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+    log "installing Debian packages: nodejs npm"
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq nodejs npm >/dev/null
+fi
+pjs="$root/tests/clients/pjs"
+pjs_want="$(sha256sum "$pjs/package-lock.json" | cut -d' ' -f1)"
+if [ "$(cat "$pjs/node_modules/.lock.sha256" 2>/dev/null)" != "$pjs_want" ]; then
+    log "installing @polkadot/api into tests/clients/pjs"
+    (cd "$pjs" && npm ci --no-audit --no-fund --silent)
+    echo "$pjs_want" > "$pjs/node_modules/.lock.sha256"
+else
+    log "tests/clients/pjs: packages present"
+fi

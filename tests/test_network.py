@@ -13,6 +13,7 @@ and follow. 1 s slots.
   `check-chain` passes on it.
 """
 
+import json
 import os
 import socket
 import subprocess
@@ -115,6 +116,14 @@ def test_steady_state_transfer_through_a_full_node(network, base_path):
         roles = {p["roles"] for p in peers}
         assert "AUTHORITY" in roles and roles <= {"AUTHORITY", "FULL"}, peers
         assert full.result("system_nodeRoles") == ["Full"]
+        # polkadot.js sees the four authorities and real finality through the full node.
+        pjs = subprocess.run(["node", "pjs_check.mjs", second.ws_url], capture_output=True,
+                             text=True, timeout=120, cwd=Path(__file__).parent / "clients" / "pjs")
+        assert pjs.returncode == 0, pjs.stderr[-3000:]
+        seen = json.loads(pjs.stdout.strip().splitlines()[-1])
+        assert len(seen["aura"]) == 4 and len(seen["grandpa"]) == 4, seen
+        assert seen["finalized"] == sorted(set(seen["finalized"])), seen
+        assert seen["peers"] >= 1
         state = alice.result("grandpa_roundState")
         assert state["best"]["totalWeight"] == 4 and state["best"]["thresholdWeight"] == 3
 

@@ -114,3 +114,5 @@ def test_async_substrate_interface_reads_v15_metadata_and_submits(node):
     assert seen["transfer_success"] is True
     assert seen["neurons"] >= 1
     assert seen["first_neuron_uid"] == 0
+    assert seen["aura_authorities"] == 1
+    assert seen["finality_advanced"] is True

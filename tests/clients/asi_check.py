@@ -26,7 +26,18 @@ async def main(url: str) -> dict:
         success = await receipt.is_success
         neurons = await s.runtime_call("NeuronInfoRuntimeApi", "get_neurons_lite", [1])
         neurons = getattr(neurons, "value", neurons)
+        aura = await s.query("Aura", "Authorities")
+        aura = getattr(aura, "value", aura)
+        first = await s.get_chain_finalised_head()
+        latest = first
+        for _ in range(100):  # real finality moves on: poll for up to 20 s
+            latest = await s.get_chain_finalised_head()
+            if latest != first:
+                break
+            await asyncio.sleep(0.2)
         return {
+            "aura_authorities": len(aura),
+            "finality_advanced": latest != first,
             "alice_free": account.value["data"]["free"],
             "transfer_success": success,
             "neurons": len(neurons),
