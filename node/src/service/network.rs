@@ -87,11 +87,6 @@ pub fn start(
     }
 }
 
-/// Whether `network` has any connected peer.
-pub fn has_peers(network: &dyn NetworkService) -> bool {
-    !network.connected_peers().is_empty()
-}
-
 /// The network and the sync as the RPC server sees them.
 pub struct NetworkRpc {
     /// The network.

@@ -293,11 +293,6 @@ impl Client {
         self.tree.read().best_containing(base)
     }
 
-    /// Whether `hash` is the last finalized block or an unfinalized block descending from it.
-    pub fn is_above_finality(&self, hash: &Hash) -> bool {
-        self.tree.read().contains(hash)
-    }
-
     /// How many reorgs (best-chain switches that retracted blocks) happened since the client
     /// was opened.
     pub fn reorg_count(&self) -> u64 {
@@ -306,11 +301,6 @@ impl Client {
 
     fn count_reorg(&self) {
         self.reorgs.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    }
-
-    /// How many unfinalized blocks the engine holds.
-    pub fn unfinalized_count(&self) -> usize {
-        self.tree.read().len()
     }
 
     fn send(&self, event: ChainEvent) {
