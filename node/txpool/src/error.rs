@@ -25,10 +25,12 @@ pub enum PoolError {
     /// The transaction is already in the pool.
     #[error("Transaction Already Imported: {0:?}")]
     AlreadyImported(TxHash),
-    /// Another transaction provides the same tags with at least the same priority.
+    /// Pooled transactions provide some of the same tags (e.g. the same nonce, or the same
+    /// one-per-hotkey tag of a fee-free call) with at least the same priority, added up: the
+    /// pooled ones stay (Substrate's rule; an equal priority never replaces).
     #[error("Priority is too low: ({old} vs {new})")]
     TooLowPriority {
-        /// Priority of the transaction already in the pool.
+        /// Priority of the pooled transactions providing the same tags, added up.
         old: u64,
         /// Priority of the rejected transaction.
         new: u64,

@@ -15,13 +15,18 @@
 //!    [`subtensor_chain::ChainApi::call`]) and answers priority, `requires` and `provides` tags
 //!    and longevity, or why it is invalid ([`PoolError::InvalidTransaction`], which also bans
 //!    the hash, or [`PoolError::UnknownTransaction`]).
-//! 2. **Tags and queues**: tags are unique in the pool. A new transaction providing a tag that
-//!    a pooled one provides replaces it only with a strictly higher priority (the old one is
-//!    `Usurped`), else [`PoolError::TooLowPriority`]. A transaction is *ready* when every tag
-//!    it requires is provided by a ready transaction (the runtime omits what the chain state
+//! 2. **Tags and queues**: tags are unique in the pool. As in Substrate, a new transaction
+//!    providing tags that pooled ones provide replaces them only if its priority is strictly
+//!    higher than theirs added up (they leave as `Usurped`); otherwise it is refused with
+//!    [`PoolError::TooLowPriority`] and the pooled ones stay. So a tag such as the runtime's
+//!    `("subtensor", call kind, hotkey)` for fee-free calls admits one pending transaction: a
+//!    second one with the same priority is refused. A transaction is *ready* when every tag it
+//!    requires is provided by a ready transaction (the runtime omits what the chain state
 //!    already satisfies: for nonces, `(account, nonce - 1)` is required only while that nonce
 //!    is not on chain); otherwise it waits in the *future* queue and is promoted once the
-//!    missing tag arrives.
+//!    missing tag arrives. Readiness is kept incrementally (each transaction counts its
+//!    requirements not yet provided by a ready one; an index lists who waits for each tag), so
+//!    a submission costs the runtime's validation plus what it touches, not the pool's size.
 //! 3. **Limits** ([`PoolConfig`]): count and bytes per queue; over a limit the worst
 //!    transactions leave (future first, lowest priority, newest) with `Dropped`; if that is the
 //!    one being submitted, [`PoolError::ImmediatelyDropped`].
@@ -29,8 +34,10 @@
 //!    transactions whose tags it requires; [`ReadyIter::report_invalid`] skips dependents of a
 //!    transaction that failed, [`Pool::remove_invalid`] drops and bans it.
 //! 5. **Maintenance** ([`Pool::on_block_imported`]): included transactions leave with
-//!    `InBlock` (and are banned, as in Substrate); every other one is validated again on the new
-//!    best state: invalid ones leave with `Invalid`, valid ones take their new tags (which
+//!    `InBlock` (and are banned, as in Substrate); stale ones (validated at block `n` with
+//!    longevity `L`, once the best block is `n + L` or later: Substrate's `valid_till`) leave
+//!    with `Invalid` and are banned; every other one is validated again on the new best state:
+//!    invalid ones leave with `Invalid`, valid ones take their new tags and longevity (which
 //!    promotes the next nonces). [`Pool::on_block_finalized`] sends `Finalized`.
 //!
 //! Every transaction can be watched ([`Watcher`], [`TxStatus`]). Errors carry the JSON-RPC codes

@@ -1,8 +1,8 @@
 //! [`Pool`]: admission, queues, limits, bans, watchers and block maintenance.
 
 use crate::{
-    ready::{compute_ready, ReadyIter},
-    BlockHash, PoolConfig, PoolError, PoolResult, PoolTransaction, Tag, TxHash, TxStatus, Watcher,
+    ready::{distinct_tags, Queues, ReadyIter},
+    BlockHash, PoolConfig, PoolError, PoolResult, PoolTransaction, TxHash, TxStatus, Watcher,
 };
 use codec::{DecodeAll, DecodeLimit, Encode};
 use parking_lot::{Mutex, RwLock};
@@ -11,7 +11,6 @@ use sp_runtime::transaction_validity::{
     TransactionSource, TransactionValidity, TransactionValidityError, ValidTransaction,
 };
 use std::{
-    cmp::Reverse,
     collections::{HashMap, HashSet, VecDeque},
     sync::Arc,
     time::Instant,
@@ -48,13 +47,14 @@ struct InBlock {
 
 #[derive(Default)]
 struct Inner {
-    txs: HashMap<TxHash, Arc<PoolTransaction>>,
-    /// Provider of every tag provided by a pooled transaction (tags are unique in the pool).
-    by_tag: HashMap<Tag, TxHash>,
-    ready: HashSet<TxHash>,
+    /// The transactions, their tags and queues (tags are unique in the pool).
+    queues: Queues,
     next_insertion_id: u64,
     /// Banned hashes and when their ban ends.
     banned: HashMap<TxHash, Instant>,
+    /// The bans in the order they end (the ban time is fixed), so that ended ones are forgotten
+    /// from the front without scanning every ban.
+    ban_order: VecDeque<(Instant, TxHash)>,
     watchers: HashMap<TxHash, Vec<mpsc::UnboundedSender<TxStatus>>>,
     in_block: HashMap<BlockHash, InBlock>,
     recent_blocks: VecDeque<BlockHash>,
@@ -115,11 +115,11 @@ impl Pool {
     /// in now); `None` if it is not in the pool.
     pub fn watch(&self, hash: &TxHash) -> Option<Watcher> {
         let mut inner = self.inner.lock();
-        if !inner.txs.contains_key(hash) {
+        if !inner.queues.contains(hash) {
             return None;
         }
         let (sender, receiver) = mpsc::unbounded_channel();
-        let status = if inner.ready.contains(hash) { TxStatus::Ready } else { TxStatus::Future };
+        let status = if inner.queues.is_ready(hash) { TxStatus::Ready } else { TxStatus::Future };
         // The receiver is alive: the send cannot fail.
         let _ = sender.send(status);
         inner.watchers.entry(*hash).or_default().push(sender);
@@ -142,8 +142,8 @@ impl Pool {
         .map_err(|e| PoolError::BadFormat(subtensor_chain::executor::decode_error_text(&e)))?;
 
         let _maintenance = self.maintenance.read();
-        let at = self.chain.info().best_hash;
-        let valid = match self.validate(at, source, data) {
+        let info = self.chain.info();
+        let valid = match self.validate(info.best_hash, source, data) {
             Ok(valid) => valid,
             Err(e) => {
                 if matches!(e, PoolError::InvalidTransaction(_)) {
@@ -155,26 +155,26 @@ impl Pool {
         if valid.provides.is_empty() {
             return Err(PoolError::NoTagsProvided);
         }
+        let valid_till = u64::from(info.best_number).saturating_add(valid.longevity);
 
         let mut inner = self.inner.lock();
         // Checked again: the same transaction may have been submitted meanwhile.
-        if inner.txs.contains_key(&hash) {
+        if inner.queues.contains(&hash) {
             return Err(PoolError::AlreadyImported(hash));
         }
-        let conflicts: Vec<Arc<PoolTransaction>> = valid
-            .provides
-            .iter()
-            .filter_map(|tag| inner.by_tag.get(tag))
-            .filter_map(|h| inner.txs.get(h).cloned())
-            .collect();
-        if let Some(old) = conflicts.iter().map(|tx| tx.priority).max() {
+        let provides = distinct_tags(valid.provides);
+        // As Substrate: the newcomer replaces the transactions providing any of its tags only
+        // if its priority beats theirs added up.
+        let rivals = inner.rivals(&provides);
+        if !rivals.is_empty() {
+            let old = rivals.iter().fold(0u64, |total, rival| total.saturating_add(rival.priority));
             if old >= valid.priority {
                 return Err(PoolError::TooLowPriority { old, new: valid.priority });
             }
         }
-        for old in &conflicts {
-            if inner.remove(&old.hash).is_some() {
-                inner.notify_final(old.hash, TxStatus::Usurped(hash));
+        for rival in &rivals {
+            if inner.queues.remove(&rival.hash).is_some() {
+                inner.notify_final(rival.hash, TxStatus::Usurped(hash));
             }
         }
         let insertion_id = inner.next_insertion_id;
@@ -185,27 +185,25 @@ impl Pool {
             extrinsic,
             source,
             priority: valid.priority,
-            requires: valid.requires,
-            provides: valid.provides,
+            requires: distinct_tags(valid.requires),
+            provides,
             longevity: valid.longevity,
             propagate: valid.propagate,
             insertion_id,
         };
-        inner.insert(Arc::new(tx));
+        inner.queues.insert(Arc::new(tx), valid_till);
         if let Some(watcher) = watcher {
             inner.watchers.entry(hash).or_default().push(watcher);
         }
-        let mut became_ready = inner.recompute_ready(Some(hash));
         let dropped = inner.enforce_limits(&self.config);
-        if !dropped.is_empty() {
-            became_ready.extend(inner.recompute_ready(None));
-        }
         if dropped.contains(&hash) {
             inner.watchers.remove(&hash);
+            let became_ready = inner.notify_moves(None);
             drop(inner);
             self.announce_ready(became_ready);
             return Err(PoolError::ImmediatelyDropped);
         }
+        let became_ready = inner.notify_moves(Some(hash));
         drop(inner);
         self.announce_ready(became_ready);
         Ok(hash)
@@ -214,7 +212,7 @@ impl Pool {
     /// Fails if `hash` is pooled or banned.
     fn check_known(&self, hash: TxHash) -> PoolResult<()> {
         let mut inner = self.inner.lock();
-        if inner.txs.contains_key(&hash) {
+        if inner.queues.contains(&hash) {
             return Err(PoolError::AlreadyImported(hash));
         }
         let now = Instant::now();
@@ -267,37 +265,36 @@ impl Pool {
 
     /// The ready transactions, best first, each after the transactions it depends on: what the
     /// block builder includes, in order.
+    ///
+    /// Copies the ready queue, already in best-first order (nothing is sorted).
     pub fn ready(&self) -> ReadyIter {
-        let inner = self.inner.lock();
-        let ready = inner.ready.iter().filter_map(|hash| inner.txs.get(hash).cloned()).collect();
-        ReadyIter::new(ready, &inner.by_tag)
+        ReadyIter::new(self.inner.lock().queues.ready_best_first())
     }
 
     /// Every pooled transaction, ready or not.
     pub fn all(&self) -> Vec<Arc<PoolTransaction>> {
-        self.inner.lock().txs.values().cloned().collect()
+        self.inner.lock().queues.all().cloned().collect()
     }
 
     /// The transaction with this hash, if pooled.
     pub fn get(&self, hash: &TxHash) -> Option<Arc<PoolTransaction>> {
-        self.inner.lock().txs.get(hash).cloned()
+        self.inner.lock().queues.get(hash).cloned()
     }
 
     /// Whether the transaction is pooled.
     pub fn contains(&self, hash: &TxHash) -> bool {
-        self.inner.lock().txs.contains_key(hash)
+        self.inner.lock().queues.contains(hash)
     }
 
     /// Whether the transaction is pooled and ready.
     pub fn is_ready(&self, hash: &TxHash) -> bool {
-        self.inner.lock().ready.contains(hash)
+        self.inner.lock().queues.is_ready(hash)
     }
 
     /// Whether a ready transaction provides `tag` (used for `system_accountNextIndex`: the
     /// runtime's nonce tag is SCALE `(AccountId, Nonce)`).
     pub fn ready_provides(&self, tag: &[u8]) -> bool {
-        let inner = self.inner.lock();
-        inner.by_tag.get(tag).is_some_and(|hash| inner.ready.contains(hash))
+        self.inner.lock().queues.ready_provides(tag)
     }
 
     /// Whether `hash` is banned right now.
@@ -308,17 +305,20 @@ impl Pool {
     /// Counts and sizes of the queues.
     pub fn status(&self) -> PoolStatus {
         let inner = self.inner.lock();
-        let mut status = PoolStatus::default();
-        for (hash, tx) in &inner.txs {
-            if inner.ready.contains(hash) {
-                status.ready = status.ready.saturating_add(1);
-                status.ready_bytes = status.ready_bytes.saturating_add(tx.len());
-            } else {
-                status.future = status.future.saturating_add(1);
-                status.future_bytes = status.future_bytes.saturating_add(tx.len());
-            }
+        let (ready, future) = (inner.queues.ready_size(), inner.queues.future_size());
+        PoolStatus {
+            ready: ready.count,
+            ready_bytes: ready.bytes,
+            future: future.count,
+            future_bytes: future.bytes,
         }
-        status
+    }
+
+    /// Checks the pool's indexes, and its ready set against the closure recomputed from
+    /// scratch.
+    #[cfg(test)]
+    pub(crate) fn check_consistency(&self) {
+        self.inner.lock().queues.check();
     }
 
     /// A stream of hashes of transactions that just became ready (new or promoted): the signal
@@ -328,26 +328,32 @@ impl Pool {
     }
 
     /// Removes transactions the block builder found invalid: their watchers get `Invalid`, their
-    /// hashes are banned, transactions depending on them fall back to the future queue.
+    /// hashes are banned, transactions depending on them fall back to the future queue (the
+    /// worst of them leave with `Dropped` if that overflows it).
     pub fn remove_invalid(&self, hashes: &[TxHash]) {
         let until = self.ban_until();
         let mut inner = self.inner.lock();
         for hash in hashes {
-            if inner.remove(hash).is_some() {
+            if inner.queues.remove(hash).is_some() {
                 inner.notify_final(*hash, TxStatus::Invalid);
             }
             inner.ban(*hash, until);
         }
-        let promoted = inner.recompute_ready(None);
+        // Demoted dependents may overflow the future queue.
+        inner.enforce_limits(&self.config);
+        let promoted = inner.notify_moves(None);
         drop(inner);
         self.announce_ready(promoted);
     }
 
     /// Processes a block that became the best block: the `included` transactions leave the pool
-    /// (watchers get `InBlock(block)`, hashes are banned), every other transaction is validated
-    /// again on the new state (invalid ones are dropped with `Invalid`, the others get their new
-    /// tags, which promotes transactions whose nonce is now next), and watched transactions in
-    /// blocks older than `finality_timeout_blocks` get `FinalityTimeout`.
+    /// (watchers get `InBlock(block)`, hashes are banned); transactions past their longevity
+    /// (validated at block `n` with longevity `L`, and `block`'s number is `n + L` or more, as
+    /// Substrate's `valid_till`) leave with `Invalid` and are banned; every other transaction is
+    /// validated again on the new state (invalid ones are dropped with `Invalid`, the others get
+    /// their new tags and longevity, which promotes transactions whose nonce is now next), and
+    /// watched transactions in blocks older than `finality_timeout_blocks` get
+    /// `FinalityTimeout`.
     ///
     /// A block already processed is ignored, so the block builder and [`crate::maintain`] may
     /// both report it.
@@ -370,7 +376,7 @@ impl Pool {
 
             let mut in_block = Vec::new();
             for hash in included {
-                inner.remove(hash);
+                inner.queues.remove(hash);
                 inner.ban(*hash, until);
                 for watcher in inner.watchers.remove(hash).unwrap_or_default() {
                     if watcher.send(TxStatus::InBlock(block)).is_ok() {
@@ -382,7 +388,12 @@ impl Pool {
                 inner.in_block.insert(block, InBlock { number, watchers: in_block });
             }
             inner.timeout_in_block(number, self.config.finality_timeout_blocks);
-            inner.txs.values().cloned().collect()
+            for hash in inner.queues.stale(u64::from(number)) {
+                inner.queues.remove(&hash);
+                inner.ban(hash, until);
+                inner.notify_final(hash, TxStatus::Invalid);
+            }
+            inner.queues.all().cloned().collect()
         };
 
         let results: Vec<(Arc<PoolTransaction>, PoolResult<ValidTransaction>)> = snapshot
@@ -396,35 +407,42 @@ impl Pool {
         let mut inner = self.inner.lock();
         for (old, result) in results {
             // Skip transactions that changed or left since the snapshot.
-            if !inner.txs.get(&old.hash).is_some_and(|tx| Arc::ptr_eq(tx, &old)) {
+            if !inner.queues.get(&old.hash).is_some_and(|tx| Arc::ptr_eq(tx, &old)) {
                 continue;
             }
             match result {
                 Ok(valid) if !valid.provides.is_empty() => {
-                    if valid.priority != old.priority
-                        || valid.requires != old.requires
-                        || valid.provides != old.provides
+                    let valid_till = u64::from(number).saturating_add(valid.longevity);
+                    let requires = distinct_tags(valid.requires);
+                    let provides = distinct_tags(valid.provides);
+                    let updated = |requires, provides| PoolTransaction {
+                        priority: valid.priority,
+                        requires,
+                        provides,
+                        longevity: valid.longevity,
+                        propagate: valid.propagate,
+                        ..(*old).clone()
+                    };
+                    if requires != old.requires || provides != old.provides {
+                        // New tags: out and in again. Its queue (and its dependents') moves
+                        // only if the new tags move it, and watchers hear of net moves only
+                        // (`notify_moves`).
+                        inner.queues.remove(&old.hash);
+                        inner.insert_resolving_conflicts(
+                            Arc::new(updated(requires, provides)),
+                            valid_till,
+                        );
+                    } else if valid.priority != old.priority
                         || valid.longevity != old.longevity
+                        || valid.propagate != old.propagate
                     {
-                        let was_ready = inner.ready.contains(&old.hash);
-                        inner.remove(&old.hash);
-                        let updated = PoolTransaction {
-                            priority: valid.priority,
-                            requires: valid.requires,
-                            provides: valid.provides,
-                            longevity: valid.longevity,
-                            propagate: valid.propagate,
-                            ..(*old).clone()
-                        };
-                        // Keep its queue for now, so that `recompute_ready` reports a move
-                        // only if the new tags really move it.
-                        if inner.insert_resolving_conflicts(Arc::new(updated)) && was_ready {
-                            inner.ready.insert(old.hash);
-                        }
+                        inner.queues.update(Arc::new(updated(requires, provides)), valid_till);
+                    } else {
+                        inner.queues.set_valid_till(&old.hash, valid_till);
                     }
                 }
                 Ok(_) | Err(PoolError::InvalidTransaction(_)) => {
-                    inner.remove(&old.hash);
+                    inner.queues.remove(&old.hash);
                     inner.ban(old.hash, until);
                     inner.notify_final(old.hash, TxStatus::Invalid);
                 }
@@ -432,10 +450,8 @@ impl Pool {
                 Err(_) => {}
             }
         }
-        let mut promoted = inner.recompute_ready(None);
-        if !inner.enforce_limits(&self.config).is_empty() {
-            promoted.extend(inner.recompute_ready(None));
-        }
+        inner.enforce_limits(&self.config);
+        let promoted = inner.notify_moves(None);
         drop(inner);
         self.announce_ready(promoted);
     }
@@ -497,53 +513,48 @@ impl Pool {
 }
 
 impl Inner {
-    fn insert(&mut self, tx: Arc<PoolTransaction>) {
-        for tag in &tx.provides {
-            self.by_tag.insert(tag.clone(), tx.hash);
-        }
-        self.txs.insert(tx.hash, tx);
+    /// The pooled transactions providing any of `tags`, each once.
+    fn rivals(&self, tags: &[crate::Tag]) -> Vec<Arc<PoolTransaction>> {
+        let mut seen = HashSet::new();
+        tags.iter()
+            .filter_map(|tag| self.queues.provider(tag))
+            .filter(|hash| seen.insert(**hash))
+            .filter_map(|hash| self.queues.get(hash).cloned())
+            .collect()
     }
 
     /// Inserts a revalidated transaction; if another transaction now provides one of its tags,
     /// the one with the lower priority leaves as `Usurped`. Returns whether `tx` stayed.
-    fn insert_resolving_conflicts(&mut self, tx: Arc<PoolTransaction>) -> bool {
-        let rivals: Vec<Arc<PoolTransaction>> = tx
-            .provides
-            .iter()
-            .filter_map(|tag| self.by_tag.get(tag))
-            .filter_map(|h| self.txs.get(h).cloned())
-            .collect();
+    fn insert_resolving_conflicts(&mut self, tx: Arc<PoolTransaction>, valid_till: u64) -> bool {
+        let rivals = self.rivals(&tx.provides);
         if let Some(winner) = rivals.iter().find(|rival| rival.priority >= tx.priority) {
             let winner = winner.hash;
             self.notify_final(tx.hash, TxStatus::Usurped(winner));
             return false;
         }
         for rival in rivals {
-            if self.remove(&rival.hash).is_some() {
+            if self.queues.remove(&rival.hash).is_some() {
                 self.notify_final(rival.hash, TxStatus::Usurped(tx.hash));
             }
         }
-        self.insert(tx);
+        self.queues.insert(tx, valid_till);
         true
-    }
-
-    fn remove(&mut self, hash: &TxHash) -> Option<Arc<PoolTransaction>> {
-        let tx = self.txs.remove(hash)?;
-        for tag in &tx.provides {
-            if self.by_tag.get(tag) == Some(hash) {
-                self.by_tag.remove(tag);
-            }
-        }
-        self.ready.remove(hash);
-        Some(tx)
     }
 
     fn ban(&mut self, hash: TxHash, until: Instant) {
         let now = Instant::now();
-        if self.banned.len() > 4096 {
-            self.banned.retain(|_, end| *end > now);
+        while let Some((end, banned)) = self.ban_order.front() {
+            if *end > now {
+                break;
+            }
+            // Unless banned again since (or already forgotten).
+            if self.banned.get(banned) == Some(end) {
+                self.banned.remove(banned);
+            }
+            self.ban_order.pop_front();
         }
         self.banned.insert(hash, until);
+        self.ban_order.push_back((until, hash));
     }
 
     fn notify(&mut self, hash: TxHash, status: TxStatus) {
@@ -561,65 +572,50 @@ impl Inner {
         }
     }
 
-    /// Recomputes the ready set, sends `Ready`/`Future` to watchers whose transaction moved (and
-    /// to `new`, whichever queue it is in); returns the transactions that became ready.
-    fn recompute_ready(&mut self, new: Option<TxHash>) -> Vec<TxHash> {
-        let ready = compute_ready(&self.txs, &self.by_tag);
+    /// Sends `Ready`/`Future` to the watchers of transactions whose queue changed since the
+    /// last call (and to those of `new`, a transaction just added, whichever queue it is in);
+    /// returns the transactions that became ready (`new` first).
+    fn notify_moves(&mut self, new: Option<TxHash>) -> Vec<TxHash> {
         let mut became_ready = Vec::new();
-        let mut changes = Vec::new();
-        for hash in self.txs.keys() {
-            let now = ready.contains(hash);
-            let before = self.ready.contains(hash);
-            if Some(*hash) == new || now != before {
-                changes.push((*hash, if now { TxStatus::Ready } else { TxStatus::Future }));
-                if now {
-                    became_ready.push(*hash);
-                }
+        let new = new.filter(|hash| self.queues.contains(hash));
+        if let Some(hash) = new {
+            let ready = self.queues.is_ready(&hash);
+            self.notify(hash, if ready { TxStatus::Ready } else { TxStatus::Future });
+            if ready {
+                became_ready.push(hash);
             }
         }
-        self.ready = ready;
-        for (hash, status) in changes {
-            self.notify(hash, status);
+        for (hash, ready) in self.queues.take_moves() {
+            if Some(hash) == new {
+                continue;
+            }
+            self.notify(hash, if ready { TxStatus::Ready } else { TxStatus::Future });
+            if ready {
+                became_ready.push(hash);
+            }
         }
         became_ready
     }
 
     /// Evicts the worst transactions (future ones first, then ready ones; lowest priority, then
     /// newest) until both queues are within their limits; evicted watchers get `Dropped`.
+    /// Evicting a ready transaction demotes its dependents, which may then be evicted from the
+    /// future queue.
     fn enforce_limits(&mut self, config: &PoolConfig) -> Vec<TxHash> {
         let mut dropped = Vec::new();
         loop {
-            let (mut ready_n, mut ready_b, mut future_n, mut future_b) =
-                (0usize, 0usize, 0usize, 0usize);
-            for (hash, tx) in &self.txs {
-                if self.ready.contains(hash) {
-                    ready_n = ready_n.saturating_add(1);
-                    ready_b = ready_b.saturating_add(tx.len());
-                } else {
-                    future_n = future_n.saturating_add(1);
-                    future_b = future_b.saturating_add(tx.len());
-                }
-            }
+            let (ready, future) = (self.queues.ready_size(), self.queues.future_size());
             let future_over =
-                future_n > config.future.count || future_b > config.future.total_bytes;
-            let ready_over = ready_n > config.ready.count || ready_b > config.ready.total_bytes;
+                future.count > config.future.count || future.bytes > config.future.total_bytes;
+            let ready_over =
+                ready.count > config.ready.count || ready.bytes > config.ready.total_bytes;
             if !future_over && !ready_over {
                 break;
             }
-            let worst = self
-                .txs
-                .values()
-                .filter(|tx| self.ready.contains(&tx.hash) != future_over)
-                .min_by_key(|tx| (tx.priority, Reverse(tx.insertion_id)))
-                .map(|tx| tx.hash);
-            let Some(worst) = worst else { break };
-            self.remove(&worst);
+            let Some(worst) = self.queues.worst(!future_over) else { break };
+            self.queues.remove(&worst);
             self.notify_final(worst, TxStatus::Dropped);
             dropped.push(worst);
-            // Dependents of an evicted ready transaction are future now.
-            if !future_over {
-                self.recompute_ready(None);
-            }
         }
         dropped
     }
