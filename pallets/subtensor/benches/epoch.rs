@@ -3,8 +3,11 @@
 //! Deterministic pseudo-random subnets (a small LCG, no `rand`): `n` uids of which `v` are
 //! validators spread over the uid range; every validator weights every uid (self weights
 //! included, the epoch masks them) and holds a bond on every uid from the previous epoch, so
-//! the (4096, 256) case has 1M weights and 1M bonds. Run with
-//! `cargo bench -p pallet-subtensor --bench epoch`.
+//! the (4096, 256) case has 1M weights and 1M bonds. Three modes at each of the sizes
+//! (256, 64), (1024, 128) and (4096, 256): classic Yuma, Yuma-3 with a fixed bond EMA factor,
+//! and Yuma-3 with liquid alpha (alpha between 0.7 and 0.9, steepness 1000: the pallet's
+//! default `AlphaValues` and `AlphaSigmoidSteepness`). Run with `cargo bench -p pallet-subtensor --bench epoch`; one mode with
+//! e.g. `cargo bench -p pallet-subtensor --bench epoch -- yuma3_liquid`.
 
 #![allow(missing_docs, clippy::unwrap_used, clippy::indexing_slicing)]
 #![allow(clippy::arithmetic_side_effects)]
@@ -25,7 +28,25 @@ impl Lcg {
     }
 }
 
-fn subnet(n: usize, validators: usize, yuma3: bool, seed: u64) -> EpochInput {
+/// Epoch variant of a benchmark.
+#[derive(Clone, Copy)]
+enum Mode {
+    Classic,
+    Yuma3,
+    Yuma3Liquid,
+}
+
+impl Mode {
+    fn name(self) -> &'static str {
+        match self {
+            Mode::Classic => "classic",
+            Mode::Yuma3 => "yuma3",
+            Mode::Yuma3Liquid => "yuma3_liquid",
+        }
+    }
+}
+
+fn subnet(n: usize, validators: usize, mode: Mode, seed: u64) -> EpochInput {
     let mut rng = Lcg(seed);
     let stride = (n / validators).max(1);
     let mut validator = vec![false; n];
@@ -79,8 +100,8 @@ fn subnet(n: usize, validators: usize, yuma3: bool, seed: u64) -> EpochInput {
             max_allowed_validators: validators as u16,
             stake_threshold: 0,
             owner_uid: Some(1),
-            yuma3,
-            liquid_alpha: false,
+            yuma3: !matches!(mode, Mode::Classic),
+            liquid_alpha: matches!(mode, Mode::Yuma3Liquid),
             alpha_low: 45_875,
             alpha_high: 58_982,
             alpha_sigmoid_steepness: 1_000,
@@ -91,16 +112,16 @@ fn subnet(n: usize, validators: usize, yuma3: bool, seed: u64) -> EpochInput {
 fn bench_epoch(c: &mut Criterion) {
     let mut group = c.benchmark_group("run_epoch");
     group.sample_size(20);
-    for &(n, v) in &[(256usize, 64usize), (1024, 128), (4096, 256)] {
-        let input = subnet(n, v, false, 42);
-        group.bench_with_input(BenchmarkId::new("classic", format!("{n}x{v}")), &input, |b, i| {
-            b.iter(|| run_epoch(black_box(i)))
-        });
+    for mode in [Mode::Classic, Mode::Yuma3, Mode::Yuma3Liquid] {
+        for &(n, v) in &[(256usize, 64usize), (1024, 128), (4096, 256)] {
+            let input = subnet(n, v, mode, 42);
+            group.bench_with_input(
+                BenchmarkId::new(mode.name(), format!("{n}x{v}")),
+                &input,
+                |b, i| b.iter(|| run_epoch(black_box(i))),
+            );
+        }
     }
-    let input = subnet(4096, 256, true, 42);
-    group.bench_with_input(BenchmarkId::new("yuma3", "4096x256"), &input, |b, i| {
-        b.iter(|| run_epoch(black_box(i)))
-    });
     group.finish();
 }
 

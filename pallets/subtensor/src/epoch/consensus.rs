@@ -133,22 +133,24 @@ pub(super) fn weighted_median_cols_layout(
                 let (cols, vals) = weights.row(*i);
                 let (cols, vals) =
                     (cols.get(*pos..).unwrap_or(&[]), vals.get(*pos..).unwrap_or(&[]));
+                let mut taken = 0usize;
                 for (&j, &w) in cols.iter().zip(vals.iter()) {
                     let j = usize::from(j);
                     if j >= end {
                         break;
                     }
-                    *pos = pos.saturating_add(1);
+                    taken = taken.wrapping_add(1);
                     if w <= ZERO || j < start {
                         continue;
                     }
-                    if let Some(slot) = fill.get_mut(j.saturating_sub(start)) {
+                    if let Some(slot) = fill.get_mut(j.wrapping_sub(start)) {
                         if let Some(cell) = cells.get_mut(*slot) {
                             *cell = (w.to_bits(), *s);
                         }
-                        *slot = slot.saturating_add(1);
+                        *slot = slot.wrapping_add(1);
                     }
                 }
+                *pos = pos.saturating_add(taken);
             }
         }
         pending.retain(|(i, _, pos)| *pos < weights.row(*i).0.len());

@@ -10,6 +10,12 @@
 //! (weighted median), [`bonds`] (bond EMA and dividends, classic and Yuma-3), [`emission`]
 //! (emission split), [`yuma`] (the epoch itself), [`types`] (input and output).
 //!
+//! The reference's steps are fused into a few passes over the weights and bonds, with
+//! integer formulations of the fixed-point operations that give the same bits (divisions by a
+//! prepared divisor, the `exp` series of liquid alpha with plain integers, several at a time).
+//! The tests check every output bit for bit against the previous, step-by-step implementation,
+//! kept as a test-only module (`reference`).
+//!
 //! The module only refers to itself through `super::`, so it can be included by path in other
 //! crates (the crate root must declare `extern crate alloc;`).
 
@@ -21,6 +27,8 @@ pub mod sparse;
 pub mod types;
 pub mod yuma;
 
+#[cfg(test)]
+mod reference;
 #[cfg(test)]
 mod tests;
 

@@ -2,16 +2,16 @@
 //!
 //! A [`SparseMatrix`] stores one row per uid in compressed-sparse-row form (row offsets, a
 //! column array and a value array), each row sorted by column with unique columns (see
-//! [`read_rows`]). Every helper keeps that order and costs O(entries + n), never O(n²); the
-//! merging helpers ([`interpolate`], [`ema`]) walk two rows side by side.
+//! [`for_each_stored`]). Every helper keeps that order and costs O(entries + n), never O(n²);
+//! [`interpolate`] walks two rows side by side.
 //!
 //! The arithmetic is the reference chain's (`I32F32`, saturating multiplications and sums,
 //! `safe_div` divisions); see [`super::math`]. The epoch uses fused passes
-//! ([`row_normalize_matmul`], [`col_clip_in_place`], `bonds::classic`); the single steps
-//! ([`row_normalize`], [`col_clip`], [`row_sums`], [`matmul`], [`col_normalize`], ...) are the
-//! reference's operations one by one, against which the tests check the fused passes.
+//! ([`read_normalized`], [`col_clip_in_place`], `bonds::classic`, `bonds::yuma3`); the tests
+//! check them against the reference's operations one by one (the previous implementation,
+//! kept as a test-only copy in `reference`).
 
-use super::math::{mul, zeros, Divisor, ONE, ZERO};
+use super::math::{add, from_u16, mul, sub, zeros, Divisor, ONE, ZERO};
 use alloc::vec::Vec;
 use substrate_fixed::types::I32F32;
 
@@ -152,155 +152,118 @@ impl SparseMatrix {
     }
 }
 
-/// A read-only view of stored u16 rows (`Weights` / `Bonds`) as sparse rows over `n` columns.
+/// Whether a stored row is strictly increasing in column (as `set_weights` stores rows).
+fn increasing(raw: &[(u16, u16)]) -> bool {
+    raw.windows(2).all(|w| matches!(w, [a, b] if a.0 < b.0))
+}
+
+/// Calls `emit(column, value)` for the entries of a stored u16 row (`Weights` / `Bonds`) that
+/// `keep` accepts, in column order. A strictly increasing row is read as it is; any other row is
+/// filtered, sorted (stable) and a repeated column keeps its last value (built in `scratch`).
+#[inline]
+pub fn for_each_stored(
+    raw: &[(u16, u16)],
+    keep: impl Fn(u16) -> bool,
+    scratch: &mut Vec<(u16, u16)>,
+    mut emit: impl FnMut(u16, u16),
+) {
+    if increasing(raw) {
+        for &(j, v) in raw {
+            if keep(j) {
+                emit(j, v);
+            }
+        }
+        return;
+    }
+    scratch.clear();
+    scratch.extend(raw.iter().filter(|e| keep(e.0)));
+    scratch.sort_by_key(|e| e.0);
+    let mut k = 0usize;
+    while let Some(&(j, mut v)) = scratch.get(k) {
+        k = k.saturating_add(1);
+        // A repeated column keeps its last value.
+        while let Some(&(j2, v2)) = scratch.get(k) {
+            if j2 != j {
+                break;
+            }
+            v = v2;
+            k = k.saturating_add(1);
+        }
+        emit(j, v);
+    }
+}
+
+/// The entries of a stored u16 row that `keep` accepts, in column order (see
+/// [`for_each_stored`]), into `out` (cleared first).
+pub fn stored_row_into(
+    raw: &[(u16, u16)],
+    keep: impl Fn(u16) -> bool,
+    scratch: &mut Vec<(u16, u16)>,
+    out: &mut Vec<(u16, u16)>,
+) {
+    out.clear();
+    for_each_stored(raw, keep, scratch, |j, v| out.push((j, v)));
+}
+
+/// Reads the stored u16 `Weights` rows of `n` uids as fixed-point integers, row-normalised,
+/// and returns them with `Σ_i v_i · m_ij` of the normalised matrix: the reference's read,
+/// `row_normalize` and `matmul` in one pass, each row processed while it is in cache.
 ///
-/// Row `i` is empty when `i >= n` or `!use_row(i)`; otherwise its entries on columns `>= n` or
-/// rejected by `keep(i, column)` are skipped and the values converted with `convert`. Stored
-/// rows are strictly increasing in column and are read as they are; any other row is sorted
-/// (stable) and a repeated column keeps its last value.
-pub struct StoredRows<'a, U, K, C> {
-    input: &'a [Vec<(u16, u16)>],
-    n: usize,
-    use_row: U,
-    keep: K,
-    convert: C,
-}
-
-impl<'a, U, K, C> StoredRows<'a, U, K, C>
-where
-    U: Fn(usize) -> bool,
-    K: Fn(usize, u16) -> bool,
-    C: Fn(u16) -> I32F32,
-{
-    /// Creates the view.
-    pub fn new(input: &'a [Vec<(u16, u16)>], n: usize, use_row: U, keep: K, convert: C) -> Self {
-        StoredRows { input, n, use_row, keep, convert }
-    }
-
-    /// Number of rows (`n`).
-    pub fn rows(&self) -> usize {
-        self.n
-    }
-
-    fn raw(&self, i: usize) -> &'a [(u16, u16)] {
-        if i < self.n && (self.use_row)(i) {
-            self.input.get(i).map_or(&[], |r| r.as_slice())
-        } else {
-            &[]
-        }
-    }
-
-    fn accept(&self, i: usize, entry: &(u16, u16)) -> Option<(u16, I32F32)> {
-        let (j, v) = *entry;
-        (usize::from(j) < self.n && (self.keep)(i, j)).then(|| (j, (self.convert)(v)))
-    }
-
-    /// The entries of row `i`, in column order.
-    pub fn row(&self, i: usize) -> impl Iterator<Item = (u16, I32F32)> + '_ {
-        let raw = self.raw(i);
-        let increasing = raw.windows(2).all(|w| matches!(w, [a, b] if a.0 < b.0));
-        let sorted: Option<SparseRow> = if increasing {
-            None
-        } else {
-            let mut row: SparseRow = raw.iter().filter_map(|e| self.accept(i, e)).collect();
-            row.sort_by_key(|e| e.0);
-            let mut kept: SparseRow = Vec::with_capacity(row.len());
-            for e in row {
-                match kept.last_mut() {
-                    Some(prev) if prev.0 == e.0 => *prev = e,
-                    _ => kept.push(e),
-                }
-            }
-            Some(kept)
-        };
-        let direct = if sorted.is_none() { raw } else { &[] };
-        direct.iter().filter_map(move |e| self.accept(i, e)).chain(sorted.into_iter().flatten())
-    }
-
-    /// Saturating sum of each of the `n` columns.
-    pub fn col_sums(&self) -> Vec<I32F32> {
-        let mut sums = zeros(self.n);
-        for i in 0..self.n {
-            for (j, v) in self.row(i) {
-                if let Some(s) = sums.get_mut(usize::from(j)) {
-                    *s = s.saturating_add(v);
-                }
-            }
-        }
-        sums
-    }
-
-    /// The rows as a [`SparseMatrix`].
-    pub fn to_matrix(&self) -> SparseMatrix {
-        let capacity = (0..self.n).fold(0usize, |acc, i| acc.saturating_add(self.raw(i).len()));
-        let mut m = SparseMatrix::with_capacity(self.n, capacity);
-        for i in 0..self.n {
-            for (j, v) in self.row(i) {
-                m.push(j, v);
-            }
-            m.end_row();
-        }
-        m
-    }
-}
-
-/// Reads stored u16 rows into a matrix of `n` rows (see [`StoredRows`]).
-pub fn read_rows(
+/// Row `i` is empty when `!use_row(i)`; otherwise its entries on columns `>= n` or rejected by
+/// `row_keep(i)` are skipped ([`for_each_stored`]). A row is divided by its (saturating) sum
+/// when that sum is positive.
+pub fn read_normalized<U, R, K>(
     input: &[Vec<(u16, u16)>],
     n: usize,
-    use_row: impl Fn(usize) -> bool,
-    convert: impl Fn(u16) -> I32F32,
-    keep: impl Fn(usize, u16) -> bool,
-) -> SparseMatrix {
-    StoredRows::new(input, n, use_row, keep, convert).to_matrix()
-}
-
-fn saturating_sum(v: &[I32F32]) -> I32F32 {
-    v.iter().fold(ZERO, |acc, x| acc.saturating_add(*x))
-}
-
-/// Saturating sum of each row.
-pub fn row_sums(m: &SparseMatrix) -> Vec<I32F32> {
-    (0..m.rows()).map(|i| saturating_sum(m.row(i).1)).collect()
-}
-
-/// Divides each row by its sum when the sum is positive.
-pub fn row_normalize(m: &mut SparseMatrix) {
-    for i in 0..m.rows() {
-        let (_, vals) = m.row_mut(i);
-        let total = saturating_sum(vals);
-        if total > ZERO {
-            let d = Divisor::new(total);
-            for v in vals.iter_mut() {
-                *v = d.div(*v);
-            }
-        }
-    }
-}
-
-/// [`row_normalize`] followed by [`matmul`]`(m, v, n)`, fused into one pass: normalises every
-/// row in place and returns `Σ_i v_i · m_ij` of the normalised matrix.
-pub fn row_normalize_matmul(m: &mut SparseMatrix, v: &[I32F32], n: usize) -> Vec<I32F32> {
+    use_row: U,
+    row_keep: R,
+    v: &[I32F32],
+) -> (SparseMatrix, Vec<I32F32>)
+where
+    U: Fn(usize) -> bool,
+    R: Fn(usize) -> K,
+    K: Fn(u16) -> bool,
+{
+    let used = || input.iter().enumerate().take(n).filter(|(i, _)| use_row(*i));
+    let capacity = used().fold(0usize, |acc, (_, r)| acc.saturating_add(r.len()));
+    let mut m = SparseMatrix::with_capacity(n, capacity);
     let mut out = zeros(n);
-    for i in 0..m.rows() {
+    let mut scratch: Vec<(u16, u16)> = Vec::new();
+    for i in 0..n {
+        let Some(raw) = input.get(i).filter(|r| !r.is_empty() && use_row(i)) else {
+            m.end_row();
+            continue;
+        };
+        let keep = row_keep(i);
+        // The saturating fixed-point sum of the (non-negative, whole) values is their integer
+        // sum, shifted, capped at the largest value (it fits 64 bits: at most 2^16 values
+        // below 2^16).
+        let mut sum = 0u64;
+        for_each_stored(
+            raw,
+            |j| usize::from(j) < n && keep(j),
+            &mut scratch,
+            |j, w| {
+                sum = sum.wrapping_add(u64::from(w));
+                m.push(j, from_u16(w));
+            },
+        );
+        m.end_row();
+        let total = I32F32::from_bits(i64::try_from(sum << 32).unwrap_or(i64::MAX));
         let scale = v.get(i).copied().unwrap_or(ZERO);
-        let (cols, vals) = m.row_mut(i);
-        let total = saturating_sum(vals);
+        // (A zero total means every value is 0, adding nothing.)
         if total > ZERO {
             let d = Divisor::new(total);
-            for x in vals.iter_mut() {
+            let (cols, vals) = m.row_mut(i);
+            for (j, x) in cols.iter().zip(vals.iter_mut()) {
                 *x = d.div(*x);
-            }
-        }
-        if scale != ZERO {
-            for (j, w) in cols.iter().zip(vals.iter()) {
                 if let Some(o) = out.get_mut(usize::from(*j)) {
-                    *o = o.saturating_add(mul(scale, *w));
+                    *o = add(*o, mul(scale, *x));
                 }
             }
         }
     }
-    out
+    (m, out)
 }
 
 /// Saturating sum of each of the `n` columns (entries on columns `>= n` are ignored).
@@ -308,116 +271,32 @@ pub fn col_sums(m: &SparseMatrix, n: usize) -> Vec<I32F32> {
     let mut sums = zeros(n);
     for (j, v) in m.cols.iter().zip(m.vals.iter()) {
         if let Some(s) = sums.get_mut(usize::from(*j)) {
-            *s = s.saturating_add(*v);
+            *s = add(*s, *v);
         }
     }
     sums
 }
 
-/// One divisor per value, the identity for zero values ("divide unless zero").
-pub fn divisors_unless_zero(values: &[I32F32]) -> Vec<Divisor> {
-    values.iter().map(|s| if *s == ZERO { Divisor::identity() } else { Divisor::new(*s) }).collect()
-}
-
-/// Divides every entry by `divisors[column]` (entries on columns without a divisor are kept).
-pub fn divide_cols(m: &mut SparseMatrix, divisors: &[Divisor]) {
-    let (cols, vals) = m.entries_mut();
-    for (j, v) in cols.iter().zip(vals.iter_mut()) {
-        if let Some(d) = divisors.get(usize::from(*j)) {
-            *v = d.div(*v);
-        }
-    }
-}
-
-/// Divides each entry by its column's sum when that sum is non-zero.
-pub fn col_normalize(m: &mut SparseMatrix, n: usize) {
-    let divisors = divisors_unless_zero(&col_sums(m, n));
-    divide_cols(m, &divisors);
-}
-
-/// Divides each entry by its column's maximum when that maximum is non-zero (so the largest
-/// entry of every column becomes 1).
-pub fn col_max_upscale(m: &mut SparseMatrix, n: usize) {
-    let mut maxes = zeros(n);
-    for (j, v) in m.cols.iter().zip(m.vals.iter()) {
-        if let Some(mx) = maxes.get_mut(usize::from(*j)) {
-            if *mx < *v {
-                *mx = *v;
-            }
-        }
-    }
-    let divisors = divisors_unless_zero(&maxes);
-    divide_cols(m, &divisors);
-}
-
-/// `result_j = Σ_i v_i · m_ij` over `n` columns (rows beyond `v` count with 0).
-pub fn matmul(m: &SparseMatrix, v: &[I32F32], n: usize) -> Vec<I32F32> {
-    let mut out = zeros(n);
-    for i in 0..m.rows() {
-        let scale = v.get(i).copied().unwrap_or(ZERO);
-        if scale == ZERO {
-            continue;
-        }
-        let (cols, vals) = m.row(i);
-        for (j, w) in cols.iter().zip(vals.iter()) {
-            if let Some(o) = out.get_mut(usize::from(*j)) {
-                *o = o.saturating_add(mul(scale, *w));
-            }
-        }
-    }
-    out
-}
-
-/// `result_i = Σ_j v_j · m_ij`, one value per row (columns beyond `v` count with 0).
-pub fn matmul_transpose(m: &SparseMatrix, v: &[I32F32]) -> Vec<I32F32> {
-    (0..m.rows())
-        .map(|i| {
-            let (cols, vals) = m.row(i);
-            cols.iter().zip(vals.iter()).fold(ZERO, |acc, (j, w)| {
-                let x = v.get(usize::from(*j)).copied().unwrap_or(ZERO);
-                acc.saturating_add(mul(x, *w))
-            })
-        })
-        .collect()
-}
-
-/// Clips every entry at its column threshold: `min(w_ij, c_j)`. An entry above a threshold
-/// that is not positive is dropped (not stored as 0), as in the reference.
-pub fn col_clip(m: &SparseMatrix, thresholds: &[I32F32]) -> SparseMatrix {
-    let mut out = SparseMatrix::with_capacity(m.rows(), m.entries());
-    for i in 0..m.rows() {
-        let (cols, vals) = m.row(i);
-        for (&j, &w) in cols.iter().zip(vals.iter()) {
-            let c = thresholds.get(usize::from(j)).copied().unwrap_or(ZERO);
-            if c < w {
-                if c > ZERO {
-                    out.push(j, c);
-                }
-            } else {
-                out.push(j, w);
-            }
-        }
-        out.end_row();
-    }
-    out
-}
-
 /// Row sums and stake-weighted column sums of a clipped matrix (see [`col_clip_in_place`]).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ClipSums {
-    /// [`row_sums`] of the clipped matrix.
+    /// Saturating sum of each row of the clipped matrix.
     pub row_sums: Vec<I32F32>,
-    /// [`matmul`]`(clipped, v, n)`.
+    /// `Σ_i v_i · clipped_ij` for each of the `n` columns.
     pub weighted: Vec<I32F32>,
 }
 
-/// [`col_clip`] in place, fused with [`row_sums`] and [`matmul`]`(clipped, v, n)` of the
-/// clipped matrix: one pass.
+/// Clips every entry at its column threshold, `min(w_ij, c_j)`, in place, an entry above a
+/// threshold that is not positive being dropped (not stored as 0), as the reference's
+/// `col_clip`; fused with the row sums and `Σ_i v_i · clipped_ij` of the clipped matrix: one
+/// pass. With `products`, every kept entry is replaced by `v_i · clipped_ij` (the classic bond
+/// delta of the entry, whose column sums are `weighted`).
 pub fn col_clip_in_place(
     m: &mut SparseMatrix,
     thresholds: &[I32F32],
     v: &[I32F32],
     n: usize,
+    products: bool,
 ) -> ClipSums {
     // Entries to drop are marked with a negative value (weights are never negative) and
     // removed afterwards, in the rare case there are any.
@@ -440,9 +319,13 @@ pub fn col_clip_in_place(
                 }
                 *w = c;
             }
-            total = total.saturating_add(*w);
+            total = add(total, *w);
+            let p = mul(scale, *w);
             if let Some(o) = weighted.get_mut(usize::from(*j)) {
-                *o = o.saturating_add(mul(scale, *w));
+                *o = add(*o, p);
+            }
+            if products {
+                *w = p;
             }
         }
         *row_sum = total;
@@ -451,25 +334,6 @@ pub fn col_clip_in_place(
         m.retain(|x| x != DROPPED);
     }
     ClipSums { row_sums, weighted }
-}
-
-/// Multiplies row `i` by `v_i` in place; rows beyond `v` are emptied (the reference drops
-/// them).
-pub fn scale_rows(m: &mut SparseMatrix, v: &[I32F32]) {
-    if m.rows() > v.len() {
-        let keep = m.offsets.get(v.len()).copied().unwrap_or(0);
-        m.cols.truncate(keep);
-        m.vals.truncate(keep);
-        for o in m.offsets.iter_mut().skip(v.len().saturating_add(1)) {
-            *o = keep;
-        }
-    }
-    for (i, s) in v.iter().enumerate().take(m.rows()) {
-        let (_, vals) = m.row_mut(i);
-        for x in vals.iter_mut() {
-            *x = mul(*x, *s);
-        }
-    }
 }
 
 /// Iterator over the union of two rows sorted by column: yields `(column, value_a, value_b)`
@@ -539,30 +403,7 @@ pub fn interpolate(a: SparseMatrix, b: SparseMatrix, ratio: I32F32) -> SparseMat
         for (j, va, vb) in merge_rows(a.row_iter(i), b.row_iter(i)) {
             let v1 = va.unwrap_or(ZERO);
             let v2 = vb.unwrap_or(ZERO);
-            let x = v1.saturating_add(mul(ratio, v2.saturating_sub(v1)));
-            if x > ZERO {
-                out.push(j, x);
-            }
-        }
-        out.end_row();
-    }
-    out
-}
-
-/// Exponential moving average `alpha · new + (1 - alpha) · old` per entry (missing entries
-/// count as 0), one row per row of `new`; only positive results are kept.
-pub fn ema(new: &SparseMatrix, old: &SparseMatrix, alpha: I32F32) -> SparseMatrix {
-    let one_minus_alpha = ONE.saturating_sub(alpha);
-    let mut out = SparseMatrix::with_capacity(new.rows(), new.entries().max(old.entries()));
-    for i in 0..new.rows() {
-        for (j, vn, vo) in merge_rows(new.row_iter(i), old.row_iter(i)) {
-            let mut x = ZERO;
-            if let Some(vn) = vn {
-                x = x.saturating_add(mul(alpha, vn));
-            }
-            if let Some(vo) = vo {
-                x = x.saturating_add(mul(one_minus_alpha, vo));
-            }
+            let x = add(v1, mul(ratio, sub(v2, v1)));
             if x > ZERO {
                 out.push(j, x);
             }

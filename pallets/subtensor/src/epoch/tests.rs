@@ -1,23 +1,25 @@
 //! Tests of the epoch: unit tests of the fixed-point helpers, cross-checks of the optimised
 //! routines against straightforward versions (weighted median against the reference's
-//! mid-pivot quick-select, fused classic bonds against the step-by-step composition), and
-//! property tests of `run_epoch` (normalisation, emission bounds, robustness to any input
-//! shape, resistance to a colluding minority).
+//! mid-pivot quick-select, fused passes against the step-by-step composition, the integer
+//! `exp` series against `substrate_fixed`'s), `run_epoch` against the previous implementation
+//! (`reference`, bit for bit), and property tests of `run_epoch` (normalisation, emission
+//! bounds, robustness to any input shape, resistance to a colluding minority).
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 #![allow(clippy::arithmetic_side_effects)]
 
-use super::bonds::{self, moving_average_alpha};
+use super::bonds::{self, moving_average_alpha, LiquidAlpha, OldBonds};
 use super::consensus::{weighted_median_cols, weighted_median_cols_layout, weighted_select_rounds};
 use super::math::{
-    exp_safe, is_topk_nonzero, mul, normalize, normalize_64, safe_div, to_u16, u16_proportion,
-    vec_max_upscale_to_u16, Divisor, ONE, ZERO,
+    exp_safe, exp_safe_many, is_topk_nonzero, mul, normalize, normalize_64, safe_div, to_u16,
+    u16_proportion, vec_max_upscale_to_u16, Divisor, ONE, ZERO,
 };
-use super::sparse::{
-    col_clip, col_clip_in_place, col_max_upscale, col_normalize, ema, matmul, matmul_transpose,
-    merge_rows, read_rows, row_normalize, row_normalize_matmul, row_sums, scale_rows, SparseMatrix,
-    SparseRow, StoredRows,
+use super::reference;
+use super::reference::sparse::{
+    col_clip, col_max_upscale, col_normalize, ema, matmul, matmul_transpose, read_rows,
+    row_normalize, row_normalize_matmul, row_sums, scale_rows, StoredRows,
 };
+use super::sparse::{col_clip_in_place, merge_rows, read_normalized, SparseMatrix, SparseRow};
 use super::{run_epoch, EpochInput, EpochOutput, EpochParams};
 use alloc::vec;
 use alloc::vec::Vec;
@@ -124,6 +126,135 @@ fn exp_safe_clamps() {
     assert!(f(exp_safe(fx(-20.0))) < 1e-8);
 }
 
+/// `exp_safe` against the library's series (the previous implementation) at `x`.
+fn check_exp(x: I32F32) -> Result<(), TestCaseError> {
+    prop_assert_eq!(exp_safe(x), reference::math::exp_safe(x), "exp({:?})", x);
+    Ok(())
+}
+
+#[test]
+fn exp_matches_the_library_at_special_points() {
+    let mut points: Vec<i64> = vec![0, 1, -1, 1 << 32, -(1 << 32), i64::MAX, i64::MIN];
+    for k in 0..=37 {
+        for d in [-1i64, 0, 1] {
+            points.push((1i64 << k) + d);
+            points.push(-(1i64 << k) - d);
+        }
+    }
+    for whole in -21i64..=21 {
+        for d in [-1i64, 0, 1] {
+            points.push((whole << 32) + d);
+        }
+    }
+    for p in points {
+        check_exp(bits(p)).unwrap();
+    }
+    // Several at a time, in chunks that do not fill the lanes.
+    let xs: Vec<I32F32> = (-13i64..14).map(|k| bits(k * 3_000_000_007)).collect();
+    let mut out = vec![ZERO; xs.len()];
+    exp_safe_many(&xs, &mut out);
+    let one_by_one: Vec<I32F32> = xs.iter().map(|x| reference::math::exp_safe(*x)).collect();
+    assert_eq!(out, one_by_one);
+}
+
+#[test]
+fn exp_matches_the_library_on_a_grid() {
+    // Every 2^24-th value of [-21, 21] plus an odd offset, so low bits vary too.
+    let step = 1i64 << 24;
+    let mut x = -21i64 << 32;
+    let mut k = 0i64;
+    while x <= 21i64 << 32 {
+        check_exp(bits(x + (k * 7919) % step)).unwrap();
+        x += step;
+        k += 1;
+    }
+}
+
+/// The exhaustive form of `exp_matches_the_library_on_a_grid` over the liquid-alpha domain
+/// actually reached with the reference's default steepness (1000): every `exp` argument
+/// `slope · (diff - 1/2)` for `diff` in `[0, 1]` with a stride of `EXP_STRIDE` (default 1:
+/// all 2^32 + 1 values, hours in release; 16 takes a few minutes). Run with
+/// `EXP_STRIDE=16 cargo test --release -p pallet-subtensor exp_matches_the_library_exhaustively -- --ignored`.
+#[test]
+#[ignore]
+fn exp_matches_the_library_exhaustively() {
+    let stride: i64 = std::env::var("EXP_STRIDE").ok().and_then(|s| s.parse().ok()).unwrap_or(1);
+    let slope = fx(1000.0).saturating_div(fx(-100.0));
+    let half = bits(1 << 31);
+    let mut diff = 0i64;
+    let mut checked = 0u64;
+    while diff <= 1 << 32 {
+        let args: Vec<I32F32> = (0..1024i64)
+            .map(|k| diff + k * stride)
+            .filter(|d| *d <= 1 << 32)
+            .map(|d| slope.saturating_mul(bits(d).saturating_sub(half)))
+            .collect();
+        let mut out = vec![ZERO; args.len()];
+        exp_safe_many(&args, &mut out);
+        for (x, e) in args.iter().zip(out.iter()) {
+            assert_eq!(*e, reference::math::exp_safe(*x), "exp({x:?})");
+        }
+        checked += args.len() as u64;
+        diff += 1024 * stride;
+    }
+    std::println!("{checked} arguments checked");
+}
+
+#[test]
+fn u16_conversions_match_the_reference_for_every_value() {
+    for x in 0..=u16::MAX {
+        assert_eq!(u16_proportion(x), reference::math::u16_proportion(x), "{x}");
+        assert_eq!(super::math::from_u16(x), reference::math::from_u16(x), "{x}");
+    }
+}
+
+#[test]
+fn one_over_is_the_exact_quotient() {
+    use super::math::one_over;
+    let mut ds: Vec<u64> = vec![1 << 32, (1 << 32) + 1, u64::MAX, 1 << 63, (1 << 63) + 1];
+    for k in 32..64 {
+        ds.extend([(1u64 << k) - 1, 1u64 << k, (1u64 << k) + 1]);
+    }
+    let mut x = 0x9E37_79B9_7F4A_7C15u64;
+    for _ in 0..10_000 {
+        x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        ds.push(x | (1 << 32));
+        ds.push((x >> (x % 31)) | (1 << 32));
+    }
+    for d in ds.into_iter().filter(|d| *d >= 1 << 32) {
+        assert_eq!(u128::from(one_over(d)), (1u128 << 64) / u128::from(d), "{d}");
+    }
+}
+
+proptest! {
+    #![proptest_config(config(2048))]
+
+    #[test]
+    fn exp_matches_the_library(x in -(22i64 << 32)..(22i64 << 32), y in any::<i64>()) {
+        check_exp(bits(x))?;
+        check_exp(bits(y))?;
+        check_exp(bits(x >> 8))?;
+        check_exp(bits(x >> 20))?;
+    }
+
+    #[test]
+    fn liquid_alpha_matches_the_reference(
+        c in prop_oneof![0i64..=(1 << 32), any::<i64>()],
+        w in prop_oneof![0i64..=(1 << 32), any::<i64>()],
+        b in prop_oneof![0i64..=(1 << 32), Just(0i64)],
+        low in any::<u16>(),
+        high in any::<u16>(),
+        steepness in prop_oneof![Just(1000i16), any::<i16>()],
+    ) {
+        let (c, w, b) = (bits(c), bits(w), bits(b));
+        let ours = LiquidAlpha::new(low, high, steepness);
+        let theirs = reference::bonds::LiquidAlpha::new(low, high, steepness);
+        prop_assert_eq!(ours.alpha(c, w, b), theirs.alpha(c, w, b));
+        prop_assert_eq!(ours.alpha(c, w, w), theirs.alpha(c, w, w));
+        prop_assert_eq!(ours.alpha(c, c, b), theirs.alpha(c, c, b));
+    }
+}
+
 #[test]
 fn moving_average_alpha_matches_definition() {
     // 1 - 900000/1e6 computed in I64F64, truncated to I32F32: 0.1 up to one unit of 2^-32.
@@ -150,9 +281,95 @@ proptest! {
     }
 
     #[test]
+    fn divisor_is_exact_for_every_numerator(
+        a in any::<i64>(),
+        den in 1i64..(1 << 31),
+        shift in 0u32..31,
+        frac in any::<u32>(),
+    ) {
+        let a = a.abs().max(0);
+        let den = (den >> shift).max(1);
+        // Whole divisors: floor(a / den) for any 63-bit a.
+        let whole = bits(den << 32);
+        prop_assert_eq!(Divisor::new(whole).div(bits(a)), bits(a / den));
+        for x in [a, a >> 31, i64::MAX, (den << 1) - 1, den, den - 1] {
+            prop_assert_eq!(Divisor::new(whole).div(bits(x)), safe_div(bits(x), whole));
+        }
+        // Fractional divisors.
+        let d = bits((den << 32) | i64::from(frac));
+        for x in [a >> 32, (a >> 32) + 1, 0, (1 << 32) - 1] {
+            prop_assert_eq!(Divisor::new(d).div(bits(x)), safe_div(bits(x), d));
+        }
+    }
+
+    #[test]
+    fn to_u16_matches_the_reference(a in any::<i64>(), s in 0i64..=(1 << 33)) {
+        for x in [a, s, a >> 16, a >> 31, -s] {
+            prop_assert_eq!(to_u16(bits(x)), reference::math::to_u16(bits(x)), "{}", x);
+        }
+    }
+
+    #[test]
+    fn add_and_sub_match_the_library(a in any::<i64>(), b in any::<i64>()) {
+        for (x, y) in [(a, b), (a >> 1, b >> 1), (a, i64::MAX), (a, i64::MIN)] {
+            prop_assert_eq!(super::math::add(bits(x), bits(y)), bits(x).saturating_add(bits(y)));
+            prop_assert_eq!(super::math::sub(bits(x), bits(y)), bits(x).saturating_sub(bits(y)));
+        }
+    }
+
+    #[test]
     fn mul_matches_saturating_mul(a in any::<i64>(), b in any::<i64>(), s in 0i64..(1 << 34)) {
-        for (x, y) in [(a, b), (s, b), (a, s), (s, s), (a.abs(), b.abs())] {
+        for (x, y) in [(a, b), (s, b), (a, s), (s, s), (a.abs(), b.abs()), (-s, b), (a >> 20, b >> 20)] {
             prop_assert_eq!(mul(bits(x), bits(y)), bits(x).saturating_mul(bits(y)));
+        }
+    }
+}
+
+#[test]
+fn divisor_matches_safe_div_at_the_edges() {
+    let mut divisors: Vec<i64> = vec![i64::MIN, -1, 0, i64::MAX];
+    let mut numerators: Vec<i64> = vec![i64::MIN, -1, 0, i64::MAX, i64::MAX - 1];
+    for k in 0..63 {
+        for d in [-1i64, 0, 1] {
+            divisors.push((1i64 << k) + d);
+            numerators.push((1i64 << k) + d);
+        }
+    }
+    for whole in [1i64, 2, 3, 5, 7, 255, 65535, 65536, 1 << 30, (1 << 31) - 1] {
+        divisors.push(whole << 32);
+        divisors.push((whole << 32) + 1);
+    }
+    for d in &divisors {
+        let div = Divisor::new(bits(*d));
+        for a in &numerators {
+            assert_eq!(div.div(bits(*a)), safe_div(bits(*a), bits(*d)), "{a} / {d}");
+        }
+    }
+}
+
+#[test]
+fn mul_saturates_like_the_library_at_the_edges() {
+    let edges = [
+        i64::MIN,
+        i64::MIN + 1,
+        i64::MAX,
+        -1,
+        0,
+        1,
+        1 << 47,
+        -(1 << 47),
+        (1 << 47) - 1,
+        1 << 48,
+        -(1 << 48),
+        (1 << 48) + 1,
+        1 << 31,
+        -(1 << 31),
+        1 << 32,
+        -(1 << 32),
+    ];
+    for x in edges {
+        for y in edges {
+            assert_eq!(mul(bits(x), bits(y)), bits(x).saturating_mul(bits(y)), "{x} * {y}");
         }
     }
 }
@@ -203,7 +420,7 @@ fn median_by_quickselect(stake: &[I32F32], column: &[I32F32], kappa: I32F32) -> 
 fn weighted_median_hand_example() {
     // README tiny_2v3m: stakes 0.6 / 0.4, rows [1/2, 1/3, 1/6] and [1/3, 1/3, 1/3].
     let stake = vec![fx(0.6), fx(0.4), ZERO, ZERO, ZERO];
-    let mut w = SparseMatrix::from_rows(&[
+    let mut w = reference::sparse::SparseMatrix::from_rows(&[
         vec![(2, fx(3.0)), (3, fx(2.0)), (4, fx(1.0))],
         vec![(2, fx(1.0)), (3, fx(1.0)), (4, fx(1.0))],
         vec![],
@@ -211,6 +428,7 @@ fn weighted_median_hand_example() {
         vec![],
     ]);
     row_normalize(&mut w);
+    let w = ours(&w);
     let c = weighted_median_cols(&stake, &w, 5, u16_proportion(32767));
     assert_eq!(c[0], ZERO);
     assert_eq!(c[2], w.row(0).1[0]); // 1/2
@@ -263,14 +481,14 @@ proptest! {
         normalize(&mut stake);
         let mut w = read_rows(&rows, n, |_| true, I32F32::from_num, |_, _| true);
         row_normalize(&mut w);
+        let w = ours(&w);
         let kappa = u16_proportion(kappa);
         let ours = weighted_median_cols(&stake, &w, n, kappa);
         prop_assert_eq!(&ours, &weighted_median_cols_layout(&stake, &w, n, kappa, true));
         for (j, median) in ours.iter().enumerate() {
             let column: Vec<I32F32> = (0..stake.len())
                 .map(|i| {
-                    let (c, v) = w.row(i);
-                    c.iter().position(|x| usize::from(*x) == j).map_or(ZERO, |p| v[p])
+                    w.row_iter(i).find(|e| usize::from(e.0) == j).map_or(ZERO, |e| e.1)
                 })
                 .collect();
             prop_assert_eq!(*median, median_by_quickselect(&stake, &column, kappa), "column {}", j);
@@ -313,17 +531,64 @@ proptest! {
 // sparse.rs
 // ---------------------------------------------------------------------------------------------
 
+/// A matrix of the reference implementation as one of ours (same rows).
+fn ours(m: &reference::sparse::SparseMatrix) -> SparseMatrix {
+    SparseMatrix::from_rows(&m.to_rows())
+}
+
 #[test]
-fn read_rows_sorts_dedupes_and_filters() {
+fn read_normalized_sorts_dedupes_and_filters() {
     let input = vec![vec![(3, 30), (1, 10), (9, 90), (1, 11)], vec![(0, 5)], vec![(2, 7)]];
-    let m = read_rows(&input, 4, |i| i != 1, I32F32::from_num, |_, j| j != 2);
+    let v = [fx(0.5), fx(0.25), fx(0.25), ZERO];
+    let (m, pre) = read_normalized(&input, 4, |i| i != 1, |_| |j| j != 2, &v);
     assert_eq!(m.rows(), 4);
-    assert_eq!(m.to_rows()[0], vec![(1, fx(11.0)), (3, fx(30.0))]); // 9 out of range, last 1 kept
+    // 9 out of range, the last 1 kept; normalised by 41.
+    assert_eq!(
+        m.to_rows()[0],
+        vec![(1, safe_div(fx(11.0), fx(41.0))), (3, safe_div(fx(30.0), fx(41.0)))]
+    );
     assert!(m.to_rows()[1].is_empty()); // row not used
     assert!(m.to_rows()[2].is_empty()); // column 2 rejected
     assert!(m.to_rows()[3].is_empty()); // missing row
-    let view = StoredRows::new(&input, 4, |_| true, |_, _| true, I32F32::from_num);
-    assert_eq!(view.col_sums(), vec![fx(5.0), fx(11.0), fx(7.0), fx(30.0)]);
+    let mut plain = read_rows(&input, 4, |i| i != 1, I32F32::from_num, |_, j| j != 2);
+    let reference_pre = row_normalize_matmul(&mut plain, &v, 4);
+    assert_eq!(m, ours(&plain));
+    assert_eq!(pre, reference_pre);
+}
+
+proptest! {
+    #![proptest_config(config(256))]
+
+    /// Reading, filtering and normalising in one pass is the reference's `read_rows` followed
+    /// by `row_normalize_matmul`, for rows in any order with repeated and out-of-range columns.
+    #[test]
+    fn read_normalized_matches_read_then_normalize(
+        rows in prop::collection::vec(
+            prop::collection::vec((0u16..12, prop_oneof![Just(0u16), Just(65535u16), any::<u16>()]), 0..14),
+            0..12,
+        ),
+        sorted in any::<bool>(),
+        use_mask in any::<u16>(),
+        banned in 0u16..14,
+        stake in prop::collection::vec(0u32..1000, 10),
+    ) {
+        let n = 10;
+        let mut rows = rows;
+        if sorted {
+            for r in rows.iter_mut() {
+                r.sort_by_key(|e| e.0);
+                r.dedup_by_key(|e| e.0);
+            }
+        }
+        let mut v: Vec<I32F32> = stake.iter().map(|x| I32F32::from_num(*x)).collect();
+        normalize(&mut v);
+        let use_row = |i: usize| use_mask >> (i % 16) & 1 == 1;
+        let (m, pre) = read_normalized(&rows, n, use_row, |i| move |j: u16| j != banned || i == 3, &v);
+        let mut plain = read_rows(&rows, n, use_row, I32F32::from_num, |i, j| j != banned || i == 3);
+        let reference_pre = row_normalize_matmul(&mut plain, &v, n);
+        prop_assert_eq!(&m, &ours(&plain));
+        prop_assert_eq!(pre, reference_pre);
+    }
 }
 
 #[test]
@@ -347,19 +612,23 @@ fn clip_drops_entries_above_a_zero_threshold() {
     let mut m =
         SparseMatrix::from_rows(&[vec![(0, fx(0.5)), (1, fx(0.5)), (2, ZERO)], vec![(1, fx(0.2))]]);
     let th = [fx(0.3), ZERO, ZERO];
-    let reference = col_clip(&m, &th);
+    let reference = col_clip(&reference::sparse::SparseMatrix::from_rows(&m.to_rows()), &th);
     let v = [fx(0.75), fx(0.25)];
-    let sums = col_clip_in_place(&mut m, &th, &v, 3);
-    assert_eq!(m, reference);
+    let mut products = m.clone();
+    let sums = col_clip_in_place(&mut m, &th, &v, 3, false);
+    assert_eq!(m, ours(&reference));
     assert_eq!(m.to_rows(), vec![vec![(0, fx(0.3)), (2, ZERO)], vec![]]);
     assert_eq!(sums.row_sums, row_sums(&reference));
     assert_eq!(sums.weighted, matmul(&reference, &v, 3));
+    // With `products` the kept entries become v_i · clipped_ij.
+    assert_eq!(col_clip_in_place(&mut products, &th, &v, 3, true), sums);
+    assert_eq!(products.to_rows(), vec![vec![(0, mul(fx(0.75), fx(0.3))), (2, ZERO)], vec![]]);
 }
 
 /// Classic bonds step by step, as the reference composes them.
 fn classic_step_by_step(
-    wfb: &SparseMatrix,
-    old: &SparseMatrix,
+    wfb: &reference::sparse::SparseMatrix,
+    old: &reference::sparse::SparseMatrix,
     stake: &[I32F32],
     incentive: &[I32F32],
     n: usize,
@@ -399,28 +668,33 @@ proptest! {
         let n = 9;
         let mut s: Vec<I32F32> = stake.iter().map(|x| I32F32::from_num(*x)).collect();
         normalize(&mut s);
-        let mut wm = read_rows(&w, n, |_| true, I32F32::from_num, |_, _| true);
-        let mut plain = wm.clone();
-        let pre = row_normalize_matmul(&mut wm, &s, n);
+        let (wm, pre) = read_normalized(&w, n, |_| true, |_| |_| true, &s);
+        let mut plain = read_rows(&w, n, |_| true, I32F32::from_num, |_, _| true);
         row_normalize(&mut plain);
-        prop_assert_eq!(&wm, &plain);
-        prop_assert_eq!(pre, matmul(&plain, &s, n));
+        prop_assert_eq!(&wm, &ours(&plain));
+        prop_assert_eq!(&pre, &matmul(&plain, &s, n));
 
-        let inc = {
-            let mut r = matmul(&wm, &s, n);
-            normalize(&mut r);
-            r
-        };
-        let view = StoredRows::new(&b, n, |_| true, |_, _| true, I32F32::from_num);
+        let mut inc = pre.clone();
+        normalize(&mut inc);
+        // Bond deltas W ∘ S and their column sums, as `run_epoch` hands them over.
+        let mut products = wm.clone();
+        for (i, si) in s.iter().enumerate() {
+            for x in products.row_mut(i).1.iter_mut() {
+                *x = mul(*x, *si);
+            }
+        }
+        let delta_sums = super::sparse::col_sums(&products, n);
+        let (old, old_sums) = OldBonds::new_with_sums(&b, n, |_| true);
         let alpha = moving_average_alpha(bma);
-        let fused = bonds::classic(&wm, &view, &s, &inc, n, alpha);
-        let (rows, dividends) = classic_step_by_step(&wm, &view.to_matrix(), &s, &inc, n, alpha);
+        let fused =
+            bonds::classic(products, &delta_sums, &old, &old_sums, &inc, n, alpha, &[true, false]);
+        let view = StoredRows::new(&b, n, |_| true, |_, _| true, I32F32::from_num);
+        let (rows, dividends) = classic_step_by_step(&plain, &view.to_matrix(), &s, &inc, n, alpha);
         prop_assert_eq!(&fused.dividends, &dividends);
-        let (fused_rows, stored) = fused.into_storage(&[true, false]);
-        prop_assert_eq!(&fused_rows, &rows);
+        prop_assert_eq!(&fused.bonds, &rows);
         let first: Vec<(u16, u16)> = rows[0].iter().map(|(j, v)| (*j, to_u16(*v))).collect();
-        prop_assert_eq!(&stored[0], &first);
-        prop_assert!(stored[1..].iter().all(|r| r.is_empty()));
+        prop_assert_eq!(&fused.stored[0], &first);
+        prop_assert!(fused.stored[1..].iter().all(|r| r.is_empty()));
     }
 }
 
@@ -827,5 +1101,156 @@ proptest! {
         prop_assert!(total <= rao && total + 2 * n as u64 >= rao, "{}", total);
         let servers: u64 = out.server_emission.iter().sum();
         prop_assert!((servers as i64 - 500_000_000).abs() <= n as i64 + 1, "{}", servers);
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// run_epoch against the previous implementation (`reference`), bit for bit
+// ---------------------------------------------------------------------------------------------
+
+/// A dense subnet as the benchmark builds it: `v` validators spread over `n` uids weight
+/// every uid (`density` of 1..=4 quarters of them) and hold a bond on every uid (random u16
+/// values, or small ones as a running chain has).
+fn dense_subnet(n: usize, v: usize, seed: u64, density: u64, small_bonds: bool) -> EpochInput {
+    let mut x = seed;
+    let mut next = move || {
+        x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        x >> 33
+    };
+    let stride = (n / v.max(1)).max(1);
+    let is_validator = |i: usize| i.is_multiple_of(stride) && i / stride < v;
+    let stake: Vec<u64> = (0..n)
+        .map(|i| {
+            if is_validator(i) {
+                1_000_000_000 + next() % 1_000_000_000_000
+            } else {
+                next() % 1_000_000
+            }
+        })
+        .collect();
+    let mut row = |bond: bool| -> Vec<(u16, u16)> {
+        let mut r: Vec<(u16, u16)> = Vec::new();
+        for j in 0..n {
+            if next() % 4 < density {
+                let value = if bond && small_bonds { next() % 2_000 } else { 1 + next() % 65_535 };
+                r.push((j as u16, value as u16));
+            }
+        }
+        if let Some(e) = r.first_mut() {
+            e.1 = 65_535;
+        }
+        r
+    };
+    let weights: Vec<Vec<(u16, u16)>> =
+        (0..n).map(|i| if is_validator(i) { row(false) } else { Vec::new() }).collect();
+    let bonds: Vec<Vec<(u16, u16)>> =
+        (0..n).map(|i| if is_validator(i) { row(true) } else { Vec::new() }).collect();
+    let current_block = 100_000u64;
+    let last_update: Vec<u64> = (0..n).map(|_| current_block - next() % 1_000).collect();
+    let block_at_registration: Vec<u64> = (0..n)
+        .map(|_| if next() % 50 == 0 { current_block - 100 } else { next() % 50_000 })
+        .collect();
+    EpochInput {
+        stake,
+        weights,
+        bonds,
+        last_update,
+        block_at_registration,
+        validator_permit: (0..n).map(is_validator).collect(),
+        commit_block: None,
+        rao_emission: 1_000_000_000,
+        params: EpochParams {
+            current_block,
+            tempo: 360,
+            last_step_block: current_block - 361,
+            activity_cutoff: 5_000,
+            kappa: 32_767,
+            bonds_moving_average: 900_000,
+            bonds_penalty: 65_535,
+            max_allowed_validators: v as u16,
+            stake_threshold: 0,
+            owner_uid: Some(1),
+            yuma3: false,
+            liquid_alpha: false,
+            alpha_low: 45_875,
+            alpha_high: 58_982,
+            alpha_sigmoid_steepness: 1_000,
+        },
+    }
+}
+
+/// Runs `epochs` epochs of both implementations, feeding the stored bonds and permits back.
+fn check_against_reference(mut inp: EpochInput, epochs: usize) -> Result<(), TestCaseError> {
+    for _ in 0..epochs {
+        let out = run_epoch(&inp);
+        let expected = reference::run_epoch(&inp);
+        prop_assert!(out == expected, "outputs differ from the reference for {:?}", inp.params);
+        inp.bonds = out.bonds_stored.clone();
+        inp.validator_permit = out.new_validator_permit.clone();
+        inp.params.last_step_block = inp.params.current_block;
+        inp.params.current_block += u64::from(inp.params.tempo);
+        for lu in inp.last_update.iter_mut() {
+            *lu += u64::from(inp.params.tempo);
+        }
+    }
+    Ok(())
+}
+
+proptest! {
+    #![proptest_config(config(1024))]
+
+    #[test]
+    fn matches_the_reference_on_any_input(inp in arb_input()) {
+        prop_assert_eq!(run_epoch(&inp), reference::run_epoch(&inp));
+    }
+}
+
+proptest! {
+    #![proptest_config(config(64))]
+
+    #[test]
+    fn matches_the_reference_on_dense_subnets(
+        n in 2usize..96,
+        v in 1usize..24,
+        seed in any::<u64>(),
+        density in 1u64..=4,
+        small_bonds in any::<bool>(),
+        mode in 0u8..3,
+        penalty in prop_oneof![Just(65_535u16), Just(0u16), any::<u16>()],
+        kappa in prop_oneof![Just(32_767u16), any::<u16>()],
+        alpha in (any::<u16>(), any::<u16>(), prop_oneof![Just(1_000i16), any::<i16>()]),
+        unsorted in any::<bool>(),
+    ) {
+        let mut inp = dense_subnet(n, v, seed, density, small_bonds);
+        inp.params.yuma3 = mode > 0;
+        inp.params.liquid_alpha = mode > 1;
+        inp.params.bonds_penalty = penalty;
+        inp.params.kappa = kappa;
+        if seed % 3 == 0 {
+            (inp.params.alpha_low, inp.params.alpha_high, inp.params.alpha_sigmoid_steepness) = alpha;
+        }
+        if unsorted {
+            // Stored rows in reverse order, one entry repeated: read through the sorting path.
+            for r in inp.weights.iter_mut().chain(inp.bonds.iter_mut()) {
+                r.reverse();
+                if let Some(e) = r.first().copied() {
+                    r.push((e.0, e.1 / 2));
+                }
+            }
+        }
+        check_against_reference(inp, 3)?;
+    }
+}
+
+#[test]
+fn matches_the_reference_on_a_large_subnet() {
+    for mode in 0..3u8 {
+        for penalty in [65_535u16, 0, 40_000] {
+            let mut inp = dense_subnet(512, 64, 42 + u64::from(mode), 4, mode == 2);
+            inp.params.yuma3 = mode > 0;
+            inp.params.liquid_alpha = mode > 1;
+            inp.params.bonds_penalty = penalty;
+            check_against_reference(inp, 2).unwrap();
+        }
     }
 }

@@ -21,14 +21,14 @@
 //! 11. emission split ([`super::emission`]) and storage forms (u16 bonds for uids with a new
 //!     permit, pruning scores).
 
-use super::bonds::{self, LiquidAlpha, Yuma3Alpha};
+use super::bonds::{self, LiquidAlpha, OldBonds, Yuma3Alpha};
 use super::consensus::weighted_median_cols;
 use super::emission;
 use super::math::{
-    from_u16, get_or_default, is_topk_nonzero, normalize, normalize_64, safe_div, u16_proportion,
-    vec_max_upscale_to_u16, ONE, ZERO,
+    get_or_default, is_topk_nonzero, mul, normalize, normalize_64, safe_div, u16_proportion,
+    vec_max_upscale_to_u16, zeros, ONE, ZERO,
 };
-use super::sparse::{col_clip_in_place, interpolate, read_rows, row_normalize_matmul, StoredRows};
+use super::sparse::{col_clip_in_place, col_sums, interpolate, read_normalized, ClipSums};
 use super::types::{EpochInput, EpochOutput, EpochParams};
 use alloc::vec::Vec;
 use substrate_fixed::types::{I32F32, I64F64};
@@ -131,90 +131,137 @@ pub fn run_epoch(input: &EpochInput) -> EpochOutput {
         .collect();
     normalize(&mut active_stake);
 
-    // 5. Weights with their masks, row-normalised.
+    // 5. Weights with their masks, row-normalised (with the unclipped ranks in the same pass).
+    // Entry (i, j) is kept when j is not i (unless i is the owner), i's last update is after
+    // j's registration and, with commit-reveal, i's commit block is not before it.
     let commit: Option<Vec<u64>> = input
         .commit_block
         .as_ref()
         .map(|cb| (0..n).map(|i| cb.get(i).copied().flatten().unwrap_or(u64::MAX)).collect());
     let reg_of = |j: u16| registered.get(usize::from(j)).copied().unwrap_or(0);
-    let mut weights = read_rows(
+    let latest_registration = registered.iter().copied().max().unwrap_or(0);
+    let (weights, preranks) = read_normalized(
         &input.weights,
         n,
         |i| get_or_default(&permit_used, i),
-        from_u16,
-        |i, j| {
-            let reg = reg_of(j);
+        |i| {
             let lu = get_or_default(&last_update, i);
-            (usize::from(j) != i || owner == Some(i))
-                && lu > reg
-                && commit.as_ref().is_none_or(|c| get_or_default(c, i) >= reg)
+            let cb = commit.as_ref().map_or(u64::MAX, |c| get_or_default(c, i));
+            let self_ok = owner == Some(i);
+            // Every registration is old enough for this row: no need to look them up.
+            let all_registered_before = lu > latest_registration && cb >= latest_registration;
+            move |j: u16| {
+                (usize::from(j) != i || self_ok)
+                    && (all_registered_before || {
+                        let reg = reg_of(j);
+                        lu > reg && cb >= reg
+                    })
+            }
         },
+        &active_stake,
     );
-    let preranks = row_normalize_matmul(&mut weights, &active_stake, n);
 
     // 6. Consensus.
     let consensus = weighted_median_cols(&active_stake, &weights, n, u16_proportion(p.kappa));
     // 7. + 9. Clipping (with validator trust and ranks in the same pass) and bond weights
-    // W + penalty · (clipped - W); with the default penalty 1 the weights are clipped in place
-    // (the unclipped matrix is not needed any more).
+    // W + penalty · (clipped - W). With the default penalty 1 the bond weights are the clipped
+    // weights: Yuma-3 clips inside its bond EMA pass, classic clips in place (the unclipped
+    // matrix is not needed any more) and, since its bonds only need the bond deltas W_b ∘ S
+    // (whose column sums with penalty 1 are the ranks), leaves those in place of the weights.
+    // 10. Bonds (masked for miners registered since the last epoch) and dividends, with the
+    // u16 rows to store for uids with a new permit.
     let penalty = u16_proportion(p.bonds_penalty);
-    let (sums, weights_for_bonds) = if penalty == ONE {
-        let mut clipped = weights;
-        (col_clip_in_place(&mut clipped, &consensus, &active_stake, n), clipped)
-    } else {
-        let mut clipped = weights.clone();
-        let sums = col_clip_in_place(&mut clipped, &consensus, &active_stake, n);
-        (sums, interpolate(weights, clipped, penalty))
-    };
-    let validator_trust = sums.row_sums;
-
-    // 8. Ranks, incentive, legacy trust (clipped over unclipped ranks).
-    let mut ranks = sums.weighted;
-    let trust: Vec<I32F32> =
-        ranks.iter().zip(preranks.iter()).map(|(r, q)| safe_div(*r, *q)).collect();
-    normalize(&mut ranks);
-    let incentive = ranks;
-
-    // 10. Bonds (masked for miners registered since the last epoch) and dividends.
     let last_tempo = if p.last_step_block == 0 {
         p.current_block.saturating_sub(u64::from(p.tempo))
     } else {
         p.last_step_block.saturating_add(1)
     };
-    let convert: fn(u16) -> I32F32 = if p.yuma3 { u16_proportion } else { from_u16 };
-    let old_bonds =
-        StoredRows::new(&input.bonds, n, |_| true, |_, j| last_tempo > reg_of(j), convert);
+    let old_keep = |j: usize| last_tempo > registered.get(j).copied().unwrap_or(0);
+    let (old_bonds, old_sums) = if p.yuma3 {
+        (OldBonds::new(&input.bonds, n, old_keep), Vec::new())
+    } else {
+        OldBonds::new_with_sums(&input.bonds, n, old_keep)
+    };
     let alpha = bonds::moving_average_alpha(p.bonds_moving_average);
-    let mut outcome = if p.yuma3 {
-        let mode = if p.liquid_alpha {
-            Yuma3Alpha::Liquid(
-                LiquidAlpha::new(p.alpha_low, p.alpha_high, p.alpha_sigmoid_steepness),
-                alpha,
-            )
-        } else {
-            Yuma3Alpha::Fixed(alpha)
-        };
-        bonds::yuma3(
-            &weights_for_bonds,
-            &old_bonds.to_matrix(),
-            &consensus,
-            &active_stake,
-            &incentive,
-            n,
-            mode,
+    let yuma3_mode = if p.liquid_alpha {
+        Yuma3Alpha::Liquid(
+            LiquidAlpha::new(p.alpha_low, p.alpha_high, p.alpha_sigmoid_steepness),
+            alpha,
         )
     } else {
-        bonds::classic(&weights_for_bonds, &old_bonds, &active_stake, &incentive, n, alpha)
+        Yuma3Alpha::Fixed(alpha)
     };
-
-    // The weights are not needed any more; free them before the storage rows are built.
-    drop(weights_for_bonds);
+    // 8. Ranks, incentive, legacy trust (clipped over unclipped ranks).
+    let incentive_of = |ranks: Vec<I32F32>| -> (Vec<I32F32>, Vec<I32F32>) {
+        let trust = ranks.iter().zip(preranks.iter()).map(|(r, q)| safe_div(*r, *q)).collect();
+        let mut incentive = ranks;
+        normalize(&mut incentive);
+        (incentive, trust)
+    };
+    let (validator_trust, incentive, trust, outcome) = if p.yuma3 && penalty == ONE {
+        let (ema, sums) =
+            bonds::yuma3_ema(weights, &old_bonds, &consensus, n, yuma3_mode, Some(&active_stake));
+        let sums = sums.unwrap_or_else(|| ClipSums { row_sums: zeros(n), weighted: zeros(n) });
+        let (incentive, trust) = incentive_of(sums.weighted);
+        let outcome = bonds::yuma3_dividends(ema, &active_stake, &incentive, &new_permit);
+        (sums.row_sums, incentive, trust, outcome)
+    } else {
+        let products = !p.yuma3 && penalty == ONE;
+        let (sums, weights_for_bonds) = if penalty == ONE {
+            let mut clipped = weights;
+            (col_clip_in_place(&mut clipped, &consensus, &active_stake, n, products), clipped)
+        } else {
+            let mut clipped = weights.clone();
+            let sums = col_clip_in_place(&mut clipped, &consensus, &active_stake, n, false);
+            (sums, interpolate(weights, clipped, penalty))
+        };
+        let delta_sums = if products { Some(sums.weighted.clone()) } else { None };
+        let (incentive, trust) = incentive_of(sums.weighted);
+        let outcome = if p.yuma3 {
+            bonds::yuma3(
+                weights_for_bonds,
+                &old_bonds,
+                &consensus,
+                &active_stake,
+                &incentive,
+                n,
+                yuma3_mode,
+                &new_permit,
+            )
+        } else {
+            let (products, delta_sums) = match delta_sums {
+                Some(sums) => (weights_for_bonds, sums),
+                None => {
+                    // Bond deltas W_b ∘ S of the interpolated bond weights.
+                    let mut m = weights_for_bonds;
+                    for i in 0..m.rows() {
+                        let s = get_or_default(&active_stake, i);
+                        for x in m.row_mut(i).1.iter_mut() {
+                            *x = mul(*x, s);
+                        }
+                    }
+                    let sums = col_sums(&m, n);
+                    (m, sums)
+                }
+            };
+            bonds::classic(
+                products,
+                &delta_sums,
+                &old_bonds,
+                &old_sums,
+                &incentive,
+                n,
+                alpha,
+                &new_permit,
+            )
+        };
+        (sums.row_sums, incentive, trust, outcome)
+    };
 
     // 11. Emission and storage forms.
     let split =
         emission::split(&incentive, &outcome.dividends, &stake, &active_stake, input.rao_emission);
-    let dividends = core::mem::take(&mut outcome.dividends);
-    let (bonds, bonds_stored) = outcome.into_storage(&new_permit);
+    let bonds::BondsOutcome { bonds, stored: bonds_stored, dividends } = outcome;
     let pruning_scores = vec_max_upscale_to_u16(&split.normalized_combined);
 
     EpochOutput {
