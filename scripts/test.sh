@@ -11,6 +11,10 @@ source scripts/env.sh
 
 echo "[test] cargo test --workspace (the first run compiles the FRAME crates: minutes on 2 cores)"
 cargo test --workspace --locked "$@"
+echo "[test] the pallet's FRAME benchmarks as unit tests (feature runtime-benchmarks)"
+cargo test --locked -p pallet-subtensor --features runtime-benchmarks
+echo "[test] the benchmarked weights bound the heavy calls (release: the weights are release timings)"
+cargo test --release --locked -p subtensor-runtime --test weights_bound
 
 echo "[test] building the binaries the end-to-end tests run"
 cargo build --locked -p subtensor-node -p subtensor-cli -p subtensor-model -p subtensor-miner \

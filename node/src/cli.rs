@@ -36,6 +36,52 @@ pub enum Command {
     /// Node key utilities.
     #[command(subcommand)]
     Key(KeyCommand),
+    /// Benchmark the runtime (only in a node built with the `runtime-benchmarks` feature).
+    #[cfg(feature = "runtime-benchmarks")]
+    #[command(subcommand)]
+    Benchmark(BenchmarkCommand),
+}
+
+/// `benchmark` subcommands.
+#[cfg(feature = "runtime-benchmarks")]
+#[derive(Debug, Subcommand)]
+pub enum BenchmarkCommand {
+    /// Run a pallet's FRAME benchmarks on the native runtime, print the fitted weights and
+    /// (with `--output`) write its weights file.
+    Pallet(BenchmarkPalletArgs),
+}
+
+/// Options of `benchmark pallet`.
+#[cfg(feature = "runtime-benchmarks")]
+#[derive(Debug, Args)]
+pub struct BenchmarkPalletArgs {
+    /// The pallet (`pallet_subtensor`), or `*` for every benchmarked pallet.
+    #[arg(long, default_value = "*", value_name = "NAME")]
+    pub pallet: String,
+    /// The benchmarks to run: comma-separated names, or `*` for all.
+    #[arg(long, default_value = "*", value_name = "NAMES")]
+    pub extrinsic: String,
+    /// How many values of each component's range to measure (at least 2).
+    #[arg(long, default_value_t = 50, value_name = "COUNT")]
+    pub steps: u32,
+    /// How many times to measure each set of component values.
+    #[arg(long, default_value_t = 20, value_name = "COUNT")]
+    pub repeat: u32,
+    /// Write the pallet's weights file (e.g. `pallets/subtensor/src/weights.rs`); needs one
+    /// pallet and every benchmark.
+    #[arg(long, value_name = "PATH")]
+    pub output: Option<PathBuf>,
+    /// The chain whose genesis state the benchmarks start from: `dev`, `local` or a spec file.
+    #[arg(long, default_value = "dev", value_name = "CHAIN")]
+    pub chain: String,
+    /// How execution time is fitted: `max` (per term, the larger of `min-squares` and
+    /// `median-slopes`; robust to a loaded machine), `min-squares` (least squares over the inner
+    /// quartiles, FRAME's default) or `median-slopes`. Storage accesses use `min-squares`.
+    #[arg(long, default_value = "max", value_name = "max|min-squares|median-slopes")]
+    pub analysis: String,
+    /// Also write every run's raw measurements (components, time, reads, writes) as JSON.
+    #[arg(long, value_name = "PATH")]
+    pub json: Option<PathBuf>,
 }
 
 /// `key` subcommands.

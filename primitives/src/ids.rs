@@ -1,4 +1,5 @@
-//! Typed identifiers: subnet ids ([`NetUid`]) and neuron slots ([`Uid`]).
+//! Typed identifiers: subnet ids ([`NetUid`]), neuron slots ([`Uid`]) and subnet mechanisms
+//! ([`MechId`]).
 //!
 //! [`NetUid`] is a transparent `u16` on the wire *and* in metadata: it encodes as a bare
 //! little-endian `u16`, compacts as a `Compact<u16>`, and reports the `u16` type to scale-info,
@@ -11,6 +12,14 @@ use scale_info::TypeInfo;
 
 /// Position of a neuron inside a subnet's metagraph (0 .. max_allowed_uids).
 pub type Uid = u16;
+
+/// A mechanism of a subnet (the reference chain's `MechId`, a `u8` on the wire and in metadata).
+/// This classic chain has exactly one mechanism per subnet, [`MAIN_MECHANISM`]; calls that take
+/// a `mecid` refuse any other.
+pub type MechId = u8;
+
+/// The only mechanism of every subnet (the reference's `MechId::MAIN`).
+pub const MAIN_MECHANISM: MechId = 0;
 
 /// Identifier of a subnet. Subnet 0 is the root network ([`NetUid::ROOT`]).
 #[derive(

@@ -19,7 +19,9 @@ use sp_runtime::{
 };
 use sp_version::RuntimeVersion;
 use subtensor_primitives::{
-    NeuronInfo, NeuronInfoLite, SubnetHyperparams, SubnetHyperparamsV2, SubnetInfo,
+    ColdkeyStakeInfo, DelegateInfo, DelegatedInfo, DynamicInfo, Metagraph, NeuronInfo,
+    NeuronInfoLite, SelectiveMetagraph, SimSwapResult, StakeInfo, SubnetHyperparams,
+    SubnetHyperparamsV2, SubnetInfo, SubnetInfov2, SubnetPrice, SubnetState,
 };
 
 sp_api::impl_runtime_apis! {
@@ -43,6 +45,10 @@ sp_api::impl_runtime_apis! {
         }
 
         fn metadata_at_version(version: u32) -> Option<OpaqueMetadata> {
+            // V15 numbered like V14, as the reference chain's is (see `crate::metadata`).
+            if version == 15 {
+                return Some(OpaqueMetadata::new(codec::Encode::encode(&crate::metadata::metadata_v15())));
+            }
             Runtime::metadata_at_version(version)
         }
 
@@ -206,7 +212,9 @@ sp_api::impl_runtime_apis! {
         }
     }
 
-    #[api_version(2)]
+    // Version 3: v2 plus the views the Python SDK 10 and btcli 9 read (subnet state, dynamic
+    // info, metagraphs), which the metadata lists only for an impl declaring version 3.
+    #[api_version(3)]
     impl subtensor_runtime_api::SubnetInfoRuntimeApi<Block> for Runtime {
         fn get_subnet_info(netuid: NetUid) -> Option<SubnetInfo<AccountId>> {
             SubtensorModule::subnet_info(netuid)
@@ -219,6 +227,96 @@ sp_api::impl_runtime_apis! {
         }
         fn get_subnet_hyperparams_v2(netuid: NetUid) -> Option<SubnetHyperparamsV2> {
             SubtensorModule::subnet_hyperparams_v2(netuid)
+        }
+        fn get_subnet_info_v2(netuid: NetUid) -> Option<SubnetInfov2<AccountId>> {
+            SubtensorModule::subnet_info_v2(netuid)
+        }
+        fn get_subnets_info_v2() -> Vec<Option<SubnetInfov2<AccountId>>> {
+            SubtensorModule::subnets_info_v2()
+        }
+        fn get_all_dynamic_info() -> Vec<Option<DynamicInfo<AccountId>>> {
+            SubtensorModule::all_dynamic_info()
+        }
+        fn get_all_metagraphs() -> Vec<Option<Metagraph<AccountId>>> {
+            SubtensorModule::all_metagraphs()
+        }
+        fn get_metagraph(netuid: NetUid) -> Option<Metagraph<AccountId>> {
+            SubtensorModule::metagraph(netuid)
+        }
+        fn get_all_mechagraphs() -> Vec<Option<Metagraph<AccountId>>> {
+            // One mechanism per subnet.
+            SubtensorModule::all_metagraphs()
+        }
+        fn get_mechagraph(netuid: NetUid, mecid: u8) -> Option<Metagraph<AccountId>> {
+            SubtensorModule::mechagraph(netuid, mecid)
+        }
+        fn get_dynamic_info(netuid: NetUid) -> Option<DynamicInfo<AccountId>> {
+            SubtensorModule::dynamic_info(netuid)
+        }
+        fn get_subnet_state(netuid: NetUid) -> Option<SubnetState<AccountId>> {
+            SubtensorModule::subnet_state(netuid)
+        }
+        fn get_selective_metagraph(
+            netuid: NetUid,
+            metagraph_indexes: Vec<u16>,
+        ) -> Option<SelectiveMetagraph<AccountId>> {
+            SubtensorModule::selective_metagraph(netuid, metagraph_indexes)
+        }
+        fn get_selective_mechagraph(
+            netuid: NetUid,
+            subid: u8,
+            metagraph_indexes: Vec<u16>,
+        ) -> Option<SelectiveMetagraph<AccountId>> {
+            SubtensorModule::selective_mechagraph(netuid, subid, metagraph_indexes)
+        }
+    }
+
+    impl subtensor_runtime_api::StakeInfoRuntimeApi<Block> for Runtime {
+        fn get_stake_info_for_coldkey(coldkey_account: AccountId) -> Vec<StakeInfo<AccountId>> {
+            SubtensorModule::stake_info_for_coldkey(coldkey_account)
+        }
+        fn get_stake_info_for_coldkeys(
+            coldkey_accounts: Vec<AccountId>,
+        ) -> Vec<ColdkeyStakeInfo<AccountId>> {
+            SubtensorModule::stake_info_for_coldkeys(coldkey_accounts)
+        }
+        fn get_stake_info_for_hotkey_coldkey_netuid(
+            hotkey_account: AccountId,
+            coldkey_account: AccountId,
+            netuid: NetUid,
+        ) -> Option<StakeInfo<AccountId>> {
+            SubtensorModule::stake_info_for_hotkey_coldkey_netuid(
+                hotkey_account,
+                coldkey_account,
+                netuid,
+            )
+        }
+    }
+
+    impl subtensor_runtime_api::DelegateInfoRuntimeApi<Block> for Runtime {
+        fn get_delegates() -> Vec<DelegateInfo<AccountId>> {
+            SubtensorModule::delegates()
+        }
+        fn get_delegate(delegate_account: AccountId) -> Option<DelegateInfo<AccountId>> {
+            SubtensorModule::delegate(delegate_account)
+        }
+        fn get_delegated(delegatee_account: AccountId) -> Vec<DelegatedInfo<AccountId>> {
+            SubtensorModule::delegated(delegatee_account)
+        }
+    }
+
+    impl subtensor_runtime_api::SwapRuntimeApi<Block> for Runtime {
+        fn current_alpha_price(netuid: NetUid) -> u64 {
+            SubtensorModule::current_alpha_price(netuid)
+        }
+        fn current_alpha_price_all() -> Vec<SubnetPrice> {
+            SubtensorModule::current_alpha_price_all()
+        }
+        fn sim_swap_tao_for_alpha(netuid: NetUid, tao: u64) -> SimSwapResult {
+            SubtensorModule::sim_swap_tao_for_alpha(netuid, tao)
+        }
+        fn sim_swap_alpha_for_tao(netuid: NetUid, alpha: u64) -> SimSwapResult {
+            SubtensorModule::sim_swap_alpha_for_tao(netuid, alpha)
         }
     }
 }

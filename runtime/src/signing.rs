@@ -21,6 +21,7 @@ pub fn tx_extension(nonce: Nonce, era: Era, tip: Balance) -> TxExtension {
         check_nonce::CheckNonce::from(nonce),
         frame_system::CheckWeight::new(),
         pallet_transaction_payment::ChargeTransactionPayment::from(tip),
+        pallet_subtensor::SubtensorTransactionExtension::new(),
         frame_metadata_hash_extension::CheckMetadataHash::new(false),
     )
 }
@@ -58,6 +59,7 @@ pub fn sign_extrinsic(
         VERSION.transaction_version,
         context.genesis_hash,
         context.era_block_hash,
+        (),
         (),
         (),
         (),

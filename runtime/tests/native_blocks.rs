@@ -123,6 +123,7 @@ fn metadata_lists_the_standard_extensions_in_order_and_the_subtensor_apis() {
             "CheckNonce",
             "CheckWeight",
             "ChargeTransactionPayment",
+            "SubtensorTransactionExtension",
             "CheckMetadataHash"
         ]
     );
@@ -168,4 +169,153 @@ fn state_call_dispatch_answers_versions_and_subnet_info() {
         assert_eq!(neurons.len(), 1);
         assert_eq!(neurons[0].hotkey, genesis_config_presets::alice_hotkey());
     });
+}
+
+#[test]
+fn failing_fee_free_calls_are_invalid_in_the_pool_and_in_blocks() {
+    use sp_runtime::transaction_validity::TransactionSource;
+    let mut ext = sp_io::TestExternalities::new(dev_storage());
+    ext.execute_with(|| {
+        let header =
+            Header::new(1, Default::default(), Default::default(), H256::zero(), Default::default());
+        Executive::initialize_block(&header);
+        let weights = |dests: Vec<u16>| {
+            RuntimeCall::SubtensorModule(pallet_subtensor::Call::set_weights {
+                netuid: NetUid(1),
+                dests,
+                weights: vec![1],
+                version_key: 0,
+            })
+        };
+        let code_of = |e: pallet_subtensor::Error<Runtime>| {
+            let sp_runtime::DispatchError::Module(m) = sp_runtime::DispatchError::from(e) else {
+                panic!("a module error")
+            };
+            TransactionValidityError::Invalid(InvalidTransaction::Custom(m.error[0]))
+        };
+        // An unregistered key-only hotkey: invalid in the pool, refused by the block builder.
+        let stranger = sr25519::Pair::from_string("//Stranger", None).unwrap();
+        let xt = signed(&stranger, weights(vec![0]), 0);
+        let expected = code_of(pallet_subtensor::Error::HotKeyNotRegisteredInSubNet);
+        assert_eq!(
+            Executive::validate_transaction(TransactionSource::External, xt.clone(), H256::zero()),
+            Err(expected)
+        );
+        sp_io::storage::start_transaction();
+        assert_eq!(Executive::apply_extrinsic(xt), Err(expected));
+        sp_io::storage::rollback_transaction();
+        // Its nonce was not bumped: nothing of it reached the state.
+        let stranger_id = AccountId::from(stranger.public());
+        assert_eq!(frame_system::Account::<Runtime>::get(&stranger_id).nonce, 0);
+
+        // The owner's valid self-weight provides its (hotkey, kind, subnet) tag.
+        let valid = Executive::validate_transaction(
+            TransactionSource::External,
+            signed(&hotkey(), weights(vec![0]), 0),
+            H256::zero(),
+        )
+        .expect("valid");
+        let owner = AccountId::from(hotkey().public());
+        let tag = pallet_subtensor::transaction_extension::fee_free_tag(
+            pallet_subtensor::transaction_extension::FeeFreeKind::SetWeights,
+            NetUid(1),
+            &owner,
+        );
+        assert!(valid.provides.contains(&tag), "{valid:?}");
+
+        // A fee-free call hidden in a batch is refused, even by a signer who pays for the
+        // batch (a key-only hotkey cannot send a batch at all: batches pay fees).
+        let alice = Sr25519Keyring::Alice.pair();
+        let batch = RuntimeCall::Utility(pallet_utility::Call::batch {
+            calls: vec![weights(vec![0]), weights(vec![0])],
+        });
+        assert_eq!(
+            Executive::validate_transaction(
+                TransactionSource::External,
+                signed(&alice, batch, 0),
+                H256::zero()
+            ),
+            Err(TransactionValidityError::Invalid(InvalidTransaction::Custom(
+                pallet_subtensor::transaction_extension::NESTED_FEE_FREE_CALL
+            )))
+        );
+        // Batches of other calls are unaffected.
+        let transfers = RuntimeCall::Utility(pallet_utility::Call::batch {
+            calls: vec![RuntimeCall::Balances(pallet_balances::Call::transfer_keep_alive {
+                dest: Address::Id(Sr25519Keyring::Bob.to_account_id()),
+                value: RAO_PER_TAO,
+            })],
+        });
+        assert!(Executive::validate_transaction(
+            TransactionSource::External,
+            signed(&alice, transfers, 0),
+            H256::zero()
+        )
+        .is_ok());
+    });
+}
+
+/// V15 numbers types as V14 does (as the reference chain's does): async-substrate-interface 1.x
+/// takes ids from V14 and resolves them in V15, and takes type 0 for the account id.
+#[test]
+fn metadata_v15_numbers_types_as_v14() {
+    use codec::Decode;
+    use frame_metadata::{RuntimeMetadata, RuntimeMetadataPrefixed};
+    let served = subtensor_runtime::api::dispatch("Metadata_metadata_at_version", &15u32.encode())
+        .expect("served");
+    let served: Option<sp_core::OpaqueMetadata> = Decode::decode(&mut &served[..]).unwrap();
+    let bytes = served.expect("V15 is served");
+    let RuntimeMetadata::V15(v15) = RuntimeMetadataPrefixed::decode(&mut &bytes[..]).unwrap().1
+    else {
+        panic!("not V15")
+    };
+    let v14_bytes = Runtime::metadata_at_version(14).expect("V14 is served");
+    let RuntimeMetadata::V14(v14) = RuntimeMetadataPrefixed::decode(&mut &v14_bytes[..]).unwrap().1
+    else {
+        panic!("not V14")
+    };
+    let path = |types: &scale_info::PortableRegistry, id: u32| {
+        types.resolve(id).map(|t| t.path.segments.join("::")).unwrap_or_default()
+    };
+    assert_eq!(path(&v15.types, 0), "sp_core::crypto::AccountId32");
+    assert_eq!(v14.pallets.len(), v15.pallets.len());
+    let mut compared = 0;
+    for (p14, p15) in v14.pallets.iter().zip(&v15.pallets) {
+        assert_eq!(p14.name, p15.name);
+        for (c14, c15) in p14.constants.iter().zip(&p15.constants) {
+            assert_eq!(c14.ty.id, c15.ty.id, "{}.{}", p14.name, c14.name);
+            compared += 1;
+        }
+        if let (Some(s14), Some(s15)) = (&p14.storage, &p15.storage) {
+            for (e14, e15) in s14.entries.iter().zip(&s15.entries) {
+                assert_eq!(
+                    format!("{:?}", e14.ty),
+                    format!("{:?}", e15.ty),
+                    "{}.{}",
+                    p14.name,
+                    e14.name
+                );
+                compared += 1;
+            }
+        }
+        if let (Some(c14), Some(c15)) = (&p14.calls, &p15.calls) {
+            assert_eq!(c14.ty.id, c15.ty.id, "{} calls", p14.name);
+        }
+        if let (Some(e14), Some(e15)) = (&p14.event, &p15.event) {
+            assert_eq!(e14.ty.id, e15.ty.id, "{} events", p14.name);
+        }
+    }
+    assert!(compared > 100, "{compared}");
+    // Everything else of V15 is frame's: the same APIs and extensions.
+    let frame_v15 = Runtime::metadata_at_version(15).expect("frame's V15");
+    let RuntimeMetadata::V15(frame_v15) =
+        RuntimeMetadataPrefixed::decode(&mut &frame_v15[..]).unwrap().1
+    else {
+        panic!("not V15")
+    };
+    assert_eq!(frame_v15.types.types.len(), v15.types.types.len());
+    let names = |m: &frame_metadata::v15::RuntimeMetadataV15| -> Vec<String> {
+        m.apis.iter().flat_map(|a| a.methods.iter().map(move |x| format!("{}_{}", a.name, x.name))).collect()
+    };
+    assert_eq!(names(&frame_v15), names(&v15));
 }

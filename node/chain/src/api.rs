@@ -208,6 +208,19 @@ pub trait ChainWrite: ChainApi {
         parent: Hash,
         timestamp_ms: u64,
         candidates: &[UncheckedExtrinsic],
+    ) -> ChainResult<BuiltBlock> {
+        self.build_block_until(parent, timestamp_ms, candidates, None)
+    }
+
+    /// As [`ChainWrite::build_block`], but no candidate is applied once `deadline` has passed:
+    /// those left are reported as not included, for a later block. The authoring loop passes
+    /// a deadline inside the slot, so a block is built in time whatever its candidates cost.
+    fn build_block_until(
+        &self,
+        parent: Hash,
+        timestamp_ms: u64,
+        candidates: &[UncheckedExtrinsic],
+        deadline: Option<std::time::Instant>,
     ) -> ChainResult<BuiltBlock>;
 
     /// Verify (known parent descending from the last finalized block, the slot's author's seal,

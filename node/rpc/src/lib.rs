@@ -254,6 +254,7 @@ mod tests {
         "state_getStorageHashAt",
         "state_getStorageSize",
         "state_getStorageSizeAt",
+        "state_getKeys",
         "state_getKeysPaged",
         "state_getKeysPagedAt",
         "state_queryStorageAt",

@@ -20,6 +20,9 @@ use subtensor_chain::{ChainApi, ChainEvent};
 /// Most keys `state_getKeysPaged` returns at once (Substrate's limit).
 pub const MAX_KEYS_PAGED: u32 = 1000;
 
+/// Most keys the deprecated `state_getKeys` returns; larger prefixes must be paged.
+pub const MAX_KEYS_UNPAGED: usize = 100_000;
+
 /// Most keys one `state_subscribeStorage` or `state_queryStorageAt` may name.
 pub const MAX_STORAGE_KEYS: usize = 1000;
 
@@ -52,6 +55,12 @@ pub trait StateRpc {
         start_key: Option<Bytes>,
         at: Option<H256>,
     ) -> RpcResult<Vec<Bytes>>;
+
+    /// Every key starting with `prefix` (deprecated in Substrate in favour of
+    /// `state_getKeysPaged`, still used by async-substrate-interface's `query_map` with
+    /// `fully_exhaust`); refused with an error past [`MAX_KEYS_UNPAGED`] keys.
+    #[method(name = "state_getKeys", blocking)]
+    fn keys(&self, prefix: Bytes, at: Option<H256>) -> RpcResult<Vec<Bytes>>;
 
     /// The value at `key`, `null` if absent.
     #[method(name = "state_getStorage", aliases = ["state_getStorageAt"], blocking)]
@@ -150,6 +159,29 @@ impl StateRpcServer for State {
             count,
         )?;
         Ok(keys.into_iter().map(Bytes).collect())
+    }
+
+    fn keys(&self, prefix: Bytes, at: Option<H256>) -> RpcResult<Vec<Bytes>> {
+        let at = self.at(at);
+        let mut keys: Vec<Vec<u8>> = Vec::new();
+        loop {
+            let page = self.chain.storage_keys(
+                at,
+                &prefix.0,
+                keys.last().map(Vec::as_slice),
+                MAX_KEYS_PAGED,
+            )?;
+            let done = page.len() < MAX_KEYS_PAGED as usize;
+            keys.extend(page);
+            if keys.len() > MAX_KEYS_UNPAGED {
+                return Err(RpcError::InvalidParams(format!(
+                    "more than {MAX_KEYS_UNPAGED} keys under this prefix: use state_getKeysPaged"
+                )));
+            }
+            if done {
+                return Ok(keys.into_iter().map(Bytes).collect());
+            }
+        }
     }
 
     fn storage(&self, key: Bytes, at: Option<H256>) -> RpcResult<Option<Bytes>> {
@@ -311,6 +343,17 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn get_keys_returns_every_key_under_the_prefix() {
+        let h = harness();
+        assert_eq!(
+            h.ok("state_getKeys", json!(["0x01"])).await,
+            json!(["0x01", "0x0102", "0x0103"])
+        );
+        assert_eq!(h.ok("state_getKeys", json!(["0x0102", null])).await, json!(["0x0102"]));
+        assert_eq!(h.ok("state_getKeys", json!(["0x09"])).await, json!([]));
+    }
+
+    #[tokio::test]
     async fn keys_paged_semantics() {
         let h = harness();
         assert_eq!(
@@ -380,7 +423,10 @@ mod tests {
             let v = h.ok(method, json!([])).await;
             assert_eq!(v["specName"], json!("node-subtensor"));
             assert_eq!(v["specVersion"], json!(100));
-            assert_eq!(v["transactionVersion"], json!(1));
+            assert_eq!(
+                v["transactionVersion"],
+                json!(subtensor_runtime::VERSION.transaction_version)
+            );
             assert!(v["apis"][0][0].as_str().unwrap().len() == 18, "{v}");
         }
     }

@@ -1,5 +1,7 @@
 //! Command dispatch and the setup every command shares: which chain, where its data lives.
 
+#[cfg(feature = "runtime-benchmarks")]
+pub mod benchmark;
 pub mod blocks;
 pub mod build_spec;
 pub mod key;
@@ -72,6 +74,8 @@ pub fn run(cli: Cli) -> anyhow::Result<()> {
         Some(Command::ImportBlocks(args)) => blocks::import(&args, &top)?,
         Some(Command::CheckChain(shared)) => blocks::check(&shared, &top)?,
         Some(Command::Key(command)) => key::run(&command)?,
+        #[cfg(feature = "runtime-benchmarks")]
+        Some(Command::Benchmark(command)) => benchmark::run(&command)?,
         None => run::run(&cli.run)?,
     }
     Ok(())

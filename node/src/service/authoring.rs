@@ -198,7 +198,10 @@ fn author_one(
     let candidates: Vec<_> = pool.ready().take(MAX_CANDIDATES).collect();
     let extrinsics: Vec<UncheckedExtrinsic> =
         candidates.iter().map(|tx| tx.extrinsic.clone()).collect();
-    let built = client.build_block(info.best_hash, timestamp, &extrinsics)?;
+    // Building may take half the slot; the rest is for sealing, importing and for other nodes
+    // to import the block before the next slot.
+    let deadline = started + Duration::from_millis(slot_ms / 2);
+    let built = client.build_block_until(info.best_hash, timestamp, &extrinsics, Some(deadline))?;
     let invalid: Vec<_> = built
         .rejected
         .iter()

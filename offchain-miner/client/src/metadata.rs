@@ -8,7 +8,8 @@ use frame_metadata::{RuntimeMetadata, RuntimeMetadataPrefixed};
 use scale_info::TypeDef;
 use sp_runtime::{DispatchError, ModuleError};
 use std::{collections::HashMap, sync::OnceLock};
-use subtensor_runtime::Runtime;
+use frame_support::traits::PalletInfoAccess;
+use subtensor_runtime::{Runtime, RuntimeCall};
 
 /// `(pallet index, error index)` → (pallet name, error name, first doc line).
 type ErrorTable = HashMap<(u8, u8), (String, String, String)>;
@@ -51,6 +52,32 @@ pub fn dispatch_error(error: DispatchError) -> ClientError {
     }
 }
 
+/// The error of a subtensor call that the node refused before including it: the runtime's
+/// `SubtensorTransactionExtension` reports a fee-free call that would fail as
+/// `Invalid Transaction: Custom error: N`, `N` being the index of the `SubtensorModule` error its
+/// dispatch would return. Such a refusal becomes that [`ClientError::Module`], exactly as if the
+/// call had failed in a block; every other refusal stays as it was.
+pub fn refused_call_error(call: &RuntimeCall, refusal: ClientError) -> ClientError {
+    let ClientError::Rejected(message) = &refusal else { return refusal };
+    if !matches!(call, RuntimeCall::SubtensorModule(_)) {
+        return refusal;
+    }
+    let code = message
+        .strip_prefix("Invalid Transaction: Custom error: ")
+        .and_then(|code| code.trim().parse::<u8>().ok());
+    let Some(code) = code else { return refusal };
+    let index = <pallet_subtensor::Pallet<Runtime> as PalletInfoAccess>::index();
+    let Ok(index) = u8::try_from(index) else { return refusal };
+    match table().get(&(index, code)) {
+        Some(_) => dispatch_error(DispatchError::Module(ModuleError {
+            index,
+            error: [code, 0, 0, 0],
+            message: None,
+        })),
+        None => refusal,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]
@@ -71,5 +98,25 @@ mod tests {
         );
         let e = dispatch_error(DispatchError::BadOrigin);
         assert_eq!(e.to_string(), "transaction failed: BadOrigin");
+    }
+
+    #[test]
+    fn a_refused_fee_free_call_reports_its_pallet_error() {
+        let call = RuntimeCall::SubtensorModule(pallet_subtensor::Call::set_weights {
+            netuid: subtensor_runtime::NetUid(1),
+            dests: vec![],
+            weights: vec![],
+            version_key: 0,
+        });
+        let error: DispatchError = pallet_subtensor::Error::<Runtime>::SettingWeightsTooFast.into();
+        let DispatchError::Module(module) = error else { panic!("a module error") };
+        let refusal =
+            ClientError::Rejected(format!("Invalid Transaction: Custom error: {}", module.error[0]));
+        assert_eq!(refused_call_error(&call, refusal).module_error(), Some("SettingWeightsTooFast"));
+        // The nested-batch code has no pallet error, and other refusals stay as they are.
+        let nested = ClientError::Rejected("Invalid Transaction: Custom error: 255".into());
+        assert!(matches!(refused_call_error(&call, nested), ClientError::Rejected(_)));
+        let stale = ClientError::Rejected("Invalid Transaction: Transaction is outdated".into());
+        assert!(matches!(refused_call_error(&call, stale), ClientError::Rejected(_)));
     }
 }

@@ -3,10 +3,15 @@
 //!
 //! Extrinsics are the runtime's own [`UncheckedExtrinsic`], signed by the runtime's
 //! `signing::sign_extrinsic` (its `SignedPayload` and `TxExtension`): mortal for 64 blocks from
-//! the best block, no tip, no metadata hash. Its outcome is decided from `System.Events` of the including block: `ExtrinsicFailed`
-//! becomes the decoded pallet error, and a `Sudo.Sudid` with an error becomes that error too.
+//! the best block, no tip, no metadata hash. Its outcome is decided from `System.Events` of the
+//! including block: `ExtrinsicFailed` becomes the decoded pallet error, and a `Sudo.Sudid` with
+//! an error becomes that error too. A fee-free subtensor call that would fail is refused by the
+//! node before inclusion; that refusal becomes the same pallet error.
 
-use crate::{metadata::dispatch_error, Client, ClientError, Result};
+use crate::{
+    metadata::{dispatch_error, refused_call_error},
+    Client, ClientError, Result,
+};
 use codec::{Decode, Encode};
 use frame_system::{EventRecord, Phase};
 use serde_json::Value;
@@ -87,8 +92,12 @@ impl Client {
             era: Era::mortal(ERA_PERIOD, u64::from(birth_number)),
             era_block_hash: birth_hash,
         };
-        let encoded = sign_extrinsic(signer, call, nonce, 0, &context).encode();
-        let mut updates = self.rpc.submit_and_watch(&encoded).await?;
+        let encoded = sign_extrinsic(signer, call.clone(), nonce, 0, &context).encode();
+        let mut updates = self
+            .rpc
+            .submit_and_watch(&encoded)
+            .await
+            .map_err(|refusal| refused_call_error(&call, refusal))?;
         self.used_nonce(&account, nonce);
         let waiting = match wait {
             Wait::Inclusion => "inclusion",

@@ -7,6 +7,10 @@
 //! - UID maps agree: for every subnet, `Keys` and `Uids` are inverse bijections over
 //!   `0..SubnetworkN`, every member has `IsNetworkMember` and an `Owner`, and every per-UID
 //!   vector has exactly `SubnetworkN` entries.
+//! - Reference-chain views ([`crate::compat`]): [`MechanismCountCurrent`], [`SubnetEmaTaoFlow`]
+//!   and [`BlocksSinceLastStep`] hold an entry for exactly the existing subnets, and
+//!   [`OwnedHotkeys`] is the inverse of [`Owner`] (each owned hotkey listed once, under its
+//!   owner).
 //!
 //! The checks read all of the pallet's storage once (linear), so they are for tests and
 //! try-runtime, never for block execution.
@@ -36,6 +40,49 @@ impl<T: Config> Pallet<T> {
         for netuid in Self::subnets() {
             Self::check_uids(netuid)?;
         }
+        Self::check_reference_views()?;
+        Ok(())
+    }
+
+    fn check_reference_views() -> Result<(), TryRuntimeError> {
+        use codec::Encode;
+        let subnets = Self::subnets();
+        let keyed_by_subnet = |keys: alloc::vec::Vec<NetUid>| {
+            let mut keys = keys;
+            keys.sort();
+            keys == subnets
+        };
+        check!(
+            keyed_by_subnet(MechanismCountCurrent::<T>::iter_keys().collect()),
+            "MechanismCountCurrent is not keyed by exactly the subnets"
+        );
+        check!(
+            keyed_by_subnet(SubnetEmaTaoFlow::<T>::iter_keys().collect()),
+            "SubnetEmaTaoFlow is not keyed by exactly the subnets"
+        );
+        check!(
+            keyed_by_subnet(BlocksSinceLastStep::<T>::iter_keys().collect()),
+            "BlocksSinceLastStep is not keyed by exactly the subnets"
+        );
+        let mut owned = 0usize;
+        for (coldkey, hotkeys) in OwnedHotkeys::<T>::iter() {
+            for hotkey in &hotkeys {
+                check!(
+                    Owner::<T>::get(hotkey).as_ref() == Some(&coldkey),
+                    "OwnedHotkeys lists a hotkey under a coldkey that does not own it"
+                );
+            }
+            let mut distinct: alloc::vec::Vec<alloc::vec::Vec<u8>> =
+                hotkeys.iter().map(|h| h.encode()).collect();
+            distinct.sort();
+            distinct.dedup();
+            check!(distinct.len() == hotkeys.len(), "OwnedHotkeys lists a hotkey twice");
+            owned = owned.saturating_add(hotkeys.len());
+        }
+        check!(
+            owned == Owner::<T>::iter_keys().count(),
+            "OwnedHotkeys misses a hotkey that has an owner"
+        );
         Ok(())
     }
 
@@ -45,9 +92,11 @@ impl<T: Config> Pallet<T> {
         let mut total = 0u64;
         for (hotkey, coldkey, stake) in Stake::<T>::iter() {
             use codec::Encode;
-            *per_hotkey.entry(hotkey.encode()).or_default() += stake;
-            *per_coldkey.entry(coldkey.encode()).or_default() += stake;
-            total += stake;
+            let hot = per_hotkey.entry(hotkey.encode()).or_default();
+            *hot = hot.saturating_add(stake);
+            let cold = per_coldkey.entry(coldkey.encode()).or_default();
+            *cold = cold.saturating_add(stake);
+            total = total.saturating_add(stake);
         }
         check!(total == TotalStake::<T>::get(), "TotalStake differs from the sum of Stake");
         let hot_ok = TotalHotkeyStake::<T>::iter().all(|(hk, s)| {
@@ -114,6 +163,16 @@ impl<T: Config> Pallet<T> {
             StakeWeight::<T>::get(netuid).len(),
         ];
         check!(lengths.iter().all(|l| *l == n), "a per-UID vector length differs from SubnetworkN");
+        let weights = Weights::<T>::iter_prefix_values(netuid).map(|r| r.len()).sum::<usize>();
+        check!(
+            weights == WeightEntries::<T>::get(netuid) as usize,
+            "WeightEntries differs from the stored weight entries"
+        );
+        let bonds = Bonds::<T>::iter_prefix_values(netuid).map(|r| r.len()).sum::<usize>();
+        check!(
+            bonds == BondEntries::<T>::get(netuid) as usize,
+            "BondEntries differs from the stored bond entries"
+        );
         Ok(())
     }
 }

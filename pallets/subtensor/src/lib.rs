@@ -17,6 +17,13 @@
 //! - **Weights** ([`subnets::weights`]): validators write their judgement of miners as weights,
 //!   directly or through commit-reveal.
 //! - **Serving** ([`subnets::serving`]): neurons publish their axon and Prometheus endpoints.
+//! - **Fee-free calls** ([`transaction_extension`]): weights, serving and proof-of-work
+//!   registration cost nothing, so the runtime's transaction extension runs their checks when a
+//!   transaction is validated: one that would fail never enters the pool or a block.
+//! - **Reference-chain views** ([`compat`]): the mechanism-era calls (`set_mechanism_weights`,
+//!   `add_stake_limit`, ...) and storage items (`MechanismCountCurrent`, `OwnedHotkeys`, ...)
+//!   that the reference chain's clients use, answered as the reference answers for a
+//!   stable-mechanism subnet: mechanism 0 only, alpha priced at 1 TAO, classic stake.
 //! - **Emission** ([`coinbase`]): every block mints `1 TAO / 2^halvings` (capped at 21M TAO) and
 //!   splits it among subnets; every `tempo` blocks a subnet runs Yuma consensus ([`epoch`]) and
 //!   pays out what accumulated.
@@ -42,17 +49,23 @@
 extern crate alloc;
 
 pub use pallet::*;
-pub use subtensor_primitives::{AxonInfo, NetUid, PrometheusInfo};
+pub use subtensor_primitives::{AxonInfo, MechId, NetUid, OnSubnetChange, PrometheusInfo};
 
+#[cfg(feature = "runtime-benchmarks")]
+pub mod benchmarking;
 pub mod coinbase;
+pub mod compat;
 pub mod epoch;
 pub mod invariants;
 pub mod rpc_info;
 pub mod staking;
 pub mod subnets;
+pub mod transaction_extension;
 pub mod weights;
 
+pub use compat::RootClaimTypeEnum;
 pub use subnets::hyperparams::{GlobalParameter, Hyperparameter};
+pub use transaction_extension::{SubtensorTransactionExtension, WrapsCalls};
 pub use weights::WeightInfo;
 
 #[cfg(test)]
@@ -94,6 +107,9 @@ pub struct WeightCommit {
     pub reveal_epoch: u64,
 }
 
+// frame's pallet macros expand to `expect` calls (storage and pallet info code) and to call
+// constructors with the reference's parameter lists; `expect`s written here carry a `qed` proof.
+#[allow(clippy::expect_used, clippy::too_many_arguments)]
 #[frame_support::pallet]
 pub mod pallet {
     use super::*;
@@ -122,6 +138,11 @@ pub mod pallet {
 
         /// Weights of this pallet's calls.
         type WeightInfo: WeightInfo;
+
+        /// Told when a subnet is created or dissolved (after this pallet's own storage of it
+        /// was written or removed), so that other pallets keep per-subnet storage in step: the
+        /// runtime's `Swap` shim writes `AlphaSqrtPrice`. `()` does nothing.
+        type SubnetLifecycle: OnSubnetChange;
     }
 
     // ---------------------------------------------------------------------------------------
@@ -474,6 +495,20 @@ pub mod pallet {
     #[pallet::storage]
     pub type Bonds<T> = StorageDoubleMap<_, Identity, NetUid, Identity, u16, SparseRow, ValueQuery>;
 
+    /// The number of weight entries stored for a subnet (the sum of its [`Weights`] rows'
+    /// lengths), kept so that an epoch's cost is known before it runs.
+    #[pallet::storage]
+    pub type WeightEntries<T> = StorageMap<_, Identity, NetUid, u32, ValueQuery>;
+
+    /// The number of bond entries stored for a subnet (the sum of its [`Bonds`] rows' lengths).
+    #[pallet::storage]
+    pub type BondEntries<T> = StorageMap<_, Identity, NetUid, u32, ValueQuery>;
+
+    /// Subnets whose epoch came due but has not run yet, oldest first: an epoch waits here when
+    /// the block's epoch budget is spent (see [`coinbase::run_coinbase`]).
+    #[pallet::storage]
+    pub type EpochQueue<T> = StorageValue<_, BoundedVec<NetUid, ConstU32<65536>>, ValueQuery>;
+
     /// Unrevealed weight commitments of a hotkey on a subnet, oldest first.
     #[pallet::storage]
     pub type WeightCommits<T: Config> = StorageDoubleMap<
@@ -577,6 +612,55 @@ pub mod pallet {
     /// The largest delegate take, u16 proportion. Default 11796 (18%).
     #[pallet::storage]
     pub type MaxDelegateTake<T> = StorageValue<_, u16, ValueQuery, ConstU16<11796>>;
+
+    // ---------------------------------------------------------------------------------------
+    // Reference-chain views: what the reference chain's clients read (see [`compat`]), with the
+    // reference's names, types and hashers.
+    // ---------------------------------------------------------------------------------------
+
+    /// The number of mechanisms of a subnet: 1 for every subnet (only mechanism 0 exists). An
+    /// entry exists for every subnet, so that map queries list them all.
+    #[pallet::storage]
+    pub type MechanismCountCurrent<T> =
+        StorageMap<_, Twox64Concat, NetUid, MechId, ValueQuery, frame_support::traits::ConstU8<1>>;
+
+    /// `(block, EMA of the net TAO flow into the subnet in rao)`, the reference's input to its
+    /// flow-based emission split: `(creation block, 0)` for every subnet, since classic emission
+    /// does not follow stake flows. An entry exists for every subnet.
+    #[pallet::storage]
+    pub type SubnetEmaTaoFlow<T> =
+        StorageMap<_, Identity, NetUid, (u64, substrate_fixed::types::I64F64), OptionQuery>;
+
+    /// Blocks since the subnet's last epoch ([`LastStepBlock`]), as of the last block step (0 at
+    /// creation). Written for every subnet by each block's step, after its epochs ran.
+    #[pallet::storage]
+    pub type BlocksSinceLastStep<T> = StorageMap<_, Identity, NetUid, u64, ValueQuery>;
+
+    /// The hotkeys a coldkey owns, in the order they got their owner: the inverse of [`Owner`].
+    /// Unbounded, as on the reference chain: one entry per hotkey the coldkey ever registered.
+    #[pallet::storage]
+    #[pallet::unbounded]
+    pub type OwnedHotkeys<T: Config> =
+        StorageMap<_, Blake2_128Concat, T::AccountId, Vec<T::AccountId>, ValueQuery>;
+
+    /// A coldkey's on-chain identity. This chain sets none: the map exists, empty, for clients
+    /// that list it.
+    #[pallet::storage]
+    #[pallet::unbounded]
+    pub type IdentitiesV2<T: Config> = StorageMap<
+        _,
+        Blake2_128Concat,
+        T::AccountId,
+        subtensor_primitives::ChainIdentityV2,
+        OptionQuery,
+    >;
+
+    /// A coldkey's root-claim setting. This chain has no root network and sets none: the map
+    /// exists, empty (every coldkey reads the default, `Swap`), for clients that list it.
+    #[pallet::storage]
+    #[pallet::unbounded]
+    pub type RootClaimType<T: Config> =
+        StorageMap<_, Blake2_128Concat, T::AccountId, RootClaimTypeEnum, ValueQuery>;
 
     // ---------------------------------------------------------------------------------------
     // Genesis
@@ -812,7 +896,7 @@ pub mod pallet {
         InvalidDifficulty,
         /// This seal was already used.
         WorkRepeated,
-        /// Proof-of-work registrations must be signed by the hotkey.
+        /// Proof-of-work registrations must be signed by the hotkey or the coldkey.
         TransactorAccountShouldBeHotKey,
         /// The stake amount is zero.
         StakeAmountZero,
@@ -868,6 +952,11 @@ pub mod pallet {
         InvalidHyperparameterValue,
         /// Arithmetic overflowed.
         ArithmeticOverflow,
+        /// The subnet has no such mechanism: every subnet here has only mechanism 0.
+        MechanismDoesNotExist,
+        /// The limit price does not allow the trade: alpha is always priced at 1 TAO, so a stake
+        /// limit must be at least 1e9 rao and an unstake limit at most 1e9 rao.
+        SlippageTooHigh,
     }
 
     // ---------------------------------------------------------------------------------------
@@ -998,7 +1087,7 @@ pub mod pallet {
         /// Origin: the hotkey. Same checks and rate limit as [`Pallet::serve_axon`].
         /// Event: [`Event::PrometheusServed`]. Free of fees.
         #[pallet::call_index(5)]
-        #[pallet::weight((T::WeightInfo::serve_axon(), DispatchClass::Normal, Pays::No))]
+        #[pallet::weight((T::WeightInfo::serve_prometheus(), DispatchClass::Normal, Pays::No))]
         pub fn serve_prometheus(
             origin: OriginFor<T>,
             netuid: NetUid,
@@ -1017,10 +1106,16 @@ pub mod pallet {
 
         /// Register `hotkey` on a subnet by proof of work.
         ///
-        /// Origin: the hotkey itself. `work` must be the seal
+        /// Origin: the hotkey itself or `coldkey` (the Python SDK signs with the coldkey, as the
+        /// reference chain accepts). `work` must be the seal
         /// `keccak256(sha256(nonce_le ‖ keccak256(block_hash ‖ hotkey)))` of a block at most 3
         /// blocks old, meeting the subnet's [`Difficulty`]. The hotkey becomes owned by
         /// `coldkey` if it has no owner yet.
+        ///
+        /// The seal binds the hotkey, not the coldkey: a pending coldkey-signed registration of
+        /// an unowned hotkey can be copied by anyone with their own coldkey, who would then own
+        /// the hotkey. Register a hotkey that must not change hands while unowned by signing
+        /// with the hotkey, or use [`Pallet::burned_register`].
         ///
         /// Errors: [`Error::TransactorAccountShouldBeHotKey`], [`Error::SubnetNotExists`],
         /// [`Error::SubNetRegistrationDisabled`], [`Error::PowRegistrationDisabled`],
@@ -1042,7 +1137,10 @@ pub mod pallet {
             coldkey: T::AccountId,
         ) -> DispatchResult {
             let signer = ensure_signed(origin)?;
-            ensure!(signer == hotkey, Error::<T>::TransactorAccountShouldBeHotKey);
+            ensure!(
+                signer == hotkey || signer == coldkey,
+                Error::<T>::TransactorAccountShouldBeHotKey
+            );
             Self::do_pow_register(netuid, block_number, nonce, &work, &hotkey, &coldkey)
         }
 
@@ -1056,7 +1154,7 @@ pub mod pallet {
         /// [`Error::NotEnoughBalanceToBurn`], [`Error::NoNeuronToPrune`].
         /// Events: [`Event::NeuronRegistered`] (and [`Event::NeuronDeregistered`]).
         #[pallet::call_index(7)]
-        #[pallet::weight(T::WeightInfo::register())]
+        #[pallet::weight(T::WeightInfo::burned_register())]
         pub fn burned_register(
             origin: OriginFor<T>,
             netuid: NetUid,
@@ -1084,13 +1182,21 @@ pub mod pallet {
         ///
         /// Origin: root or the subnet owner.
         ///
+        /// Weight: declared for a subnet of [`MAX_UIDS_LIMIT`] UIDs; the actual weight, by the
+        /// subnet's UID count, is returned (and the fee refunded accordingly).
+        ///
         /// Errors: [`Error::SubnetNotExists`], [`Error::NotSubnetOwner`].
         /// Event: [`Event::NetworkRemoved`].
         #[pallet::call_index(61)]
-        #[pallet::weight(T::WeightInfo::dissolve_network())]
-        pub fn dissolve_network(origin: OriginFor<T>, netuid: NetUid) -> DispatchResult {
+        #[pallet::weight(T::WeightInfo::dissolve_network(u32::from(MAX_UIDS_LIMIT)))]
+        pub fn dissolve_network(
+            origin: OriginFor<T>,
+            netuid: NetUid,
+        ) -> DispatchResultWithPostInfo {
             let who = ensure_signed_or_root(origin)?;
-            Self::do_dissolve_network(who.as_ref(), netuid)
+            let uids = SubnetworkN::<T>::get(netuid);
+            Self::do_dissolve_network(who.as_ref(), netuid)?;
+            Ok(Some(T::WeightInfo::dissolve_network(u32::from(uids))).into())
         }
 
         /// Lower the signing coldkey's hotkey's delegate take.
@@ -1100,7 +1206,7 @@ pub mod pallet {
         /// Errors: [`Error::HotKeyAccountNotExists`], [`Error::NonAssociatedColdKey`],
         /// [`Error::InvalidTake`]. Event: [`Event::DelegateTakeSet`].
         #[pallet::call_index(65)]
-        #[pallet::weight(T::WeightInfo::set_take())]
+        #[pallet::weight(T::WeightInfo::decrease_take())]
         pub fn decrease_take(
             origin: OriginFor<T>,
             hotkey: T::AccountId,
@@ -1117,7 +1223,7 @@ pub mod pallet {
         /// Errors: [`Error::HotKeyAccountNotExists`], [`Error::NonAssociatedColdKey`],
         /// [`Error::InvalidTake`]. Event: [`Event::DelegateTakeSet`].
         #[pallet::call_index(66)]
-        #[pallet::weight(T::WeightInfo::set_take())]
+        #[pallet::weight(T::WeightInfo::increase_take())]
         pub fn increase_take(
             origin: OriginFor<T>,
             hotkey: T::AccountId,
@@ -1151,7 +1257,7 @@ pub mod pallet {
         ///
         /// Errors: [`Error::InvalidHyperparameterValue`]. Event: [`Event::GlobalParameterSet`].
         #[pallet::call_index(71)]
-        #[pallet::weight(T::WeightInfo::set_hyperparameter())]
+        #[pallet::weight(T::WeightInfo::set_global_parameter())]
         pub fn set_global_parameter(
             origin: OriginFor<T>,
             value: GlobalParameter,
@@ -1189,7 +1295,7 @@ pub mod pallet {
         /// [`Error::RevealTooEarly`], [`Error::ExpiredWeightCommit`], and the errors of
         /// `set_weights`. Events: [`Event::WeightsRevealed`], [`Event::WeightsSet`]. Free of fees.
         #[pallet::call_index(97)]
-        #[pallet::weight((T::WeightInfo::set_weights(uids.len() as u32), DispatchClass::Normal, Pays::No))]
+        #[pallet::weight((T::WeightInfo::reveal_weights(uids.len() as u32), DispatchClass::Normal, Pays::No))]
         pub fn reveal_weights(
             origin: OriginFor<T>,
             netuid: NetUid,
@@ -1200,6 +1306,135 @@ pub mod pallet {
         ) -> DispatchResult {
             let hotkey = ensure_signed(origin)?;
             Self::do_reveal_weights(&hotkey, netuid, uids, values, salt, version_key)
+        }
+
+        /// Stake `amount_staked` rao of the signing coldkey's free balance on `hotkey`, if the
+        /// price of `netuid`'s alpha does not exceed `limit_price` (rao per alpha).
+        ///
+        /// Origin: the coldkey. Alpha is always priced at 1 TAO (1e9 rao) here and stake is
+        /// classic, so the whole amount is staked, as by [`Pallet::add_stake`], when
+        /// `limit_price >= 1e9`, and nothing otherwise; `allow_partial` changes nothing, since a
+        /// constant price fills all or nothing. `netuid` must exist (the stake itself is not
+        /// bound to it).
+        ///
+        /// Errors: [`Error::SubnetNotExists`], [`Error::SlippageTooHigh`], and the errors of
+        /// `add_stake`. Event: [`Event::StakeAdded`].
+        #[pallet::call_index(88)]
+        #[pallet::weight(T::WeightInfo::add_stake().saturating_add(T::DbWeight::get().reads(1)))]
+        pub fn add_stake_limit(
+            origin: OriginFor<T>,
+            hotkey: T::AccountId,
+            netuid: NetUid,
+            amount_staked: u64,
+            limit_price: u64,
+            allow_partial: bool,
+        ) -> DispatchResult {
+            let coldkey = ensure_signed(origin)?;
+            Self::do_add_stake_limit(
+                &coldkey,
+                &hotkey,
+                netuid,
+                amount_staked,
+                limit_price,
+                allow_partial,
+            )
+        }
+
+        /// Return `amount_unstaked` rao of the signing coldkey's stake on `hotkey` to its free
+        /// balance, if the price of `netuid`'s alpha is at least `limit_price` (rao per alpha).
+        ///
+        /// Origin: the coldkey. The price is always 1e9 rao: the whole amount is unstaked, as by
+        /// [`Pallet::remove_stake`], when `limit_price <= 1e9`, and nothing otherwise;
+        /// `allow_partial` changes nothing. `netuid` must exist.
+        ///
+        /// Errors: [`Error::SubnetNotExists`], [`Error::SlippageTooHigh`], and the errors of
+        /// `remove_stake`. Event: [`Event::StakeRemoved`].
+        #[pallet::call_index(89)]
+        #[pallet::weight(T::WeightInfo::remove_stake().saturating_add(T::DbWeight::get().reads(1)))]
+        pub fn remove_stake_limit(
+            origin: OriginFor<T>,
+            hotkey: T::AccountId,
+            netuid: NetUid,
+            amount_unstaked: u64,
+            limit_price: u64,
+            allow_partial: bool,
+        ) -> DispatchResult {
+            let coldkey = ensure_signed(origin)?;
+            Self::do_remove_stake_limit(
+                &coldkey,
+                &hotkey,
+                netuid,
+                amount_unstaked,
+                limit_price,
+                allow_partial,
+            )
+        }
+
+        /// [`Pallet::commit_weights`] on mechanism `mecid` of a subnet (the reference's
+        /// mechanism-era call, which the Python SDK sends).
+        ///
+        /// Origin: the hotkey. `mecid` must be 0, the only mechanism a subnet has here; the
+        /// commitment is then exactly that of `commit_weights` (the reference hashes netuid
+        /// `mecid * 4096 + netuid`, which is `netuid` for mechanism 0).
+        ///
+        /// Errors: [`Error::MechanismDoesNotExist`], and the errors of `commit_weights`.
+        /// Event: [`Event::WeightsCommitted`]. Free of fees.
+        #[pallet::call_index(115)]
+        #[pallet::weight((T::WeightInfo::commit_weights(), DispatchClass::Normal, Pays::No))]
+        pub fn commit_mechanism_weights(
+            origin: OriginFor<T>,
+            netuid: NetUid,
+            mecid: MechId,
+            commit_hash: H256,
+        ) -> DispatchResult {
+            let hotkey = ensure_signed(origin)?;
+            Self::ensure_main_mechanism(mecid)?;
+            Self::do_commit_weights(&hotkey, netuid, commit_hash)
+        }
+
+        /// [`Pallet::reveal_weights`] on mechanism `mecid` of a subnet.
+        ///
+        /// Origin: the committing hotkey. `mecid` must be 0.
+        ///
+        /// Errors: [`Error::MechanismDoesNotExist`], and the errors of `reveal_weights`.
+        /// Events: [`Event::WeightsRevealed`], [`Event::WeightsSet`]. Free of fees.
+        #[pallet::call_index(116)]
+        #[pallet::weight((T::WeightInfo::reveal_weights(uids.len() as u32), DispatchClass::Normal, Pays::No))]
+        pub fn reveal_mechanism_weights(
+            origin: OriginFor<T>,
+            netuid: NetUid,
+            mecid: MechId,
+            uids: Vec<u16>,
+            values: Vec<u16>,
+            salt: Vec<u16>,
+            version_key: u64,
+        ) -> DispatchResult {
+            let hotkey = ensure_signed(origin)?;
+            Self::ensure_main_mechanism(mecid)?;
+            Self::do_reveal_weights(&hotkey, netuid, uids, values, salt, version_key)
+        }
+
+        /// [`Pallet::set_weights`] on mechanism `mecid` of a subnet (what the Python SDK 10 sends
+        /// for `set_weights`).
+        ///
+        /// Origin: the hotkey. `mecid` must be 0; the weights are then set exactly as by
+        /// `set_weights`.
+        ///
+        /// Errors: [`Error::MechanismDoesNotExist`], and the errors of `set_weights`.
+        /// Event: [`Event::WeightsSet`]. Free of fees.
+        #[pallet::call_index(119)]
+        #[pallet::weight((T::WeightInfo::set_weights(dests.len() as u32), DispatchClass::Normal, Pays::No))]
+        pub fn set_mechanism_weights(
+            origin: OriginFor<T>,
+            netuid: NetUid,
+            mecid: MechId,
+            dests: Vec<u16>,
+            weights: Vec<u16>,
+            version_key: u64,
+        ) -> DispatchResult {
+            let hotkey = ensure_signed(origin)?;
+            Self::ensure_main_mechanism(mecid)?;
+            Self::do_set_weights(&hotkey, netuid, dests, weights, version_key)
         }
     }
 }

@@ -1,7 +1,7 @@
-//! [`SubnetInfo`], [`SubnetHyperparams`] and [`SubnetHyperparamsV2`]: a subnet's summary and its
-//! tunable parameters, returned by `SubnetInfoRuntimeApi`.
+//! [`SubnetInfo`], [`SubnetInfov2`], [`SubnetHyperparams`] and [`SubnetHyperparamsV2`]: a
+//! subnet's summary and its tunable parameters, returned by `SubnetInfoRuntimeApi`.
 
-use crate::NetUid;
+use crate::{NetUid, SubnetIdentityV3};
 use alloc::vec::Vec;
 use codec::{Decode, Encode};
 use scale_info::TypeInfo;
@@ -66,6 +66,95 @@ pub struct SubnetInfo<AccountId> {
     pub burn: u64,
     /// Owner (coldkey) of the subnet.
     pub owner: AccountId,
+}
+
+/// Summary of a subnet, v2 (`get_subnet_info_v2`, `get_subnets_info_v2`; what SDK 10's
+/// `get_subnet_info` and `get_all_subnets_info` call): the [`SubnetInfo`] fields in the same order,
+/// with `emission_values` renamed `emission_value`, then the subnet's identity.
+#[derive(Encode, Decode, TypeInfo, Clone, PartialEq, Eq, Debug)]
+#[cfg_attr(feature = "std", derive(serde::Serialize, serde::Deserialize))]
+pub struct SubnetInfov2<AccountId> {
+    /// The subnet.
+    #[codec(compact)]
+    pub netuid: NetUid,
+    /// Yuma `rho` hyperparameter.
+    #[codec(compact)]
+    pub rho: u16,
+    /// Yuma `kappa`: consensus majority threshold, fraction of `u16::MAX`.
+    #[codec(compact)]
+    pub kappa: u16,
+    /// Current proof-of-work difficulty.
+    #[codec(compact)]
+    pub difficulty: u64,
+    /// Blocks during which a new neuron cannot be pruned.
+    #[codec(compact)]
+    pub immunity_period: u16,
+    /// Maximum number of validator permits.
+    #[codec(compact)]
+    pub max_allowed_validators: u16,
+    /// Minimum number of weights a validator must set.
+    #[codec(compact)]
+    pub min_allowed_weights: u16,
+    /// Maximum weight a validator may give one UID, fraction of `u16::MAX`.
+    #[codec(compact)]
+    pub max_weights_limit: u16,
+    /// Scaling-law power hyperparameter (legacy, reported as stored).
+    #[codec(compact)]
+    pub scaling_law_power: u16,
+    /// Number of registered UIDs.
+    #[codec(compact)]
+    pub subnetwork_n: u16,
+    /// Maximum number of UIDs.
+    #[codec(compact)]
+    pub max_allowed_uids: u16,
+    /// Blocks since the subnet's last epoch.
+    #[codec(compact)]
+    pub blocks_since_last_step: u64,
+    /// Blocks between epochs.
+    #[codec(compact)]
+    pub tempo: u16,
+    /// Deprecated: always 0.
+    #[codec(compact)]
+    pub network_modality: u16,
+    /// Deprecated: always empty.
+    pub network_connect: Vec<[u16; 2]>,
+    /// The rao per block the subnet receives (as `emission_values` in [`SubnetInfo`]).
+    #[codec(compact)]
+    pub emission_value: u64,
+    /// Current burn registration cost, in rao.
+    #[codec(compact)]
+    pub burn: u64,
+    /// Owner (coldkey) of the subnet.
+    pub owner: AccountId,
+    /// Identity of the subnet. On this chain: always `None` (no identities are stored).
+    pub identity: Option<SubnetIdentityV3>,
+}
+
+impl<AccountId> SubnetInfov2<AccountId> {
+    /// `v1` with its identity.
+    pub fn from_v1(v1: SubnetInfo<AccountId>, identity: Option<SubnetIdentityV3>) -> Self {
+        SubnetInfov2 {
+            netuid: v1.netuid,
+            rho: v1.rho,
+            kappa: v1.kappa,
+            difficulty: v1.difficulty,
+            immunity_period: v1.immunity_period,
+            max_allowed_validators: v1.max_allowed_validators,
+            min_allowed_weights: v1.min_allowed_weights,
+            max_weights_limit: v1.max_weights_limit,
+            scaling_law_power: v1.scaling_law_power,
+            subnetwork_n: v1.subnetwork_n,
+            max_allowed_uids: v1.max_allowed_uids,
+            blocks_since_last_step: v1.blocks_since_last_step,
+            tempo: v1.tempo,
+            network_modality: v1.network_modality,
+            network_connect: v1.network_connect,
+            emission_value: v1.emission_values,
+            burn: v1.burn,
+            owner: v1.owner,
+            identity,
+        }
+    }
 }
 
 /// Fixed-shape hyperparameters of a subnet (`get_subnet_hyperparams`); the reference's v1 layout.

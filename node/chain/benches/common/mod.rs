@@ -219,39 +219,20 @@ pub fn transfer_call(dest: AccountId, amount: Balance) -> RuntimeCall {
     })
 }
 
-/// `call` signed by `pair` with `nonce`, immortal, for the chain with `genesis`, with the
-/// runtime's transaction extensions in their standard order.
+/// `call` signed by `pair` with `nonce`, immortal, for the chain with `genesis` (the runtime's
+/// own signing, so benchmarks sign exactly as clients do).
 pub fn signed(
     pair: &sr25519::Pair,
     call: RuntimeCall,
     nonce: Nonce,
     genesis: H256,
 ) -> UncheckedExtrinsic {
-    let ext: TxExtension = (
-        frame_system::CheckNonZeroSender::new(),
-        frame_system::CheckSpecVersion::new(),
-        frame_system::CheckTxVersion::new(),
-        frame_system::CheckGenesis::new(),
-        frame_system::CheckEra::from(Era::Immortal),
-        check_nonce::CheckNonce::from(nonce),
-        frame_system::CheckWeight::new(),
-        pallet_transaction_payment::ChargeTransactionPayment::from(0),
-        frame_metadata_hash_extension::CheckMetadataHash::new(false),
-    );
-    let implicit =
-        (VERSION.spec_version, VERSION.transaction_version, genesis, genesis, None::<[u8; 32]>);
-    let signature = (&call, &ext, implicit).using_encoded(|payload| {
-        if payload.len() > 256 {
-            pair.sign(&sp_io::hashing::blake2_256(payload))
-        } else {
-            pair.sign(payload)
-        }
-    });
-    UncheckedExtrinsic::new_signed(
+    subtensor_runtime::signing::sign_extrinsic(
+        pair,
         call,
-        Address::Id(AccountId::from(pair.public())),
-        Signature::Sr25519(signature),
-        ext,
+        nonce,
+        0,
+        &subtensor_runtime::signing::SigningContext::immortal(genesis),
     )
 }
 

@@ -6,7 +6,8 @@
 //! 3. each candidate applied in its own overlay transaction: `Ok(_)` commits it (also when the
 //!    dispatch failed: it paid its fee), `Err(validity)` or a runtime panic rolls it back and
 //!    reports it, `ExhaustsResources` ends the block (that candidate and all later ones are
-//!    left for a later block);
+//!    left for a later block), and so does a deadline (the candidates not yet applied when it
+//!    passes are left for a later block);
 //! 4. `BlockBuilder_finalize_block` gives the header with the real state and extrinsics roots.
 //!
 //! The overlay's trie changes are kept so that importing the sealed block needs no second
@@ -67,6 +68,7 @@ pub(super) fn build_block(
     parent_hash: Hash,
     timestamp_ms: u64,
     candidates: &[UncheckedExtrinsic],
+    deadline: Option<std::time::Instant>,
 ) -> ChainResult<BuiltBlock> {
     let parent = client.header(parent_hash)?.ok_or(ChainError::UnknownParent(parent_hash))?;
     let slot = consensus::slot_at(timestamp_ms, client.config.slot_duration_ms);
@@ -121,6 +123,15 @@ pub(super) fn build_block(
     let mut rejected = Vec::new();
     let mut not_included = Vec::new();
     for (index, xt) in candidates.iter().enumerate() {
+        if deadline.is_some_and(|d| std::time::Instant::now() >= d) {
+            log::debug!(
+                target: "chain",
+                "block #{number}: building deadline reached, {} candidates left for later",
+                candidates.len().saturating_sub(index)
+            );
+            not_included.extend(index..candidates.len());
+            break;
+        }
         match apply_candidate(&state, &mut overlay, xt) {
             Applied::Included => {
                 included.push(index);

@@ -440,13 +440,14 @@ fn load_tree(
 }
 
 impl ChainWrite for Client {
-    fn build_block(
+    fn build_block_until(
         &self,
         parent: Hash,
         timestamp_ms: u64,
         candidates: &[UncheckedExtrinsic],
+        deadline: Option<std::time::Instant>,
     ) -> ChainResult<BuiltBlock> {
-        builder::build_block(self, parent, timestamp_ms, candidates)
+        builder::build_block(self, parent, timestamp_ms, candidates, deadline)
     }
 
     fn import_block(&self, block: Block) -> ChainResult<ImportOutcome> {

@@ -153,3 +153,25 @@ fn runtime_api_calls_answer_at_any_block() {
     assert_eq!(nonce(genesis), 0);
     assert_eq!(nonce(best), 1);
 }
+
+#[test]
+fn candidates_after_the_building_deadline_are_left_for_a_later_block() {
+    let client = open(Arc::new(MemoryDb::new()), Pruning::Archive);
+    let genesis = client.info().genesis_hash;
+    let candidates = [transfer(Alice, Bob, 1, 0, genesis), transfer(Alice, Bob, 1, 1, genesis)];
+    // A deadline already passed: the block holds the inherents only, and both candidates wait.
+    let passed = std::time::Instant::now();
+    let built = client
+        .build_block_until(client.info().best_hash, next_timestamp(&client), &candidates, Some(passed))
+        .unwrap();
+    assert!(built.included.is_empty());
+    assert!(built.rejected.is_empty());
+    assert_eq!(built.not_included, vec![0, 1]);
+    assert_eq!(built.block.extrinsics.len(), 1);
+    // A deadline far away changes nothing.
+    let later = std::time::Instant::now() + std::time::Duration::from_secs(3600);
+    let built = client
+        .build_block_until(client.info().best_hash, next_timestamp(&client), &candidates, Some(later))
+        .unwrap();
+    assert_eq!(built.included, vec![0, 1]);
+}

@@ -99,6 +99,8 @@ impl<T: Config> Pallet<T> {
         ValidatorPermit::<T>::insert(netuid, bounded(out.new_validator_permit.clone()));
         Emission::<T>::insert(netuid, bounded(out.emission.clone()));
         PruningScores::<T>::insert(netuid, bounded(out.pruning_scores.clone()));
+        let bonds = out.bonds_stored.iter().map(Vec::len).fold(0usize, usize::saturating_add);
+        BondEntries::<T>::insert(netuid, u32::try_from(bonds).unwrap_or(u32::MAX));
         for (uid, row) in out.bonds_stored.iter().enumerate() {
             let Ok(uid) = u16::try_from(uid) else { break };
             if row.is_empty() {

@@ -1,12 +1,23 @@
 //! The per-block step: mint the block reward into the subnets' pending emission, retarget
-//! registration prices, and run the epoch of every subnet whose tempo comes due.
+//! registration prices, run the epoch of every subnet whose tempo comes due, and record each
+//! subnet's blocks since its last epoch ([`BlocksSinceLastStep`], a reference-chain view).
 //!
 //! Split rule: each subnet gets `reward * share / sum of shares` ([`EmissionShare`], 1 each by
 //! default, so equal), floored; the rounding dust goes to the lowest netuid, so exactly the
 //! block reward is minted. With no subnet, nothing is minted.
 //!
-//! Epoch schedule: subnet `netuid` runs its epoch at every block where
-//! `(block + netuid) % tempo == 0`, so subnets with equal tempo run in different blocks.
+//! Epoch schedule: subnet `netuid`'s epoch comes due at every block where
+//! `(block + netuid) % tempo == 0`, so subnets with equal tempo come due in different blocks.
+//!
+//! Epoch budget: a block spends at most [`Pallet::epoch_weight_budget`] (half the block's
+//! weight) on epochs. Due subnets join the back of [`EpochQueue`] (in netuid order, once each);
+//! every block then runs epochs from the front of the queue while the next one's predicted
+//! weight ([`Pallet::epoch_weight_bound`], from the benchmarked epoch weight at the subnet's UID,
+//! validator and stored weight and bond entry counts) still fits in what is left of the budget.
+//! The first epoch of a block always runs, so an epoch larger than the whole budget cannot
+//! stall the queue. Epochs that do not fit wait, in order, for the following blocks; their
+//! emission keeps accumulating in [`PendingEmission`], so a delay loses nothing. The rule
+//! depends only on chain state, so every node defers the same epochs.
 //!
 //! Payout at the epoch: the owner's cut ([`SubnetOwnerCut`]) goes to the owner coldkey's free
 //! balance; the rest is what Yuma distributes, as stake, to miners (incentive) and validators
@@ -19,6 +30,7 @@ use alloc::vec::Vec;
 use frame_support::{
     traits::{fungible::Mutate, Get},
     weights::Weight,
+    BoundedVec,
 };
 
 impl<T: Config> Pallet<T> {
@@ -57,34 +69,98 @@ impl<T: Config> Pallet<T> {
 
     /// Everything `on_initialize` does; returns its weight.
     pub(crate) fn block_step() -> Weight {
-        let db = T::DbWeight::get();
         let now = Self::current_block();
         let _ = RegistrationsThisBlock::<T>::clear(u32::MAX, None);
         let subnets = Self::subnets();
-        let mut weight = db.reads_writes(4, 2).saturating_add(db.reads(subnets.len() as u64));
+        // The benchmarked step without epochs (minting, retargeting), then the epochs run.
+        let mut weight = T::WeightInfo::block_step(subnets.len() as u32);
 
         let reward = coinbase::block_emission::block_emission(Self::total_issuance());
         BlockEmission::<T>::put(reward);
-        weight = weight.saturating_add(Self::mint_to_subnets(&subnets, reward));
+        Self::mint_to_subnets(&subnets, reward);
 
         for &netuid in &subnets {
             Self::adjust_registration_terms(netuid, now);
-            weight = weight.saturating_add(db.reads_writes(8, 6));
-            if Self::should_run_epoch(netuid, now) {
-                weight = weight.saturating_add(Self::run_epoch_and_pay(netuid, now));
-            }
         }
+        weight = weight.saturating_add(Self::run_due_epochs(&subnets, now));
+        // `BlocksSinceLastStep` (a reference-chain view) postdates the `block_step` benchmark,
+        // so its read and write per subnet are added here.
+        weight = weight.saturating_add(Self::update_blocks_since_last_step(&subnets, now));
         TotalIssuance::<T>::put(Self::total_issuance());
         weight
     }
 
+    /// The most weight one block spends on epochs: half the block's maximum weight.
+    pub fn epoch_weight_budget() -> Weight {
+        let max = T::BlockWeights::get().max_block;
+        Weight::from_parts(max.ref_time() / 2, max.proof_size() / 2)
+    }
+
+    /// An upper bound of the weight of `netuid`'s epoch as its storage stands: the benchmarked
+    /// epoch weight at its UID count, validator slots and stored weight and bond entries.
+    pub fn epoch_weight_bound(netuid: NetUid) -> Weight {
+        let n = u32::from(SubnetworkN::<T>::get(netuid));
+        let validators = u32::from(MaxAllowedValidators::<T>::get(netuid)).min(n);
+        let entries = WeightEntries::<T>::get(netuid).saturating_add(BondEntries::<T>::get(netuid));
+        T::WeightInfo::epoch(n, validators, entries).saturating_add(T::DbWeight::get().reads(3))
+    }
+
+    /// Queue the subnets whose epoch is due at `now`, then run queued epochs within the block's
+    /// epoch budget (see the module documentation). Returns the weight spent.
+    fn run_due_epochs(subnets: &[NetUid], now: u64) -> Weight {
+        let db = T::DbWeight::get();
+        let mut queue = EpochQueue::<T>::get().into_inner();
+        for &netuid in subnets {
+            if Self::should_run_epoch(netuid, now) && !queue.contains(&netuid) {
+                queue.push(netuid);
+            }
+        }
+        let mut spent = db.reads_writes(1, 1);
+        if queue.is_empty() {
+            return spent;
+        }
+        let budget = Self::epoch_weight_budget();
+        let mut used = Weight::zero();
+        let mut ran = 0usize;
+        let mut next = 0usize;
+        while let Some(&netuid) = queue.get(next) {
+            if !NetworksAdded::<T>::get(netuid) {
+                // Dissolved while it waited.
+                next = next.saturating_add(1);
+                continue;
+            }
+            let bound = Self::epoch_weight_bound(netuid);
+            if ran > 0 && used.saturating_add(bound).any_gt(budget) {
+                break;
+            }
+            used = used.saturating_add(Self::run_epoch_and_pay(netuid, now));
+            ran = ran.saturating_add(1);
+            next = next.saturating_add(1);
+        }
+        let waiting: Vec<NetUid> = queue.get(next..).map(<[NetUid]>::to_vec).unwrap_or_default();
+        if !waiting.is_empty() {
+            log::debug!(
+                target: "runtime::subtensor",
+                "block {now}: epoch budget spent after {ran} epochs; {} wait",
+                waiting.len()
+            );
+        }
+        if waiting.is_empty() {
+            EpochQueue::<T>::kill();
+        } else {
+            EpochQueue::<T>::put(BoundedVec::truncate_from(waiting));
+        }
+        spent = spent.saturating_add(used).saturating_add(db.reads(next as u64));
+        spent
+    }
+
     /// Split `reward` among `subnets` by their emission shares into pending emission.
-    fn mint_to_subnets(subnets: &[NetUid], reward: u64) -> Weight {
+    fn mint_to_subnets(subnets: &[NetUid], reward: u64) {
         let shares: Vec<(NetUid, u64)> =
             subnets.iter().map(|&n| (n, EmissionShare::<T>::get(n))).collect();
         let total_share = shares.iter().fold(0u64, |acc, (_, s)| acc.saturating_add(*s));
         if reward == 0 || total_share == 0 {
-            return T::DbWeight::get().reads(subnets.len() as u64);
+            return;
         }
         let parts: Vec<u64> =
             shares.iter().map(|(_, s)| mul_div(reward, *s, total_share)).collect();
@@ -97,8 +173,6 @@ impl<T: Config> Pallet<T> {
             }
         }
         TotalPendingEmission::<T>::mutate(|t| *t = t.saturating_add(reward));
-        let n = subnets.len() as u64;
-        T::DbWeight::get().reads_writes(n.saturating_mul(2), n.saturating_add(1))
     }
 
     /// Run the epoch of `netuid` and pay out its pending emission.
@@ -115,7 +189,12 @@ impl<T: Config> Pallet<T> {
         let to_distribute = pending.saturating_sub(owner_cut);
         let input = Self::epoch_input(netuid, now, to_distribute);
         let n = input.stake.len() as u32;
-        let weights_count: u32 = input.weights.iter().map(|r| r.len() as u32).sum();
+        // Weight and bond entries, as `epoch_weight_bound` counts them.
+        let entries: u32 = input
+            .weights
+            .iter()
+            .chain(&input.bonds)
+            .fold(0u32, |acc, row| acc.saturating_add(row.len() as u32));
         let output = epoch::run_epoch(&input);
         Self::store_epoch_output(netuid, &output);
 
@@ -140,6 +219,6 @@ impl<T: Config> Pallet<T> {
             distributed,
             carried,
         });
-        T::WeightInfo::epoch(n, weights_count)
+        T::WeightInfo::epoch(n, u32::from(input.params.max_allowed_validators).min(n), entries)
     }
 }

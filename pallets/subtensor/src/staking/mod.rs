@@ -5,6 +5,10 @@
 //! [`Stake`], with running totals per hotkey, per coldkey and for the chain. A validator's
 //! dividends are split: its delegate take ([`Delegates`]) goes to the hotkey's owner, the rest
 //! to every nominator pro rata to their stake; all of it is added as stake.
+//!
+//! The limit-order calls of the reference chain (`add_stake_limit`, `remove_stake_limit`) trade
+//! at alpha's price, which is constant here (1 TAO, see [`crate::rpc_info::swap`]): they execute
+//! as `add_stake` / `remove_stake` when the limit allows that price and fail otherwise.
 
 use crate::*;
 use alloc::vec::Vec;
@@ -22,7 +26,10 @@ pub(crate) fn mul_div(amount: u64, numerator: u64, denominator: u64) -> u64 {
     if denominator == 0 {
         return 0;
     }
-    let value = u128::from(amount).saturating_mul(u128::from(numerator)) / u128::from(denominator);
+    let value = u128::from(amount)
+        .saturating_mul(u128::from(numerator))
+        .checked_div(u128::from(denominator))
+        .unwrap_or(0);
     u64::try_from(value).unwrap_or(u64::MAX)
 }
 
@@ -100,6 +107,37 @@ impl<T: Config> Pallet<T> {
             amount,
         });
         Ok(())
+    }
+
+    /// `add_stake_limit` for `coldkey`: [`Self::do_add_stake`] if `netuid` exists and
+    /// `limit_price` (rao per alpha) allows alpha's constant price of 1 TAO. `allow_partial` is
+    /// irrelevant: at a constant price a limit order fills entirely or not at all.
+    pub fn do_add_stake_limit(
+        coldkey: &T::AccountId,
+        hotkey: &T::AccountId,
+        netuid: NetUid,
+        amount: u64,
+        limit_price: u64,
+        _allow_partial: bool,
+    ) -> DispatchResult {
+        ensure!(NetworksAdded::<T>::get(netuid), Error::<T>::SubnetNotExists);
+        ensure!(limit_price >= Self::current_alpha_price(netuid), Error::<T>::SlippageTooHigh);
+        Self::do_add_stake(coldkey, hotkey, amount)
+    }
+
+    /// `remove_stake_limit` for `coldkey`: [`Self::do_remove_stake`] if `netuid` exists and
+    /// alpha's constant price of 1 TAO is at least `limit_price` (rao per alpha).
+    pub fn do_remove_stake_limit(
+        coldkey: &T::AccountId,
+        hotkey: &T::AccountId,
+        netuid: NetUid,
+        amount: u64,
+        limit_price: u64,
+        _allow_partial: bool,
+    ) -> DispatchResult {
+        ensure!(NetworksAdded::<T>::get(netuid), Error::<T>::SubnetNotExists);
+        ensure!(limit_price <= Self::current_alpha_price(netuid), Error::<T>::SlippageTooHigh);
+        Self::do_remove_stake(coldkey, hotkey, amount)
     }
 
     /// `decrease_take` (`increase == false`) or `increase_take` for the owner of `hotkey`.

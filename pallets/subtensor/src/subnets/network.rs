@@ -22,9 +22,11 @@ impl<T: Config> Pallet<T> {
         let min = NetworkMinLockCost::<T>::get();
         let elapsed = Self::current_block().saturating_sub(NetworkLastRegistered::<T>::get());
         let interval = NetworkLockReductionInterval::<T>::get().max(1);
-        let reduction = (u128::from(last).saturating_mul(u128::from(elapsed))
-            / u128::from(interval))
-        .min(u128::from(u64::MAX)) as u64;
+        let reduction = u128::from(last)
+            .saturating_mul(u128::from(elapsed))
+            .checked_div(u128::from(interval))
+            .unwrap_or(0)
+            .min(u128::from(u64::MAX)) as u64;
         last.saturating_mul(2).saturating_sub(reduction).max(min)
     }
 
@@ -85,6 +87,7 @@ impl<T: Config> Pallet<T> {
         LastAdjustmentBlock::<T>::insert(netuid, now);
         LastStepBlock::<T>::insert(netuid, now);
         Self::register_neuron(netuid, owner_hotkey, owner)?;
+        Self::init_reference_views(netuid, now);
         Ok(())
     }
 
@@ -124,6 +127,8 @@ impl<T: Config> Pallet<T> {
         let _ = BlockAtRegistration::<T>::clear_prefix(netuid, u32::MAX, None);
         let _ = Weights::<T>::clear_prefix(netuid, u32::MAX, None);
         let _ = Bonds::<T>::clear_prefix(netuid, u32::MAX, None);
+        WeightEntries::<T>::remove(netuid);
+        BondEntries::<T>::remove(netuid);
         let _ = Axons::<T>::clear_prefix(netuid, u32::MAX, None);
         let _ = Prometheus::<T>::clear_prefix(netuid, u32::MAX, None);
         let _ = WeightCommits::<T>::clear_prefix(netuid, u32::MAX, None);
@@ -186,5 +191,7 @@ impl<T: Config> Pallet<T> {
         CommitRevealWeightsEnabled::<T>::remove(netuid);
         RevealPeriodEpochs::<T>::remove(netuid);
         ScalingLawPower::<T>::remove(netuid);
+
+        Self::remove_reference_views(netuid);
     }
 }

@@ -52,12 +52,14 @@ pub fn retarget(
     let full = U256::from(u64::MAX);
     let alpha = U256::from(adjustment_alpha);
     let current_u = U256::from(current);
-    let kept = current_u.saturating_mul(alpha) / full;
+    // Both divisors are non-zero (`full` is u64::MAX, `target` at least 1).
+    let kept = current_u.saturating_mul(alpha).checked_div(full).unwrap_or_default();
     let moved = current_u
         .saturating_mul(full.saturating_sub(alpha))
         .saturating_mul(U256::from(registrations).saturating_add(target))
-        / full
-        / target.saturating_mul(U256::from(2u8));
+        .checked_div(full)
+        .and_then(|x| x.checked_div(target.saturating_mul(U256::from(2u8))))
+        .unwrap_or_default();
     let next = kept.saturating_add(moved);
     let next = if next > U256::from(u64::MAX) { u64::MAX } else { next.low_u64() };
     next.clamp(min, max.max(min))
@@ -132,15 +134,16 @@ impl<T: Config> Pallet<T> {
         Ok(())
     }
 
-    /// Register `hotkey` on `netuid` for `coldkey` with a proof of work over `block_number`.
-    pub fn do_pow_register(
+    /// Every check of a proof-of-work registration, in order, without writing; returns the
+    /// seal. Shared by dispatch and pool validation.
+    fn check_pow_register(
         netuid: NetUid,
         block_number: u64,
         nonce: u64,
         work: &[u8],
         hotkey: &T::AccountId,
         coldkey: &T::AccountId,
-    ) -> DispatchResult {
+    ) -> Result<H256, sp_runtime::DispatchError> {
         Self::ensure_can_register(netuid, hotkey, coldkey)?;
         ensure!(
             NetworkPowRegistrationAllowed::<T>::get(netuid),
@@ -161,7 +164,34 @@ impl<T: Config> Pallet<T> {
             Error::<T>::InvalidDifficulty
         );
         ensure!(!UsedWork::<T>::contains_key(seal), Error::<T>::WorkRepeated);
-        UsedWork::<T>::insert(seal, now);
+        Ok(seal)
+    }
+
+    /// Whether a proof-of-work `register` would succeed now (pool-time validation): the
+    /// subnet's registration limits, the hotkey's ownership, the work's block, seal, difficulty
+    /// and freshness.
+    pub fn validate_pow_register(
+        netuid: NetUid,
+        block_number: u64,
+        nonce: u64,
+        work: &[u8],
+        hotkey: &T::AccountId,
+        coldkey: &T::AccountId,
+    ) -> DispatchResult {
+        Self::check_pow_register(netuid, block_number, nonce, work, hotkey, coldkey).map(|_| ())
+    }
+
+    /// Register `hotkey` on `netuid` for `coldkey` with a proof of work over `block_number`.
+    pub fn do_pow_register(
+        netuid: NetUid,
+        block_number: u64,
+        nonce: u64,
+        work: &[u8],
+        hotkey: &T::AccountId,
+        coldkey: &T::AccountId,
+    ) -> DispatchResult {
+        let seal = Self::check_pow_register(netuid, block_number, nonce, work, hotkey, coldkey)?;
+        UsedWork::<T>::insert(seal, Self::current_block());
         Self::register_neuron(netuid, hotkey, coldkey)?;
         Self::count_registration(netuid, true);
         Ok(())

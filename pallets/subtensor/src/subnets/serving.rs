@@ -43,6 +43,31 @@ impl<T: Config> Pallet<T> {
         Ok(now)
     }
 
+    /// Whether `serve_axon` by `hotkey` would succeed now (pool-time validation): address,
+    /// port, registration and the serving rate limit.
+    pub fn validate_serve_axon(
+        hotkey: &T::AccountId,
+        netuid: NetUid,
+        ip_type: u8,
+        ip: u128,
+        port: u16,
+    ) -> DispatchResult {
+        let previous = Axons::<T>::get(netuid, hotkey).map(|a| a.block);
+        Self::check_endpoint(hotkey, netuid, ip_type, ip, port, true, previous).map(|_| ())
+    }
+
+    /// Whether `serve_prometheus` by `hotkey` would succeed now (pool-time validation).
+    pub fn validate_serve_prometheus(
+        hotkey: &T::AccountId,
+        netuid: NetUid,
+        ip_type: u8,
+        ip: u128,
+        port: u16,
+    ) -> DispatchResult {
+        let previous = Prometheus::<T>::get(netuid, hotkey).map(|p| p.block);
+        Self::check_endpoint(hotkey, netuid, ip_type, ip, port, false, previous).map(|_| ())
+    }
+
     /// `serve_axon` for `hotkey`.
     pub fn do_serve_axon(
         hotkey: &T::AccountId,

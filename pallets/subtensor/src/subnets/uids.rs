@@ -25,6 +25,19 @@ where
     });
 }
 
+/// Move a subnet's entry counter ([`WeightEntries`] or [`BondEntries`]) from a row of `before`
+/// entries to one of `after`.
+pub(crate) fn count_entries<Counter>(netuid: NetUid, before: usize, after: usize)
+where
+    Counter: frame_support::storage::StorageMap<NetUid, u32, Query = u32>,
+{
+    let before = u32::try_from(before).unwrap_or(u32::MAX);
+    let after = u32::try_from(after).unwrap_or(u32::MAX);
+    Counter::mutate(netuid, |count| {
+        *count = count.saturating_sub(before).saturating_add(after);
+    });
+}
+
 impl<T: Config> Pallet<T> {
     /// The current block number as u64.
     pub fn current_block() -> u64 {
@@ -37,9 +50,8 @@ impl<T: Config> Pallet<T> {
         hotkey: &T::AccountId,
         coldkey: &T::AccountId,
     ) -> DispatchResult {
-        match Owner::<T>::get(hotkey) {
-            Some(owner) => ensure!(owner == *coldkey, Error::<T>::NonAssociatedColdKey),
-            None => {}
+        if let Some(owner) = Owner::<T>::get(hotkey) {
+            ensure!(owner == *coldkey, Error::<T>::NonAssociatedColdKey);
         }
         Ok(())
     }
@@ -67,6 +79,7 @@ impl<T: Config> Pallet<T> {
         };
         if !Owner::<T>::contains_key(hotkey) {
             Owner::<T>::insert(hotkey, coldkey);
+            Self::record_owned_hotkey(coldkey, hotkey);
         }
         Self::deposit_event(Event::NeuronRegistered { netuid, uid, hotkey: hotkey.clone() });
         Ok(uid)
@@ -90,8 +103,10 @@ impl<T: Config> Pallet<T> {
         }
         // Weights of others that point at this slot are masked by the epoch, since they are
         // older than the new registration; the slot's own rows are cleared here.
-        Weights::<T>::remove(netuid, uid);
-        Bonds::<T>::remove(netuid, uid);
+        let weights = Weights::<T>::take(netuid, uid).len();
+        count_entries::<WeightEntries<T>>(netuid, weights, 0);
+        let bonds = Bonds::<T>::take(netuid, uid).len();
+        count_entries::<BondEntries<T>>(netuid, bonds, 0);
         Self::bind_uid(netuid, uid, hotkey, now);
         Self::reset_uid_vectors(netuid, uid);
     }
@@ -142,7 +157,7 @@ impl<T: Config> Pallet<T> {
             } else {
                 &mut best_mortal
             };
-            if slot.map_or(true, |best| key < best) {
+            if slot.is_none_or(|best| key < best) {
                 *slot = Some(key);
             }
         }

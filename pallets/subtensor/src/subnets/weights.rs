@@ -7,9 +7,10 @@
 use crate::*;
 use alloc::vec::Vec;
 use codec::Encode;
-use frame_support::{ensure, pallet_prelude::DispatchResult, BoundedVec};
+use frame_support::{ensure, pallet_prelude::DispatchResult, traits::ConstU32, BoundedVec};
 use sp_core::H256;
 use sp_runtime::traits::{BlakeTwo256, Hash};
+use sp_runtime::DispatchError;
 
 /// Max-upscale `values` so that the largest becomes 65535, rounding half up; all zeros stay
 /// zeros.
@@ -22,7 +23,12 @@ pub fn max_upscale(values: &[u16]) -> Vec<u16> {
     values
         .iter()
         .map(|&v| {
-            let scaled = (u64::from(v) * 2 * 65535 + max) / (2 * max);
+            // (v * 65535 + max / 2) / max, exactly: v and max are u16, nothing overflows.
+            let scaled = u64::from(v)
+                .saturating_mul(131_070)
+                .saturating_add(max)
+                .checked_div(max.saturating_mul(2))
+                .unwrap_or(0);
             scaled.min(65535) as u16
         })
         .collect()
@@ -35,7 +41,11 @@ pub fn max_normalized(values: &[u16]) -> u16 {
     if sum == 0 {
         return 0;
     }
-    values.iter().map(|&v| (u64::from(v) * 65535 / sum) as u16).max().unwrap_or(0)
+    values
+        .iter()
+        .map(|&v| u64::from(v).saturating_mul(65535).checked_div(sum).unwrap_or(0) as u16)
+        .max()
+        .unwrap_or(0)
 }
 
 /// The commitment to a weight reveal: `BlakeTwo256(SCALE(hotkey, netuid, uids, values, salt,
@@ -56,7 +66,9 @@ impl<T: Config> Pallet<T> {
     pub fn epoch_index(netuid: NetUid, block: u64) -> u64 {
         match Tempo::<T>::get(netuid) {
             0 => 0,
-            tempo => block.saturating_add(u64::from(netuid.0)) / u64::from(tempo),
+            tempo => {
+                block.saturating_add(u64::from(netuid.0)).checked_div(u64::from(tempo)).unwrap_or(0)
+            }
         }
     }
 
@@ -72,15 +84,29 @@ impl<T: Config> Pallet<T> {
         Self::check_and_store_weights(hotkey, netuid, &uids, &values, version_key, true)
     }
 
-    /// Validate a weight vector in the reference chain's order and store it.
-    fn check_and_store_weights(
+    /// Whether `set_weights` by `hotkey` would succeed now: every check of
+    /// [`Self::do_set_weights`], without writing (pool-time validation).
+    pub fn validate_set_weights(
+        hotkey: &T::AccountId,
+        netuid: NetUid,
+        uids: &[u16],
+        values: &[u16],
+        version_key: u64,
+    ) -> DispatchResult {
+        ensure!(!CommitRevealWeightsEnabled::<T>::get(netuid), Error::<T>::CommitRevealEnabled);
+        Self::check_weights(hotkey, netuid, uids, values, version_key, true).map(|_| ())
+    }
+
+    /// Every check of a weight vector, in the reference chain's order, without writing; returns
+    /// the hotkey's UID and the current block. Shared by dispatch and pool validation.
+    fn check_weights(
         hotkey: &T::AccountId,
         netuid: NetUid,
         uids: &[u16],
         values: &[u16],
         version_key: u64,
         rate_limited: bool,
-    ) -> DispatchResult {
+    ) -> Result<(u16, u64), DispatchError> {
         ensure!(uids.len() == values.len(), Error::<T>::WeightVecNotEqualSize);
         ensure!(NetworksAdded::<T>::get(netuid), Error::<T>::SubnetNotExists);
         let n = SubnetworkN::<T>::get(netuid);
@@ -110,7 +136,7 @@ impl<T: Config> Pallet<T> {
         ensure!(is_self_weight || is_owner || permitted, Error::<T>::NeuronNoValidatorPermit);
         let mut sorted: Vec<u16> = uids.to_vec();
         sorted.sort_unstable();
-        ensure!(sorted.windows(2).all(|w| w[0] != w[1]), Error::<T>::DuplicateUids);
+        ensure!(sorted.windows(2).all(|w| w.first() != w.last()), Error::<T>::DuplicateUids);
         ensure!(uids.iter().all(|&u| u < n), Error::<T>::UidVecContainInvalidOne);
         if !is_self_weight {
             let min = MinAllowedWeights::<T>::get(netuid).min(n);
@@ -121,12 +147,29 @@ impl<T: Config> Pallet<T> {
                 Error::<T>::MaxWeightExceeded
             );
         }
+        Ok((uid, now))
+    }
+
+    /// Validate a weight vector and store it.
+    fn check_and_store_weights(
+        hotkey: &T::AccountId,
+        netuid: NetUid,
+        uids: &[u16],
+        values: &[u16],
+        version_key: u64,
+        rate_limited: bool,
+    ) -> DispatchResult {
+        let (uid, now) =
+            Self::check_weights(hotkey, netuid, uids, values, version_key, rate_limited)?;
         let upscaled = max_upscale(values);
         let mut row: Vec<(u16, u16)> = uids.iter().copied().zip(upscaled).collect();
         row.sort_unstable_by_key(|(dest, _)| *dest);
         let row: SparseRow =
             BoundedVec::try_from(row).map_err(|_| Error::<T>::UidsLengthExceedUidsInSubNet)?;
+        let previous = Weights::<T>::decode_len(netuid, uid).unwrap_or(0);
+        let entries = row.len();
         Weights::<T>::insert(netuid, uid, row);
+        subnets::uids::count_entries::<WeightEntries<T>>(netuid, previous, entries);
         subnets::uids::set_uid_value::<LastUpdate<T>, _>(netuid, uid, now);
         Self::deposit_event(Event::WeightsSet { netuid, uid });
         Ok(())
@@ -134,9 +177,7 @@ impl<T: Config> Pallet<T> {
 
     /// `commit_weights` for `hotkey`.
     pub fn do_commit_weights(hotkey: &T::AccountId, netuid: NetUid, hash: H256) -> DispatchResult {
-        ensure!(NetworksAdded::<T>::get(netuid), Error::<T>::SubnetNotExists);
-        ensure!(CommitRevealWeightsEnabled::<T>::get(netuid), Error::<T>::CommitRevealDisabled);
-        ensure!(Uids::<T>::contains_key(netuid, hotkey), Error::<T>::HotKeyNotRegisteredInSubNet);
+        Self::check_commit_preconditions(hotkey, netuid)?;
         let now = Self::current_block();
         let epoch = Self::epoch_index(netuid, now);
         let reveal_epoch = epoch.saturating_add(RevealPeriodEpochs::<T>::get(netuid));
@@ -151,20 +192,43 @@ impl<T: Config> Pallet<T> {
         Ok(())
     }
 
-    /// `reveal_weights` for `hotkey`.
-    pub fn do_reveal_weights(
-        hotkey: &T::AccountId,
-        netuid: NetUid,
-        uids: Vec<u16>,
-        values: Vec<u16>,
-        salt: Vec<u16>,
-        version_key: u64,
-    ) -> DispatchResult {
+    /// The checks of `commit_weights` that precede its write.
+    fn check_commit_preconditions(hotkey: &T::AccountId, netuid: NetUid) -> DispatchResult {
         ensure!(NetworksAdded::<T>::get(netuid), Error::<T>::SubnetNotExists);
         ensure!(CommitRevealWeightsEnabled::<T>::get(netuid), Error::<T>::CommitRevealDisabled);
-        let hash = commit_hash(hotkey, netuid, &uids, &values, &salt, version_key);
+        ensure!(Uids::<T>::contains_key(netuid, hotkey), Error::<T>::HotKeyNotRegisteredInSubNet);
+        Ok(())
+    }
+
+    /// Whether `commit_weights` by `hotkey` would succeed now (pool-time validation): the
+    /// subnet uses commit-reveal, the hotkey is registered, and it holds fewer than
+    /// [`MAX_UNREVEALED_COMMITS`] unexpired commitments.
+    pub fn validate_commit_weights(hotkey: &T::AccountId, netuid: NetUid) -> DispatchResult {
+        Self::check_commit_preconditions(hotkey, netuid)?;
         let epoch = Self::epoch_index(netuid, Self::current_block());
-        let mut commits = WeightCommits::<T>::get(netuid, hotkey);
+        let live = WeightCommits::<T>::get(netuid, hotkey)
+            .iter()
+            .filter(|c| c.reveal_epoch >= epoch)
+            .count();
+        ensure!((live as u32) < MAX_UNREVEALED_COMMITS, Error::<T>::TooManyUnrevealedCommits);
+        Ok(())
+    }
+
+    /// The commitment that a reveal opens: the hotkey's commitments and the position of the
+    /// matching one, after checking the subnet, the hash and the reveal epoch.
+    fn find_reveal(
+        hotkey: &T::AccountId,
+        netuid: NetUid,
+        uids: &[u16],
+        values: &[u16],
+        salt: &[u16],
+        version_key: u64,
+    ) -> Result<(Vec<WeightCommit>, usize, u64, H256), DispatchError> {
+        ensure!(NetworksAdded::<T>::get(netuid), Error::<T>::SubnetNotExists);
+        ensure!(CommitRevealWeightsEnabled::<T>::get(netuid), Error::<T>::CommitRevealDisabled);
+        let hash = commit_hash(hotkey, netuid, uids, values, salt, version_key);
+        let epoch = Self::epoch_index(netuid, Self::current_block());
+        let commits = WeightCommits::<T>::get(netuid, hotkey).into_inner();
         // The same hash may be committed again before an earlier commitment expired: reveal the
         // oldest unexpired one, and report expiry only when every match has expired.
         let position = commits
@@ -175,12 +239,42 @@ impl<T: Config> Pallet<T> {
         let reveal_epoch = commits.get(position).map(|c| c.reveal_epoch).unwrap_or_default();
         ensure!(epoch >= reveal_epoch, Error::<T>::RevealTooEarly);
         ensure!(epoch == reveal_epoch, Error::<T>::ExpiredWeightCommit);
+        Ok((commits, position, epoch, hash))
+    }
+
+    /// Whether `reveal_weights` by `hotkey` would succeed now: every check of
+    /// [`Self::do_reveal_weights`], without writing (pool-time validation).
+    pub fn validate_reveal_weights(
+        hotkey: &T::AccountId,
+        netuid: NetUid,
+        uids: &[u16],
+        values: &[u16],
+        salt: &[u16],
+        version_key: u64,
+    ) -> DispatchResult {
+        Self::find_reveal(hotkey, netuid, uids, values, salt, version_key)?;
+        Self::check_weights(hotkey, netuid, uids, values, version_key, false).map(|_| ())
+    }
+
+    /// `reveal_weights` for `hotkey`.
+    pub fn do_reveal_weights(
+        hotkey: &T::AccountId,
+        netuid: NetUid,
+        uids: Vec<u16>,
+        values: Vec<u16>,
+        salt: Vec<u16>,
+        version_key: u64,
+    ) -> DispatchResult {
+        let (mut commits, position, epoch, hash) =
+            Self::find_reveal(hotkey, netuid, &uids, &values, &salt, version_key)?;
         commits.remove(position);
         commits.retain(|c| c.reveal_epoch >= epoch);
         if commits.is_empty() {
             WeightCommits::<T>::remove(netuid, hotkey);
         } else {
-            WeightCommits::<T>::insert(netuid, hotkey, commits);
+            let bounded: BoundedVec<WeightCommit, ConstU32<MAX_UNREVEALED_COMMITS>> =
+                BoundedVec::truncate_from(commits);
+            WeightCommits::<T>::insert(netuid, hotkey, bounded);
         }
         Self::check_and_store_weights(hotkey, netuid, &uids, &values, version_key, false)?;
         Self::deposit_event(Event::WeightsRevealed { netuid, hotkey: hotkey.clone(), hash });

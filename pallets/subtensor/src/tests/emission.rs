@@ -5,7 +5,7 @@ use super::mock::*;
 use crate::coinbase::block_emission::block_emission;
 use crate::staking::mul_div;
 use crate::*;
-use frame_support::assert_ok;
+use frame_support::{assert_ok, weights::Weight};
 use subtensor_primitives::MAX_SUPPLY;
 
 const NET_1: NetUid = NetUid(1);
@@ -246,5 +246,47 @@ fn nothing_is_minted_at_the_cap() {
         assert_eq!(BlockEmission::<Test>::get(), 0);
         assert_eq!(SubtensorModule::total_issuance(), MAX_SUPPLY);
         assert_eq!(TotalPendingEmission::<Test>::get(), 0);
+    });
+}
+
+/// Three genesis subnets whose epochs all come due at block 9 (tempos 10, 11, 12).
+fn three_subnets_due_together() -> ExtBuilder {
+    ExtBuilder::default().subnet(1, 1, 2, 10).subnet(2, 3, 4, 11).subnet(3, 5, 6, 12)
+}
+
+#[test]
+fn epochs_due_together_within_the_budget_run_in_one_block() {
+    three_subnets_due_together().build_and_execute(|| {
+        run_to_block(9);
+        assert_eq!(epochs(), vec![NET_1, NET_2, NetUid(3)]);
+        assert!(EpochQueue::<Test>::get().is_empty());
+    });
+}
+
+#[test]
+fn epochs_beyond_the_block_budget_wait_for_the_following_blocks_in_order() {
+    three_subnets_due_together().build_and_execute(|| {
+        // A budget (half the block) of one and a half epochs: one epoch per block.
+        let bound = SubtensorModule::epoch_weight_bound(NET_1);
+        MockBlockWeights::set(frame_system::limits::BlockWeights::simple_max(
+            Weight::from_parts(bound.ref_time() * 3, u64::MAX / 4),
+        ));
+        run_to_block(9);
+        assert_eq!(epochs(), vec![NET_1]);
+        assert_eq!(EpochQueue::<Test>::get().into_inner(), vec![NET_2, NetUid(3)]);
+        run_to_block(10);
+        assert_eq!(epochs(), vec![NET_1, NET_2]);
+        assert_eq!(LastStepBlock::<Test>::get(NET_2), 10);
+        run_to_block(11);
+        assert_eq!(epochs(), vec![NET_1, NET_2, NetUid(3)]);
+        assert_eq!(LastStepBlock::<Test>::get(NetUid(3)), 11);
+        assert!(EpochQueue::<Test>::get().is_empty());
+        // An epoch larger than the whole budget still runs (first in its block).
+        MockBlockWeights::set(frame_system::limits::BlockWeights::simple_max(
+            Weight::from_parts(bound.ref_time() / 4, u64::MAX / 4),
+        ));
+        run_to_block(19);
+        assert_eq!(epochs().last(), Some(&NET_1));
+        assert!(EpochQueue::<Test>::get().is_empty());
     });
 }

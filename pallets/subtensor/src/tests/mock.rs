@@ -20,9 +20,16 @@ frame_support::construct_runtime!(
     }
 );
 
+parameter_types! {
+    /// The block weights (frame-system's defaults unless a test changes them).
+    pub static MockBlockWeights: frame_system::limits::BlockWeights =
+        frame_system::limits::BlockWeights::default();
+}
+
 #[derive_impl(frame_system::config_preludes::TestDefaultConfig)]
 impl frame_system::Config for Test {
     type Block = Block;
+    type BlockWeights = MockBlockWeights;
     type AccountData = pallet_balances::AccountData<u64>;
 }
 
@@ -40,6 +47,7 @@ impl pallet_balances::Config for Test {
 impl pallet_subtensor::Config for Test {
     type Currency = Balances;
     type WeightInfo = ();
+    type SubnetLifecycle = ();
 }
 
 /// Account ids of the mock are plain integers.

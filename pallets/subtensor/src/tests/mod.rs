@@ -11,11 +11,14 @@
 mod consensus;
 mod emission;
 mod hyperparams;
-mod mock;
+pub(crate) mod mock;
 mod network;
 mod pruning;
+mod reference_views;
 mod registration;
 mod rpc_info;
+mod rpc_info_sdk;
 mod serving;
 mod staking;
+mod transaction_extension;
 mod weights;

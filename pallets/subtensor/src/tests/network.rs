@@ -334,12 +334,18 @@ fn dissolve_network_leaves_no_subnet_storage_behind() {
         register(netuid, 3, 12);
         assert!(!Bonds::<Test>::get(netuid, 1).is_empty());
 
+        // The reference-chain views were written with the subnet and kept by the block step.
+        assert_eq!(MechanismCountCurrent::<Test>::get(netuid), 1);
+        assert!(SubnetEmaTaoFlow::<Test>::contains_key(netuid));
+        assert!(BlocksSinceLastStep::<Test>::contains_key(netuid));
+
         assert_ok!(SubtensorModule::dissolve_network(RuntimeOrigin::signed(OWNER), netuid));
 
         // Only chain-wide items may have gained keys: ownership and stake of hotkeys, the lock
         // cost history and the running totals.
         let global = [
             "Owner",
+            "OwnedHotkeys",
             "Stake",
             "TotalHotkeyStake",
             "TotalColdkeyStake",

@@ -334,10 +334,55 @@ fn pow_register_shares_the_checks_of_burned_registration() {
 }
 
 #[test]
-fn pow_register_must_be_signed_by_the_hotkey() {
+fn pow_register_may_be_signed_by_the_coldkey() {
     build_and_execute(|| {
         let netuid = pow_subnet();
         let (nonce, work) = solve(HOTKEY, 9, 1000, true);
+        System::reset_events();
+
+        // The Python SDK signs `register` with the coldkey.
+        assert_ok!(SubtensorModule::register(
+            RuntimeOrigin::signed(COLDKEY),
+            netuid,
+            9,
+            nonce,
+            work,
+            HOTKEY,
+            COLDKEY
+        ));
+
+        assert_eq!(events(), vec![Event::NeuronRegistered { netuid, uid: 1, hotkey: HOTKEY }]);
+        assert_eq!(Uids::<Test>::get(netuid, HOTKEY), Some(1));
+        assert_eq!(Owner::<Test>::get(HOTKEY), Some(COLDKEY));
+        assert_eq!(OwnedHotkeys::<Test>::get(COLDKEY), vec![HOTKEY]);
+        assert_eq!(PowRegistrationsThisInterval::<Test>::get(netuid), 1);
+        // Still free for the coldkey.
+        assert_eq!(balance(COLDKEY), 0);
+    });
+}
+
+#[test]
+fn pow_register_must_be_signed_by_the_hotkey_or_the_coldkey() {
+    build_and_execute(|| {
+        let netuid = pow_subnet();
+        let (nonce, work) = solve(HOTKEY, 9, 1000, true);
+        let stranger = 77;
+        assert_noop!(
+            SubtensorModule::register(
+                RuntimeOrigin::signed(stranger),
+                netuid,
+                9,
+                nonce,
+                work.clone(),
+                HOTKEY,
+                COLDKEY
+            ),
+            Error::<Test>::TransactorAccountShouldBeHotKey
+        );
+        // A coldkey-signed registration still checks the hotkey's owner: hotkey 5 belongs to
+        // coldkey 8 (it owns a second subnet).
+        add_subnet(8, 5);
+        let (nonce, work) = solve(5, 9, 1000, true);
         assert_noop!(
             SubtensorModule::register(
                 RuntimeOrigin::signed(COLDKEY),
@@ -345,10 +390,10 @@ fn pow_register_must_be_signed_by_the_hotkey() {
                 9,
                 nonce,
                 work,
-                HOTKEY,
+                5,
                 COLDKEY
             ),
-            Error::<Test>::TransactorAccountShouldBeHotKey
+            Error::<Test>::NonAssociatedColdKey
         );
     });
 }
