@@ -8,11 +8,10 @@
 
 #![allow(dead_code, unreachable_pub)]
 
-use codec::Encode;
 use sp_core::{sr25519, storage::Storage, Pair, H256};
 use sp_genesis_builder::DEV_RUNTIME_PRESET;
 use sp_keyring::Sr25519Keyring;
-use sp_runtime::{generic::Era, BuildStorage};
+use sp_runtime::BuildStorage;
 use std::sync::Arc;
 use subtensor_chain::{BuiltBlock, ChainApi, ChainWrite, Client, ClientConfig, Database, Pruning};
 use subtensor_runtime::*;
