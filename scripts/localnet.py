@@ -26,6 +26,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+PYTHON_BT = ROOT / ".venv-bt" / "bin" / "python"
+PYTHON_TEMPLATE = ROOT / "offchain-miner" / "python-template"
 PASSWORD = "localnet-password"
 NETUID = 1
 
@@ -191,6 +193,9 @@ class Localnet:
     sealing_ms: int = 1000
     nodes: int = 1
     validator_args: list[str] = field(default_factory=list)
+    # Also run the Python template miner and validator (offchain-miner/python-template, the
+    # unmodified bittensor SDK in .venv-bt) next to the Rust neurons.
+    python_neurons: bool = False
     procs: list[Proc] = field(default_factory=list)
     neurons: list[Neuron] = field(default_factory=list)
 
@@ -313,6 +318,8 @@ class Localnet:
         self.stcli("wallet", "regen-coldkey", "--wallet-name", "alice", "--uri", "//Alice")
         names = ["validator"] + [f"miner-{n}" for n, _ in self.models] + \
                 [f"evil-{m}" for m in self.evil_modes]
+        if self.python_neurons:
+            names += ["py-validator", "py-miner"]
         for name in names:
             self.stcli("wallet", "create", "--wallet-name", name)
             self.stcli("wallet", "transfer", "--wallet-name", "alice",
@@ -329,6 +336,11 @@ class Localnet:
         self.stcli("subnet", "register", "--netuid", NETUID, "--wallet-name", "validator")
         self.stcli("stake", "add", "--amount", "1000", "--wallet-name", "validator")
         self.neurons.append(Neuron("validator", "validator", self.hotkey_of("validator")))
+        if self.python_neurons:
+            log("registering the Python template validator (300 TAO) and miner")
+            self.stcli("subnet", "register", "--netuid", NETUID, "--wallet-name", "py-validator")
+            self.stcli("stake", "add", "--amount", "300", "--wallet-name", "py-validator")
+            self.stcli("subnet", "register", "--netuid", NETUID, "--wallet-name", "py-miner")
 
     def start_miners(self) -> None:
         """One stminer per model (the last registers by proof of work, the others by burn)."""
@@ -355,6 +367,17 @@ class Localnet:
                                        "--wallet.name", wallet, "--wallet.hotkey", "default",
                                        "--wallet.path", self.wallets])
             self.neurons.append(Neuron(wallet, "evil", self.hotkey_of(wallet), mode, port, proc))
+        if self.python_neurons:
+            port = free_port()
+            log(f"starting the Python template miner on port {port} (a bigram model)")
+            proc = self.spawn("py-miner", [
+                PYTHON_BT, PYTHON_TEMPLATE / "miner.py", "--netuid", NETUID,
+                "--wallet.name", "py-miner", "--wallet.hotkey", "default",
+                "--wallet.path", self.wallets, "--subtensor.network", self.ws,
+                "--axon.port", port, "--tokenizer", self.tokenizer, "--corpus", self.corpus,
+            ])
+            self.neurons.append(Neuron("py-miner", "miner", self.hotkey_of("py-miner"),
+                                       "python-bigram", port, proc))
 
     def wait_for_miners(self, timeout: float = 600.0) -> None:
         """Until every miner is registered with its axon on chain."""
@@ -380,6 +403,16 @@ class Localnet:
             "--state-dir", self.workdir / "validator-state", *self.validator_args,
         ])
         self.neurons[0].proc = proc
+        if self.python_neurons:
+            log("starting the Python template validator")
+            proc = self.spawn("py-validator", [
+                PYTHON_BT, PYTHON_TEMPLATE / "validator.py", "--netuid", NETUID,
+                "--wallet.name", "py-validator", "--wallet.hotkey", "default",
+                "--wallet.path", self.wallets, "--subtensor.network", self.ws,
+                "--tokenizer", self.tokenizer, "--corpus", self.corpus,
+            ])
+            self.neurons.append(Neuron("py-validator", "validator",
+                                       self.hotkey_of("py-validator"), "python", 0, proc))
 
     def metagraph(self) -> dict:
         return self.stcli("subnet", "show", NETUID)
@@ -410,7 +443,7 @@ class Localnet:
         for n in mg["neurons"]:
             who = by_hotkey.get(n["hotkey"])
             role = "owner" if who is None else (
-                "validator" if who.role == "validator" else f"{who.role}:{who.model}")
+                who.name if who.role == "validator" else f"{who.role}:{who.model}")
             loss = losses.get(n["uid"])
             rows.append(
                 f"{n['uid']:>3}  {role:<18} {'' if loss is None else f'{loss:.3f}':>7} "
@@ -441,6 +474,10 @@ def main() -> int:
     ap.add_argument("--epochs", type=int, default=0, help="stop after this many epochs (0: never)")
     ap.add_argument("--nodes", type=int, default=4, choices=[1, 2, 3, 4],
                     help="authority nodes of the local chain (1: a single --dev node)")
+    ap.add_argument("--python", action="store_true",
+                    default=os.environ.get("LOCALNET_PYTHON") == "1",
+                    help="also run the Python template miner and validator (bittensor SDK, "
+                         ".venv-bt); LOCALNET_PYTHON=1 does the same")
     args = ap.parse_args()
 
     bins = Bins.from_target(args.profile)
@@ -453,7 +490,8 @@ def main() -> int:
     # The validator's top-k must stay well below the standard vocabulary.
     topk = min(512, PRESETS[args.preset]["vocab"] // 4)
     net = Localnet(workdir, bins, tokenizer, Path(args.corpus), models, rpc_port=args.rpc_port,
-                   nodes=args.nodes, validator_args=["--topk", str(topk)])
+                   nodes=args.nodes, validator_args=["--topk", str(topk)],
+                   python_neurons=args.python)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(130))
     # Measured from the start of scripts/localnet.sh when it passes its start time.
     started = float(os.environ.get("LOCALNET_T0") or time.time())

@@ -62,6 +62,11 @@ make_venv "$root/.venv" "$root/tests/requirements.txt"
 make_venv "$root/.venv-asi" "$root/tests/requirements-asi.txt"
 make_venv "$root/.venv-bt" "$root/tests/requirements-bt.txt"
 make_venv "$root/.venv-torch" "$root/tests/requirements-torch.txt"
+# The SDK's proof-of-work registration wants torch importable (the `bittensor[torch]` extra):
+# .venv-bt sees .venv-torch's packages after its own through a .pth file, instead of a second
+# 4.8 GB copy of torch.
+site_of() { "$1/bin/python" -c 'import sysconfig; print(sysconfig.get_paths()["purelib"])'; }
+site_of "$root/.venv-torch" > "$(site_of "$root/.venv-bt")/subtensor-torch.pth"
 
 # polkadot.js (@polkadot/api, pinned in tests/clients/pjs/package-lock.json) for the network
 # tests; Node.js and npm from Debian when missing.

@@ -104,3 +104,25 @@ def test_overview_and_subnet_show_print_our_values(chain):
     assert match, out[-2000:]
     shown = float(match.group(1).replace(",", ""))
     assert abs(shown - free.value["data"]["free"] / TAO) < 0.001, (shown, free.value)
+
+
+def test_wallet_balance_and_subnets_list_print_our_values(chain):
+    _, s, _ = chain
+    bob = Keypair.create_from_uri("//Bob").ss58_address
+    out = btcli(chain, "wallet", "balance", wallet="bob")
+    row = next((line for line in out.splitlines() if bob in line), None)
+    assert row, out[-2000:]
+    # Free, staked (classic stake on every hotkey of the coldkey, at price 1) and total.
+    free, staked, total = [float(x.replace(",", "")) for x in re.findall(r"([\d,]+\.\d+)", row)]
+    assert abs(free - s.query("System", "Account", [bob]).value["data"]["free"] / TAO) < 1e-3
+    assert abs(staked - storage(s, "Stake", [BOB_HOT.ss58_address, bob]) / TAO) < 1e-3, row
+    assert abs(total - free - staked) < 1e-3, row
+    # The subnet list: the empty root network first, then subnet 1 with its tempo and all of
+    # the block emission (τ 1 per block: it is the only subnet).
+    out = btcli(chain, "subnets", "list")
+    rows = {int(m.group(1)): m.group(0) for m in
+            re.finditer(r"^\s*(\d+)\s*│.*$", out, flags=re.MULTILINE)}
+    assert set(rows) >= {0, 1}, out[-3000:]
+    assert "root" in rows[0] and "subnet 1" in rows[1], out[-3000:]
+    assert f"/{storage(s, 'Tempo', [NETUID])}" in rows[1], rows[1]
+    assert "1.0000" in rows[1].split("│")[4], rows[1]

@@ -24,7 +24,7 @@ from substrateinterface import SubstrateInterface
 from conftest import ROOT, built_binary, node_binary
 
 sys.path.insert(0, str(ROOT / "scripts"))
-from localnet import Bins, Localnet, NETUID, prepare_models  # noqa: E402
+from localnet import Bins, Localnet, NETUID, PYTHON_BT, prepare_models  # noqa: E402
 
 CORPUS = Path(os.environ.get("MARKET_CORPUS", "/usr/share/games/fortunes"))
 EVIL = ["garbage", "nan", "shape", "short", "huge", "slow", "json"]
@@ -51,7 +51,8 @@ def market(tmp_path_factory):
     tokenizer, models = prepare_models(stmodel, CORPUS, ROOT / ".local" / "test-models", "tiny")
     workdir = tmp_path_factory.mktemp("market")
     net = Localnet(workdir, bins, tokenizer, CORPUS, models, evil_modes=EVIL,
-                   validator_args=["--timeout", "4", "--sample-size", "16", "--topk", "64"])
+                   validator_args=["--timeout", "4", "--sample-size", "16", "--topk", "64"],
+                   python_neurons=PYTHON_BT.is_file())
     try:
         net.start()
         yield net
@@ -107,6 +108,33 @@ def test_better_models_earn_more_and_cheaters_earn_nothing(market):
     # The validator holds the stake, so it earns the dividends.
     mg = wait_until(net, lambda n: n["validator"]["dividends"] > 0, 120, "validator dividends")
     assert by_name(net, mg)["validator"]["dividends"] > 0
+
+
+def test_python_template_neurons_earn_by_the_same_rules(market):
+    """The Python template miner and validator (offchain-miner/python-template: the unmodified
+    bittensor SDK) beside the Rust ones: the SDK validator's `set_weights` lands on chain, the
+    bigram miner is weighted by both validators and earns incentive (less than the transformer
+    miners), and the SDK validator earns dividends from its stake and bonds."""
+    net = market
+    if not net.python_neurons:
+        pytest.skip(".venv-bt is missing: run scripts/setup.sh")
+    si = SubstrateInterface(url=net.ws)
+    try:
+        def earning(n):
+            return n["py-miner"]["incentive"] > 0 and n["py-validator"]["dividends"] > 0
+
+        mg = wait_until(net, earning, 300, "the Python miner's incentive and validator's dividends")
+        print(net.table(mg))
+        n = by_name(net, mg)
+        # A bigram model predicts worse than the trained transformers, and is paid less.
+        assert n["py-miner"]["incentive"] < n["miner-large"]["incentive"], net.table(mg)
+        py_miner = n["py-miner"]["uid"]
+        for validator in ("validator", "py-validator"):
+            uid = n[validator]["uid"]
+            row = dict(si.query("SubtensorModule", "Weights", [NETUID, uid]).value)
+            assert row.get(py_miner, 0) > 0, (validator, row)
+    finally:
+        si.close()
 
 
 def test_total_issuance_grows_by_exactly_the_emission(market):

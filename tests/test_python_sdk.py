@@ -92,6 +92,21 @@ def test_transfer_register_serve_stake_unstake(chain):
     assert storage(s, "Stake", [USER_HOT.ss58_address, USER.ss58_address]) == 3 * TAO
 
 
+def test_proof_of_work_register_signed_by_the_coldkey(chain):
+    """The SDK's `register` solves the proof of work on the CPU (it wants torch importable: the
+    `bittensor[torch]` extra, .venv-torch's through a .pth) and signs with the coldkey, which
+    holds nothing: the call is fee-free."""
+    node, s, _ = chain
+    sudo(s, {"Difficulty": 10_000})
+    r = sdk(chain, "pow_register")
+    assert r["pow_register"]["success"], r
+    hotkey, coldkey = r["pow_register"]["hotkey"], r["pow_register"]["coldkey"]
+    uid = storage(s, "Uids", [NETUID, hotkey])
+    assert uid is not None
+    assert storage(s, "Owner", [hotkey]) == coldkey
+    assert s.query("System", "Account", [coldkey]).value["data"]["free"] == 0
+
+
 def test_read_views_match_the_chain(chain):
     node, s, _ = chain
     r = sdk(chain, "neurons_lite", "hyperparameters", "subnets")
@@ -102,27 +117,27 @@ def test_read_views_match_the_chain(chain):
     assert hp["weights_rate_limit"] == storage(s, "WeightsSetRateLimit", [NETUID])
     assert hp["difficulty"] == storage(s, "Difficulty", [NETUID])
     subnets = r["subnets"]
-    assert subnets["netuids"] == [NETUID] and subnets["netuid"] == NETUID
+    # The empty root network is listed first, as the reference lists it.
+    assert subnets["netuids"] == [0, NETUID] and subnets["netuid"] == NETUID
     assert subnets["price"] == 1.0 and subnets["owner"] == ALICE.ss58_address
 
 
 def test_the_metagraph_matches_ours_after_an_epoch(chain):
     node, s, _ = chain
-    # The owner weights every neuron through the SDK's call (`set_mechanism_weights`, mechanism
-    # 0), signed by its key-only hotkey. (The SDK's own `set_weights` wrapper does not reach
-    # it yet: it reads `LastUpdate`, a BoundedVec that its decoder returns as a tuple.)
+    # The owner (with stake, so a validator permit) weights every neuron through the SDK's own
+    # `set_weights` (it reads `LastUpdate` and the rate limit, then sends
+    # `set_mechanism_weights` for mechanism 0), signed by its key-only hotkey.
     stake = s.compose_call("SubtensorModule", "add_stake",
                            {"hotkey": OWNER_HOT.ss58_address, "amount_staked": 100 * TAO})
     receipt = s.submit_extrinsic(s.create_signed_extrinsic(call=stake, keypair=ALICE),
                                  wait_for_inclusion=True)
     assert receipt.is_success, receipt.error_message
-    uids = [n for n in range(len(metagraph_rpc(node)["hotkeys"]))]
-    call = s.compose_call("SubtensorModule", "set_mechanism_weights", {
-        "netuid": NETUID, "mecid": 0, "dests": uids, "weights": [u + 1 for u in uids],
-        "version_key": 0})
-    receipt = s.submit_extrinsic(s.create_signed_extrinsic(call=call, keypair=OWNER_HOT),
-                                 wait_for_inclusion=True)
-    assert receipt.is_success, receipt.error_message
+    # The SDK only sends when more blocks than the rate limit passed since the last update.
+    sudo(s, {"WeightsSetRateLimit": 0})
+    r = sdk(chain, "set_weights")
+    assert r["set_weights"]["success"], r
+    uids = r["set_weights"]["uids"]
+    assert uids == list(range(len(metagraph_rpc(node)["hotkeys"])))
     owner_uid = storage(s, "Uids", [NETUID, OWNER_HOT.ss58_address])
     row = storage(s, "Weights", [NETUID, owner_uid])
     assert [uid for uid, _ in row] == uids, row

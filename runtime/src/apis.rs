@@ -41,13 +41,17 @@ sp_api::impl_runtime_apis! {
 
     impl sp_api::Metadata<Block> for Runtime {
         fn metadata() -> OpaqueMetadata {
-            OpaqueMetadata::new(Runtime::metadata().into())
+            // Bounded vectors shown as sequences (see `crate::metadata`).
+            OpaqueMetadata::new(crate::metadata::metadata_v14().into())
         }
 
         fn metadata_at_version(version: u32) -> Option<OpaqueMetadata> {
             // V15 numbered like V14, as the reference chain's is (see `crate::metadata`).
             if version == 15 {
                 return Some(OpaqueMetadata::new(codec::Encode::encode(&crate::metadata::metadata_v15())));
+            }
+            if version == 14 {
+                return Some(OpaqueMetadata::new(codec::Encode::encode(&crate::metadata::metadata_v14())));
             }
             Runtime::metadata_at_version(version)
         }

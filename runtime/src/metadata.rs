@@ -14,16 +14,24 @@
 //! runtime type, the runtime APIs and the outer enums. The content is the same as frame's
 //! V15; only the numbering differs. This runtime embeds no metadata hash (`CheckMetadataHash`
 //! is always disabled), so nothing depends on the other order.
+//!
+//! Both versions also present every `BoundedVec`/`WeakBoundedVec` as the plain sequence it
+//! encodes as ([`present_bounded_vecs_as_sequences`]). The reference chain stores plain `Vec`s
+//! where we store bounded ones (`LastUpdate`, `Active`, ...), and the decoder under the SDK
+//! (`bt_decode`) returns a one-field composite as a tuple around the list, so the SDK's
+//! `set_weights` read `LastUpdate[uid]` out of a tuple and failed. The bytes are the same either
+//! way: a bound is a runtime rule, not part of the encoding.
 
 use alloc::vec::Vec;
 use frame_metadata::{
+    RuntimeMetadata,
     v15::{
         CustomMetadata, ExtrinsicMetadata, OuterEnums, PalletMetadata, RuntimeApiMetadata,
         RuntimeMetadataV15,
     },
     RuntimeMetadataPrefixed,
 };
-use scale_info::{IntoPortable, Registry};
+use scale_info::{IntoPortable, PortableRegistry, Registry, TypeDef};
 
 /// The runtime's V15 metadata with V14's type numbering (see the module documentation).
 pub fn metadata_v15() -> RuntimeMetadataPrefixed {
@@ -44,8 +52,10 @@ pub fn metadata_v15() -> RuntimeMetadataPrefixed {
     let apis: Vec<RuntimeApiMetadata> = ir.apis.into_iter().map(Into::into).collect();
     let apis = registry.map_into_portable(apis);
     let outer_enums = OuterEnums::from(ir.outer_enums).into_portable(&mut registry);
+    let mut types: PortableRegistry = registry.into();
+    present_bounded_vecs_as_sequences(&mut types);
     RuntimeMetadataV15 {
-        types: registry.into(),
+        types,
         pallets,
         extrinsic,
         ty,
@@ -54,4 +64,35 @@ pub fn metadata_v15() -> RuntimeMetadataPrefixed {
         custom: CustomMetadata { map: Default::default() },
     }
     .into()
+}
+
+/// The runtime's V14 metadata, as frame builds it, with bounded vectors presented as sequences.
+pub fn metadata_v14() -> RuntimeMetadataPrefixed {
+    let mut prefixed = crate::Runtime::metadata();
+    if let RuntimeMetadata::V14(ref mut v14) = prefixed.1 {
+        present_bounded_vecs_as_sequences(&mut v14.types);
+    }
+    prefixed
+}
+
+/// Rewrites each `BoundedVec<T, S>` / `WeakBoundedVec<T, S>` type (a composite whose one field
+/// is `Vec<T>`) in place into that `Vec<T>`'s sequence type. Type ids do not move, so every
+/// reference to the bounded type now names a sequence of `T`; the encoding is unchanged.
+pub fn present_bounded_vecs_as_sequences(types: &mut PortableRegistry) {
+    for index in 0..types.types.len() {
+        let ty = &types.types[index].ty;
+        let bounded = matches!(
+            ty.path.segments.last().map(|s| s.as_str()),
+            Some("BoundedVec") | Some("WeakBoundedVec")
+        );
+        if !bounded {
+            continue;
+        }
+        let TypeDef::Composite(composite) = &ty.type_def else { continue };
+        let [field] = composite.fields.as_slice() else { continue };
+        let Some(sequence) = types.resolve(field.ty.id) else { continue };
+        if matches!(sequence.type_def, TypeDef::Sequence(_)) {
+            types.types[index].ty = sequence.clone();
+        }
+    }
 }

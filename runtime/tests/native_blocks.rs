@@ -319,3 +319,55 @@ fn metadata_v15_numbers_types_as_v14() {
     };
     assert_eq!(names(&frame_v15), names(&v15));
 }
+
+/// The served V14 and V15 show bounded vectors as the sequences they encode as (the SDK's
+/// decoder returns a one-field composite as a tuple around the list): no `BoundedVec` type is
+/// left, and `LastUpdate` (a bounded vector in our storage) is a sequence of u64.
+#[test]
+fn served_metadata_presents_bounded_vecs_as_sequences() {
+    use codec::Decode;
+    use frame_metadata::{v14::StorageEntryType, RuntimeMetadata, RuntimeMetadataPrefixed};
+    use scale_info::{form::PortableForm, PortableRegistry, TypeDef, TypeDefPrimitive};
+    let served = |method: &str, args: Vec<u8>| -> Vec<u8> {
+        let out = subtensor_runtime::api::dispatch(method, &args).expect("served");
+        let opaque: Option<sp_core::OpaqueMetadata> = if method == "Metadata_metadata" {
+            Some(Decode::decode(&mut &out[..]).unwrap())
+        } else {
+            Decode::decode(&mut &out[..]).unwrap()
+        };
+        opaque.expect("version served").to_vec()
+    };
+    let check = |types: &PortableRegistry, last_update: u32| {
+        let bounded: Vec<String> = types
+            .types
+            .iter()
+            .map(|t| t.ty.path.segments.join("::"))
+            .filter(|p| p.ends_with("BoundedVec"))
+            .collect();
+        assert!(bounded.is_empty(), "{bounded:?}");
+        let TypeDef::Sequence(seq) = &types.resolve(last_update).unwrap().type_def else {
+            panic!("LastUpdate is not a sequence")
+        };
+        let element: &scale_info::Type<PortableForm> = types.resolve(seq.type_param.id).unwrap();
+        assert_eq!(element.type_def, TypeDef::Primitive(TypeDefPrimitive::U64));
+    };
+    let value_of = |ty: &StorageEntryType<PortableForm>| match ty {
+        StorageEntryType::Map { value, .. } => value.id,
+        StorageEntryType::Plain(v) => v.id,
+    };
+    for (method, args) in [
+        ("Metadata_metadata", Vec::new()),
+        ("Metadata_metadata_at_version", 14u32.encode()),
+        ("Metadata_metadata_at_version", 15u32.encode()),
+    ] {
+        let bytes = served(method, args);
+        let (types, pallets) = match RuntimeMetadataPrefixed::decode(&mut &bytes[..]).unwrap().1 {
+            RuntimeMetadata::V14(m) => (m.types, m.pallets.into_iter().map(|p| (p.name, p.storage)).collect::<Vec<_>>()),
+            RuntimeMetadata::V15(m) => (m.types, m.pallets.into_iter().map(|p| (p.name, p.storage)).collect()),
+            _ => panic!("unexpected version"),
+        };
+        let storage = pallets.into_iter().find(|(n, _)| n == "SubtensorModule").unwrap().1.unwrap();
+        let entry = storage.entries.iter().find(|e| e.name == "LastUpdate").unwrap();
+        check(&types, value_of(&entry.ty));
+    }
+}

@@ -116,6 +116,9 @@ def main():
             out(step, success=success, message=msg)
         else:
             raise SystemExit(f"unknown step {step}")
+    # Closed explicitly: after the proof-of-work solver's processes, leaving the connection to
+    # the garbage collector hangs the interpreter's exit in async-substrate-interface's __del__.
+    st.close()
 
 
 if __name__ == "__main__":

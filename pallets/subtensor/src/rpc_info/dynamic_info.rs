@@ -10,10 +10,16 @@
 //!   `pending_root_emission` is 0 (no root network).
 //! - `moving_price` is exactly 1.0, `subnet_volume` 0, `token_symbol` `τ` (alpha is TAO).
 //! - `subnet_name` is `subnet <netuid>` and `subnet_identity` `None` (no identities stored).
+//! - The root network, netuid 0, is listed first although it is not a subnet here (the classic
+//!   chain reserves netuid 0 and has no root weights): the reference always lists it and btcli's
+//!   `subnets list` looks for it. It is empty: no neurons, no emission, owned by the all-zero
+//!   account, named `root`, reserves of 1 rao.
 
 use super::{EmissionRates, UidKeys};
 use crate::*;
 use alloc::{format, vec::Vec};
+use codec::Decode;
+use sp_runtime::traits::TrailingZeroInput;
 use substrate_fixed::types::I96F32;
 use subtensor_primitives::{compact_bytes, DynamicInfo};
 
@@ -39,15 +45,51 @@ pub(crate) fn unit_price() -> I96F32 {
 impl<T: Config> Pallet<T> {
     /// The pool summary of `netuid`, if it exists.
     pub fn dynamic_info(netuid: NetUid) -> Option<DynamicInfo<T::AccountId>> {
+        if netuid.is_root() {
+            return Self::root_dynamic_info();
+        }
         let subnets = Self::subnets();
         Self::dynamic_info_with(netuid, &EmissionRates::load::<T>(&subnets))
     }
 
-    /// The pool summary of every existing subnet, in netuid order (each `Some`).
+    /// The pool summary of the root network and every existing subnet, in netuid order (each
+    /// `Some`).
     pub fn all_dynamic_info() -> Vec<Option<DynamicInfo<T::AccountId>>> {
         let subnets = Self::subnets();
         let rates = EmissionRates::load::<T>(&subnets);
-        subnets.into_iter().map(|netuid| Self::dynamic_info_with(netuid, &rates)).collect()
+        core::iter::once(Self::root_dynamic_info())
+            .chain(subnets.into_iter().map(|netuid| Self::dynamic_info_with(netuid, &rates)))
+            .collect()
+    }
+
+    /// The empty root network's entry (see the module documentation).
+    fn root_dynamic_info() -> Option<DynamicInfo<T::AccountId>> {
+        let nobody = T::AccountId::decode(&mut TrailingZeroInput::zeroes()).ok()?;
+        let netuid = NetUid::ROOT;
+        let last_step = LastStepBlock::<T>::get(netuid);
+        Some(DynamicInfo {
+            netuid,
+            owner_hotkey: nobody.clone(),
+            owner_coldkey: nobody,
+            subnet_name: compact_bytes(b"root"),
+            token_symbol: compact_bytes(SUBNET_SYMBOL.as_bytes()),
+            tempo: Tempo::<T>::get(netuid),
+            last_step,
+            blocks_since_last_step: Self::current_block().saturating_sub(last_step),
+            emission: 0,
+            alpha_in: 1,
+            alpha_out: 1,
+            tao_in: 1,
+            alpha_out_emission: 0,
+            alpha_in_emission: 0,
+            tao_in_emission: 0,
+            pending_alpha_emission: 0,
+            pending_root_emission: 0,
+            subnet_volume: 0,
+            network_registered_at: 0,
+            subnet_identity: None,
+            moving_price: unit_price(),
+        })
     }
 
     fn dynamic_info_with(

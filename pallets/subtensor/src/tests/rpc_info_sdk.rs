@@ -7,7 +7,7 @@ use crate::*;
 use codec::Compact;
 use frame_support::assert_ok;
 use subtensor_primitives::{
-    SelectiveMetagraph, SimSwapResult, SubnetPrice, SELECTIVE_METAGRAPH_FIELDS,
+    compact_bytes, SelectiveMetagraph, SimSwapResult, SubnetPrice, SELECTIVE_METAGRAPH_FIELDS,
 };
 
 const OWNER: AccountId = 1;
@@ -139,8 +139,13 @@ fn dynamic_info_is_a_stable_pool_of_the_subnet_stake() {
 
         let all = SubtensorModule::all_dynamic_info();
         let netuids: Vec<NetUid> = all.iter().map(|i| i.as_ref().unwrap().netuid).collect();
-        assert_eq!(netuids, vec![netuid, netuid2, empty]);
-        assert_eq!(all[0], SubtensorModule::dynamic_info(netuid));
+        // The empty root network first (btcli's `subnets list` needs it), then the subnets.
+        assert_eq!(netuids, vec![NetUid::ROOT, netuid, netuid2, empty]);
+        assert_eq!(all[1], SubtensorModule::dynamic_info(netuid));
+        let root = all[0].clone().unwrap();
+        assert_eq!(Some(root.clone()), SubtensorModule::dynamic_info(NetUid::ROOT));
+        assert_eq!((root.emission, root.tao_in, root.alpha_in), (0, 1, 1));
+        assert_eq!(root.subnet_name, compact_bytes(b"root"));
         assert!(SubtensorModule::dynamic_info(NetUid(9)).is_none());
     });
 }
