@@ -401,6 +401,8 @@ class Localnet:
             self.bins.stvalidator, "--netuid", NETUID, "--wallet.name", "validator",
             "--wallet.hotkey", "default", "--corpus", self.corpus, "--tokenizer", self.tokenizer,
             "--state-dir", self.workdir / "validator-state", *self.validator_args,
+            # Python (bittensor 10.x) axons sign no response: accept theirs, unauthenticated.
+            *(["--accept-unsigned"] if self.python_neurons else []),
         ])
         self.neurons[0].proc = proc
         if self.python_neurons:

@@ -11,12 +11,14 @@ from conftest import ROOT
 from test_cli import Stcli
 
 PYTHON = ROOT / ".venv-asi" / "bin" / "python"
+# bittensor-wallet 4.0.1, the version the bittensor SDK 10.2.0 and btcli 9.20.1 pin.
+PYTHON_BT = ROOT / ".venv-bt" / "bin" / "python"
 HELPER = ROOT / "tests" / "clients" / "wallet_compat.py"
 
 
-def bittensor_wallet(*args) -> dict:
+def bittensor_wallet(*args, python=PYTHON) -> dict:
     out = subprocess.run(
-        [str(PYTHON), str(HELPER), *map(str, args)], capture_output=True, text=True, timeout=120
+        [str(python), str(HELPER), *map(str, args)], capture_output=True, text=True, timeout=120
     )
     assert out.returncode == 0, out.stderr[-3000:]
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -43,10 +45,14 @@ def test_python_made_wallet_opens_in_stcli(cli, base_path):
 def test_stcli_made_wallet_opens_in_python(cli, base_path):
     made = cli.ok("wallet", "create", "--wallet-name", "rs")
     assert (base_path / "rs" / "coldkey").read_bytes().startswith(b"$NACL")
-    opened = bittensor_wallet("open", base_path, "rs", "default", "compat password 1")
-    assert opened["coldkey"] == opened["coldkeypub"] == made["coldkey"]
-    assert opened["hotkey"] == made["hotkey"]
-    assert opened["coldkey_encrypted"]
+    for python in (PYTHON, PYTHON_BT):
+        if not python.is_file():
+            continue
+        opened = bittensor_wallet("open", base_path, "rs", "default", "compat password 1",
+                                  python=python)
+        assert opened["coldkey"] == opened["coldkeypub"] == made["coldkey"], python
+        assert opened["hotkey"] == made["hotkey"], python
+        assert opened["coldkey_encrypted"], python
     # The mnemonic stcli printed gives the same address in the Python package.
     assert bittensor_wallet("address", made["coldkey_mnemonic"])["ss58"] == made["coldkey"]
     assert bittensor_wallet("address", made["hotkey_mnemonic"])["ss58"] == made["hotkey"]

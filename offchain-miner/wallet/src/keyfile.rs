@@ -4,7 +4,9 @@
 //! Fields (all optional, `0x`-hex for bytes): `accountId` and `publicKey` (the 32-byte public
 //! key), `privateKey` (64-byte schnorrkel secret), `secretPhrase` (mnemonic), `secretSeed`
 //! (32-byte mini-secret), `ss58Address`, and `cryptoType` (1 = sr25519, written by
-//! bittensor-wallet 4.x). A key is loaded from the phrase if present, else the seed, else the
+//! bittensor-wallet 4.1). `cryptoType` is read but never written: bittensor-wallet 4.0.1, which
+//! the bittensor SDK 10.2 and btcli 9.20 pin, refuses a keyfile that has it ("Failed to parse
+//! keyfile data"), and 4.1 reads a file without it as sr25519. A key is loaded from the phrase if present, else the seed, else the
 //! private key, as bittensor-wallet does. Public files (`coldkeypub.txt`, `<hotkey>pub.txt`)
 //! hold only the public fields.
 
@@ -70,7 +72,7 @@ impl KeyfileData {
     pub fn public(account: &AccountId32) -> Self {
         let public = hex0x(account.as_ref());
         Self {
-            crypto_type: Some(CRYPTO_SR25519),
+            crypto_type: None,
             account_id: Some(public.clone()),
             public_key: Some(public),
             ss58_address: Some(crate::keypair::ss58(account)),
@@ -176,6 +178,8 @@ mod tests {
         let json: serde_json::Value = serde_json::from_slice(&data.to_bytes()).unwrap();
         assert_eq!(json["ss58Address"], kp.ss58());
         assert!(json.get("privateKey").is_none() && json.get("secretPhrase").is_none());
+        // bittensor-wallet 4.0.1 (under SDK 10.2 and btcli 9.20) refuses files with it.
+        assert!(json.get("cryptoType").is_none());
         assert_eq!(data.account(path).unwrap(), kp.account_id());
         assert!(matches!(data.keypair(path), Err(WalletError::MalformedKeyfile { .. })));
     }
