@@ -8,9 +8,12 @@
 #      requests/s; BENCH_PYTHON=1 also runs the Python one, scripts/bench-node-rpc.py);
 #   3. metagraph: subtensor_getMetagraph of a 4096-uid subnet on a running release node whose
 #      chain spec node/chain/benches/metagraph_genesis.rs writes (scripts/bench-node-metagraph.py;
-#      target < 50 ms).
+#      target < 50 ms);
+#   4. sdk: the bittensor SDK's metagraph(netuid) sync of the same 4096-uid subnet, split into
+#      RPC, SCALE decoding and the SDK's own Python, against subtensor_getMetagraph in the same
+#      run (scripts/bench-sdk-metagraph.py, .venv-bt).
 #
-# Usage: scripts/bench-node.sh [all|block|rpc|metagraph]   (default: all)
+# Usage: scripts/bench-node.sh [all|block|rpc|metagraph|sdk]   (default: all)
 # The RPC nodes run with `--sealing manual` on temporary base paths, on loopback only.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -85,16 +88,35 @@ if [ "$WHAT" = all ] || [ "$WHAT" = rpc ]; then
     stop_node
 fi
 
+# The 4096-uid chain spec of benchmarks 3 and 4.
+metagraph_spec() {
+    if [ ! -f "$WORK/bench-4096.json" ]; then
+        "$NODE" build-spec --chain dev --raw >"$WORK/dev-raw.json" 2>/dev/null
+        echo "\$ cargo bench -p subtensor-chain --bench metagraph_genesis -- --in dev-raw.json --out bench-4096.json"
+        cargo bench -q -p subtensor-chain --bench metagraph_genesis -- \
+            --in "$WORK/dev-raw.json" --out "$WORK/bench-4096.json"
+    fi
+}
+
 if [ "$WHAT" = all ] || [ "$WHAT" = metagraph ]; then
     echo
     echo "== 3. metagraph: subtensor_getMetagraph of a 4096-uid subnet =="
-    "$NODE" build-spec --chain dev --raw >"$WORK/dev-raw.json" 2>/dev/null
-    echo "\$ cargo bench -p subtensor-chain --bench metagraph_genesis -- --in dev-raw.json --out bench-4096.json"
-    cargo bench -q -p subtensor-chain --bench metagraph_genesis -- \
-        --in "$WORK/dev-raw.json" --out "$WORK/bench-4096.json"
+    metagraph_spec
     start_node "$WORK/metagraph-node.log" --chain "$WORK/bench-4096.json" --base-path "$WORK/metagraph-node"
     echo "\$ subtensor-node --chain bench-4096.json --alice --sealing manual --base-path \$TMP --rpc-port $PORT"
     echo "\$ $PYTHON scripts/bench-node-metagraph.py http://127.0.0.1:$PORT --calls 15"
     "$PYTHON" scripts/bench-node-metagraph.py "http://127.0.0.1:$PORT" --calls 15
+    stop_node
+fi
+
+if [ "$WHAT" = all ] || [ "$WHAT" = sdk ]; then
+    echo
+    echo "== 4. sdk: the bittensor SDK's metagraph(netuid) of the 4096-uid subnet =="
+    [ -x .venv-bt/bin/python ] || { echo "run scripts/setup.sh first (.venv-bt)" >&2; exit 1; }
+    metagraph_spec
+    start_node "$WORK/sdk-node.log" --chain "$WORK/bench-4096.json" --base-path "$WORK/sdk-node"
+    echo "\$ subtensor-node --chain bench-4096.json --alice --sealing manual --base-path \$TMP --rpc-port $PORT"
+    echo "\$ .venv-bt/bin/python scripts/bench-sdk-metagraph.py ws://127.0.0.1:$PORT --runs ${SDK_RUNS:-5}"
+    .venv-bt/bin/python scripts/bench-sdk-metagraph.py "ws://127.0.0.1:$PORT" --runs "${SDK_RUNS:-5}"
     stop_node
 fi

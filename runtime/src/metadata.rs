@@ -80,19 +80,27 @@ pub fn metadata_v14() -> RuntimeMetadataPrefixed {
 /// reference to the bounded type now names a sequence of `T`; the encoding is unchanged.
 pub fn present_bounded_vecs_as_sequences(types: &mut PortableRegistry) {
     for index in 0..types.types.len() {
-        let ty = &types.types[index].ty;
-        let bounded = matches!(
-            ty.path.segments.last().map(|s| s.as_str()),
-            Some("BoundedVec") | Some("WeakBoundedVec")
-        );
-        if !bounded {
+        let Some(sequence) = types.types.get(index).and_then(|t| bounded_vec_inner(types, &t.ty))
+        else {
             continue;
-        }
-        let TypeDef::Composite(composite) = &ty.type_def else { continue };
-        let [field] = composite.fields.as_slice() else { continue };
-        let Some(sequence) = types.resolve(field.ty.id) else { continue };
-        if matches!(sequence.type_def, TypeDef::Sequence(_)) {
-            types.types[index].ty = sequence.clone();
+        };
+        if let Some(entry) = types.types.get_mut(index) {
+            entry.ty = sequence;
         }
     }
+}
+
+/// The `Vec<T>` sequence type inside `ty` when `ty` is a `BoundedVec`/`WeakBoundedVec`.
+fn bounded_vec_inner(
+    types: &PortableRegistry,
+    ty: &scale_info::Type<scale_info::form::PortableForm>,
+) -> Option<scale_info::Type<scale_info::form::PortableForm>> {
+    let name = ty.path.segments.last().map(|s| s.as_str());
+    if !matches!(name, Some("BoundedVec") | Some("WeakBoundedVec")) {
+        return None;
+    }
+    let TypeDef::Composite(composite) = &ty.type_def else { return None };
+    let [field] = composite.fields.as_slice() else { return None };
+    let sequence = types.resolve(field.ty.id)?;
+    matches!(sequence.type_def, TypeDef::Sequence(_)).then(|| sequence.clone())
 }

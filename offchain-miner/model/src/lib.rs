@@ -7,6 +7,8 @@
 //! * [`Corpus`]: documents from files (the `fortune` format or paragraphs), with a fixed
 //!   held-out split.
 //! * [`train`]: AdamW training with exact checkpoint/resume.
+//! * [`grid`]: the verifiable grid sampler (seeded Gumbel-max noise, cached decoding for the
+//!   miner, teacher-forced margins for the validator).
 //!
 //! The `stmodel` binary wraps all of this for the command line.
 
@@ -17,6 +19,7 @@ mod error;
 mod forward;
 mod fsutil;
 mod generate;
+pub mod grid;
 mod inference;
 mod init;
 mod model;
@@ -29,6 +32,10 @@ pub use corpus::{split_documents, Corpus};
 pub use device::parse_device;
 pub use error::{ModelError, Result};
 pub use generate::GenerateParams;
+pub use grid::{
+    grid_pick, gumbel_row, token_margin, GridOutput, GridRequest, GridSampling, GridTolerance,
+    GridVerdict, GRID_SAMPLER_VERSION,
+};
 pub use inference::TokenTopk;
 pub use model::{LanguageModel, CONFIG_FILE, TOKENIZER_FILE, WEIGHTS_FILE};
 pub use tch;

@@ -17,14 +17,16 @@
 //! 50,257-token vocabulary; miner `i`'s answer mixes the true top-`topk` law with a uniform one
 //! (weight `i / (miners − 1)` on the true law), so losses differ between miners.
 //!
-//! The step: the chain-free part of `Validator::step` (src/validator.rs), replicated call for
-//! call with the crate's own functions: `Sampler::next_step` → `EvalData::sample` →
-//! `TextCausalLMNext::request` → `Dendrite::fan_out` (sign, send, receive, JSON, body hash,
-//! response signature) → per uid `scoring::evaluate` (top-k decoding and phrase loss) →
-//! `State::score_mut` + `UidScore::observe` (EMA, scaling law, zeroing EMA). The only
-//! difference: the uid → axon map is a fixed `BTreeMap` instead of `SubnetView::targets()`
-//! (the metagraph, which needs a chain), and nothing is logged. The state is then saved with
-//! `StateStore::save` as the binary does after every step; that time is reported apart.
+//! The step: `step::run_step` (src/step.rs), the very function `Validator::step` calls:
+//! `Sampler::next_step` → `EvalData::sample` → `TextCausalLMNext::request` →
+//! `Dendrite::fan_out` (sign, send, receive, JSON, body hash, response signature) → per uid
+//! `scoring::evaluate` (top-k decoding and phrase loss) → `State::score_mut` +
+//! `UidScore::observe` (EMA, scaling law, zeroing EMA). The only difference from the binary:
+//! the uid → axon map is a fixed `BTreeMap` instead of `SubnetView::targets()` (the metagraph,
+//! which needs a chain), and no tracing subscriber is installed, so its log lines go nowhere.
+//! The fan-out's and the scoring loop's times come from the step's report (the scoring loop's
+//! CPU time through `StepParams::thread_cpu`). The state is then saved with `StateStore::save`
+//! as the binary does after every step; that time is reported apart.
 //!
 //! Phases: `healthy` (every miner answers; the first `--warmup` steps open the connections and
 //! are reported apart as cold), then `faulty`: `--slow` miners start answering only after the
@@ -65,6 +67,7 @@ use subtensor_validator::{
     data::EvalData,
     scoring::{evaluate, evaluate_answer, Observation, ScoringParams},
     state::{State, StateStore},
+    step::{run_step, StepParams},
 };
 use subtensor_wallet::Keypair;
 
@@ -346,6 +349,11 @@ fn own_cpu_ns() -> Option<u64> {
     None
 }
 
+/// [`own_cpu_ns`] as the step's thread clock ([`StepParams::thread_cpu`]).
+fn own_cpu() -> Option<Duration> {
+    own_cpu_ns().map(Duration::from_nanos)
+}
+
 /// CPU time of this process's threads so far, split into (validator side, miner side): the
 /// miners' runtime threads are named [`MINER_THREADS`], every other thread is the validator's
 /// (its runtime's workers and the main thread, which runs the step as `#[tokio::main]` does).
@@ -377,16 +385,11 @@ struct ValidatorSide {
     data: EvalData,
     state: State,
     store: StateStore,
-    scoring: ScoringParams,
     rng: StdRng,
     /// uid → axon, as `SubnetView::targets()` would list them.
     targets: BTreeMap<u16, AxonTarget>,
-    sample_size: usize,
-    batch: usize,
-    context: usize,
-    validation_len: usize,
-    topk: u32,
-    timeout: Duration,
+    /// The step's parameters, as the binary builds them from its command line.
+    params: StepParams,
 }
 
 /// One answer kept for the isolated scoring measurement.
@@ -399,7 +402,7 @@ struct Sample {
 /// The figures of one step.
 #[derive(Clone, Debug, Default)]
 struct StepStats {
-    /// The whole step (sampling to the last score update), ms.
+    /// The whole step (`run_step`: sampling to the last score update), ms.
     total_ms: f64,
     /// `Dendrite::fan_out`, ms.
     fan_out_ms: f64,
@@ -420,45 +423,21 @@ struct StepStats {
 }
 
 impl ValidatorSide {
-    /// The chain-free part of `Validator::step`, call for call; keep it in step with
-    /// src/validator.rs.
+    /// One step ([`run_step`], as `Validator::step` runs it), timed, then the state saved.
     async fn step(&mut self, keep: &mut Option<Sample>) -> BenchResult<StepStats> {
         let cpu_before = process_cpu_ns();
         let started = Instant::now();
-        // `let eligible = self.eligible();`
-        let eligible: BTreeSet<u16> = self.targets.keys().copied().collect();
-        let step = self.state.sampler.next_step(self.sample_size, &eligible, &mut self.rng);
-        if step.uids.is_empty() {
-            return Err("the sampler handed out no uid".to_owned());
-        }
-        let batch = self
-            .data
-            .sample(&mut self.rng, self.batch, self.context, self.validation_len)
-            .map_err(|e| e.to_string())?;
-        let request =
-            TextCausalLMNext::request(&batch.inputs, self.topk).map_err(|e| e.to_string())?;
-        let all = &self.targets;
-        let (uids, targets): (Vec<u16>, Vec<AxonTarget>) =
-            step.uids.iter().filter_map(|u| Some((*u, all.get(u)?.clone()))).unzip();
-        let fan_out_started = Instant::now();
-        let replies = self.dendrite.fan_out(&targets, &request, self.timeout).await;
-        let fan_out = fan_out_started.elapsed();
-        let scoring_cpu_before = own_cpu_ns();
-        let scoring_started = Instant::now();
-        let mut observations = BTreeMap::new();
-        for ((uid, target), reply) in uids.iter().zip(&targets).zip(&replies) {
-            let obs = evaluate(reply, &request, &batch.targets, self.data.vocab_size());
-            let score = self.state.score_mut(*uid, &target.hotkey);
-            score.observe(&obs, &self.scoring);
-            observations.insert(*uid, obs);
-        }
-        if step.completes_walk {
-            // The binary counts the uids with a positive score when a walk completes.
-            let answered = self.state.uids.values().filter(|s| s.zeroing > 0.0).count();
-            std::hint::black_box(answered);
-        }
-        let scoring = scoring_started.elapsed();
-        let scoring_cpu_after = own_cpu_ns();
+        let report = run_step(
+            &self.dendrite,
+            &self.data,
+            &mut self.state,
+            &self.targets,
+            &self.params,
+            &mut self.rng,
+        )
+        .await
+        .map_err(|e| e.to_string())?
+        .ok_or_else(|| "the sampler handed out no uid".to_owned())?;
         let total = started.elapsed();
         let cpu_after = process_cpu_ns();
 
@@ -466,14 +445,25 @@ impl ValidatorSide {
         self.store.save(&self.state).map_err(|e| e.to_string())?;
         let save = save_started.elapsed();
 
-        let slowest_answer = replies
+        let slowest_answer = report
+            .outcomes
             .iter()
-            .filter_map(|r| r.as_ref().ok().map(|reply| reply.elapsed))
+            .filter_map(|o| o.reply.as_ref().ok().map(|reply| reply.elapsed))
             .max()
             .unwrap_or_default();
+        let (fan_out, scoring, scoring_cpu) = (report.fan_out, report.scoring, report.scoring_cpu);
+        let mut observations = BTreeMap::new();
+        let mut first_answer = None;
+        for outcome in report.outcomes {
+            observations.insert(outcome.uid, outcome.observation);
+            if first_answer.is_none() {
+                first_answer = outcome.reply.ok();
+            }
+        }
         if keep.is_none() {
-            if let Some(reply) = replies.into_iter().find_map(Result::ok) {
-                *keep = Some(Sample { reply, request, targets: batch.targets });
+            if let Some(reply) = first_answer {
+                *keep =
+                    Some(Sample { reply, request: report.request, targets: report.batch.targets });
             }
         }
         Ok(StepStats {
@@ -481,7 +471,7 @@ impl ValidatorSide {
             fan_out_ms: fan_out.as_secs_f64() * 1e3,
             slowest_answer_ms: slowest_answer.as_secs_f64() * 1e3,
             scoring_ms: scoring.as_secs_f64() * 1e3,
-            scoring_cpu_ms: ms_between(scoring_cpu_before, scoring_cpu_after),
+            scoring_cpu_ms: scoring_cpu.map(|cpu| cpu.as_secs_f64() * 1e3),
             validator_cpu_ms: ms_between(cpu_before.map(|c| c.0), cpu_after.map(|c| c.0)),
             miner_cpu_ms: ms_between(cpu_before.map(|c| c.1), cpu_after.map(|c| c.1)),
             save_ms: save.as_secs_f64() * 1e3,
@@ -699,15 +689,18 @@ fn run(args: &Args) -> BenchResult<Report> {
         dendrite: Dendrite::new(key),
         data,
         store: StateStore::new(state_dir.path()),
-        scoring: ScoringParams::default(),
         rng: StdRng::seed_from_u64(args.seed.wrapping_add(1)),
         targets: miners.iter().map(|m| (m.uid, m.target.clone())).collect(),
-        sample_size: args.miners,
-        batch: args.batch,
-        context: args.context,
-        validation_len: args.validation_len,
-        topk: args.topk,
-        timeout: Duration::from_secs_f64(args.timeout),
+        params: StepParams {
+            sample_size: args.miners,
+            batch: args.batch,
+            context: args.context,
+            validation_len: args.validation_len,
+            topk: args.topk,
+            timeout: Duration::from_secs_f64(args.timeout),
+            scoring: ScoringParams::default(),
+            thread_cpu: Some(own_cpu),
+        },
     };
     let setup = setup_started.elapsed();
 
@@ -792,7 +785,7 @@ fn run(args: &Args) -> BenchResult<Report> {
             steps.push(validator_rt.block_on(side.step(&mut sample))?);
             steps_run = steps_run.saturating_add(1);
         }
-        let limit = side.timeout.saturating_add(TIMEOUT_SLACK).as_secs_f64() * 1e3;
+        let limit = side.params.timeout.saturating_add(TIMEOUT_SLACK).as_secs_f64() * 1e3;
         for (i, s) in steps.iter().enumerate() {
             if s.fan_out_ms > limit {
                 report.problems.push(format!(

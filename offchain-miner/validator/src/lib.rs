@@ -14,6 +14,8 @@
 //! - [`state`]: the persisted state, written atomically;
 //! - [`report`]: the per-epoch table;
 //! - [`data`]: the evaluation batches (the only module that uses `subtensor-model`);
+//! - [`step`]: one step without the chain (sample, fan-out, score), shared by the binary, the
+//!   benchmark and the tests;
 //! - [`chain`]: metagraph, hyperparameters, permit/stake checks, set/commit/reveal;
 //! - [`validator`]: the loop, `--once`, signals; [`config`]: the command line.
 //!
@@ -37,6 +39,7 @@ pub mod report;
 pub mod sampler;
 pub mod scoring;
 pub mod state;
+pub mod step;
 pub mod validator;
 pub mod weights;
 

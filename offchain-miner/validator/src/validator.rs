@@ -11,14 +11,15 @@ use crate::{
     config::Config,
     data::EvalData,
     report,
-    scoring::{evaluate, ScoringParams},
+    scoring::ScoringParams,
     state::{Loaded, State, StateStore},
+    step::{self, StepParams},
     weights::{self, RevealTiming, Standing, WeightRules, WeightVector},
     Result, ValidatorError,
 };
 use rand::{rngs::StdRng, SeedableRng};
 use std::{collections::BTreeSet, time::Duration};
-use subtensor_axon::{AxonTarget, Dendrite, TextCausalLMNext, UnsignedResponses};
+use subtensor_axon::{Dendrite, UnsignedResponses};
 use subtensor_client::{primitives::SubnetHyperparams, ClientError};
 use subtensor_wallet::Keypair;
 use tracing::{debug, info, warn};
@@ -328,66 +329,32 @@ impl Validator {
         Ok(())
     }
 
-    /// Queries the next uids of the walk with one batch and scores the answers.
+    /// Queries the next uids of the walk with one batch and scores the answers
+    /// ([`step::run_step`] over the metagraph's serving axons).
     async fn step(&mut self) -> Result<()> {
-        let eligible = self.eligible();
-        let step = self.state.sampler.next_step(self.cfg.sample_size, &eligible, &mut self.rng);
-        if step.uids.is_empty() {
-            return Ok(());
-        }
-        let batch = self.data.sample(
+        let params = StepParams {
+            sample_size: self.cfg.sample_size,
+            batch: self.cfg.batch,
+            context: self.cfg.context,
+            validation_len: self.cfg.validation_len,
+            topk: self.cfg.topk,
+            timeout: self.cfg.timeout(),
+            scoring: self.scoring,
+            thread_cpu: None,
+        };
+        let targets = self.view.targets();
+        let done = step::run_step(
+            &self.dendrite,
+            &self.data,
+            &mut self.state,
+            &targets,
+            &params,
             &mut self.rng,
-            self.cfg.batch,
-            self.cfg.context,
-            self.cfg.validation_len,
-        )?;
-        let request = TextCausalLMNext::request(&batch.inputs, self.cfg.topk)
-            .map_err(|e| ValidatorError::Query(e.to_string()))?;
-        let all = self.view.targets();
-        let (uids, targets): (Vec<u16>, Vec<AxonTarget>) =
-            step.uids.iter().filter_map(|u| Some((*u, all.get(u)?.clone()))).unzip();
-        let started = std::time::Instant::now();
-        let replies = self.dendrite.fan_out(&targets, &request, self.cfg.timeout()).await;
-        let (mut ok, mut failed) = (0usize, 0usize);
-        for ((uid, target), reply) in uids.iter().zip(&targets).zip(&replies) {
-            let obs = evaluate(reply, &request, &batch.targets, self.data.vocab_size());
-            let score = self.state.score_mut(*uid, &target.hotkey);
-            score.observe(&obs, &self.scoring);
-            match &obs {
-                crate::scoring::Observation::Loss(loss) => {
-                    ok = ok.saturating_add(1);
-                    debug!(
-                        uid,
-                        loss,
-                        ema = score.ema_loss,
-                        zeroing = score.zeroing,
-                        "answer scored"
-                    );
-                }
-                crate::scoring::Observation::Failure(reason) => {
-                    failed = failed.saturating_add(1);
-                    info!(uid, hotkey = %report::short_hotkey(&target.hotkey), "query failed: {reason}");
-                }
-            }
-        }
-        info!(
-            uids = ?step.uids,
-            ok,
-            failed,
-            secs = format!("{:.2}", started.elapsed().as_secs_f64()),
-            "step done"
-        );
-        if step.completes_walk {
-            let answered = self.state.uids.values().filter(|s| s.zeroing > 0.0).count();
-            info!(
-                "walk {} complete: {} serving miners queried, {answered} with a positive score",
-                self.state.sampler.walks,
-                eligible.len()
-            );
-            if tracing::enabled!(tracing::Level::DEBUG) {
-                let preview = self.plan().ok();
-                debug!("scores now:\n{}", report::epoch_table(&self.state.uids, preview.as_ref()));
-            }
+        )
+        .await?;
+        if done.is_some_and(|r| r.completes_walk) && tracing::enabled!(tracing::Level::DEBUG) {
+            let preview = self.plan().ok();
+            debug!("scores now:\n{}", report::epoch_table(&self.state.uids, preview.as_ref()));
         }
         Ok(())
     }

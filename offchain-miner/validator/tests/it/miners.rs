@@ -1,5 +1,6 @@
-//! The scoring path end to end: a dendrite queries axons on loopback that answer well, badly,
-//! maliciously or not at all; only the honest ones may get weight, and nothing crashes.
+//! The scoring path end to end: the validator's step (`step::run_step`) queries axons on
+//! loopback that answer well, badly, maliciously or not at all; only the honest ones may get
+//! weight, and nothing crashes.
 
 use crate::key;
 use rand::{rngs::StdRng, SeedableRng};
@@ -11,7 +12,9 @@ use subtensor_axon::{
 };
 use subtensor_validator::{
     data::EvalData,
-    scoring::{evaluate, ScoringParams, UidScore},
+    scoring::ScoringParams,
+    state::State,
+    step::{run_step, StepParams},
     weights::{plan_weights, Standing, WeightRules},
 };
 
@@ -90,36 +93,49 @@ async fn only_honest_miners_get_weight() {
         (6, Behaviour::Slow),
     ];
     let mut axons = Vec::new();
-    let mut targets = Vec::new();
-    for (_, b) in behaviours {
+    let mut targets = BTreeMap::new();
+    for (uid, b) in behaviours {
         let axon = spawn(b).await;
-        targets.push(AxonTarget { addr: axon.addr, hotkey: key("//Bob").ss58() });
+        targets.insert(uid, AxonTarget { addr: axon.addr, hotkey: key("//Bob").ss58() });
         axons.push(axon);
     }
     // A dead address too (uid 7): nothing listens there.
     let dead = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
-    targets.push(AxonTarget { addr: dead, hotkey: key("//Bob").ss58() });
-    let uids: Vec<u16> = (1..=7).collect();
+    targets.insert(7, AxonTarget { addr: dead, hotkey: key("//Bob").ss58() });
 
     let data = EvalData::from_tokens((0..4000).map(|i| i % PERIOD).collect(), VOCAB).unwrap();
     let dendrite = Dendrite::new(key("//Alice"));
-    let params = ScoringParams::default();
-    let mut scores: BTreeMap<u16, UidScore> =
-        uids.iter().map(|&u| (u, UidScore::new(format!("hotkey{u}")))).collect();
+    let params = StepParams {
+        sample_size: targets.len(),
+        batch: 3,
+        context: 16,
+        validation_len: 4,
+        topk: TOPK,
+        timeout: Duration::from_secs(2),
+        scoring: ScoringParams::default(),
+        thread_cpu: None,
+    };
+    let mut state = State::new(1, key("//Alice").ss58());
     let mut rng = StdRng::seed_from_u64(9);
     for _ in 0..3 {
-        let batch = data.sample(&mut rng, 3, 16, 4).unwrap();
-        let request = TextCausalLMNext::request(&batch.inputs, TOPK).unwrap();
-        let replies = dendrite.fan_out(&targets, &request, Duration::from_secs(2)).await;
-        for (uid, reply) in uids.iter().zip(&replies) {
-            let obs = evaluate(reply, &request, &batch.targets, data.vocab_size());
+        let report = run_step(&dendrite, &data, &mut state, &targets, &params, &mut rng)
+            .await
+            .unwrap()
+            .expect("every serving uid is handed out");
+        // The step's size is the whole subnet: every step is a full walk.
+        assert!(report.completes_walk);
+        assert_eq!(report.outcomes.len(), 7);
+        for outcome in &report.outcomes {
+            let (uid, obs) = (outcome.uid, &outcome.observation);
             match uid {
                 1..=3 => assert!(!obs.is_failure(), "uid {uid}: {obs:?}"),
                 _ => assert!(obs.is_failure(), "uid {uid}: {obs:?}"),
             }
-            scores.get_mut(uid).unwrap().observe(&obs, &params);
         }
+        assert_eq!(report.answered(), 3);
     }
+    let scores = &state.uids;
+    assert_eq!(scores.len(), 7);
     assert!(scores[&1].ema_loss < scores[&2].ema_loss);
     assert!(scores[&2].ema_loss < scores[&3].ema_loss);
     for uid in 4..=7 {

@@ -1,0 +1,524 @@
+//! Grid decoding on a [`LanguageModel`] (the miner's side) and its teacher-forced
+//! verification (the validator's side).
+
+use super::gumbel_row;
+use super::sampling::{grid_pick, token_margin, GridSampling};
+use crate::forward::KvCache;
+use crate::inference::to_f32_vec;
+use crate::model::LanguageModel;
+use crate::{ModelError, Result};
+use serde::{Deserialize, Serialize};
+use std::time::{Duration, Instant};
+use tch::Tensor;
+
+/// One grid generation request: what the miner samples and the validator checks.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct GridRequest {
+    /// The sampling rule.
+    pub sampling: GridSampling,
+    /// Seed of the noise (see [`super::gumbel_row`]).
+    pub seed: u64,
+    /// Most tokens to generate. `prompt length + max_new_tokens` must fit the model's context.
+    pub max_new_tokens: usize,
+    /// Stop when this token is sampled (it is not included in the output).
+    pub eos_id: Option<u32>,
+}
+
+/// What [`LanguageModel::generate_grid`] produced.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct GridOutput {
+    /// The generated tokens (without the end-of-sequence token).
+    pub tokens: Vec<u32>,
+    /// For each token, the time since the start of the call at which it was produced.
+    pub token_times: Vec<Duration>,
+    /// Whether generation stopped because `eos_id` was sampled (not `max_new_tokens`).
+    pub stopped_at_eos: bool,
+}
+
+/// How far a miner's output may stray from the validator's recomputation
+/// ([`LanguageModel::verify_grid`]). Margins are those of [`token_margin`]: score units
+/// (logit / T), or logits at temperature 0.
+///
+/// The [`Default`] values are placeholders; calibration (measuring the margins honest miners
+/// on the target hardware produce) sets the real ones.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct GridTolerance {
+    /// Reject if any margin exceeds this.
+    pub hard: f64,
+    /// Margins above this are counted as suspicious.
+    pub soft: f64,
+    /// Suspicious margins allowed beyond `ceil(1%` of the output length`)`.
+    pub soft_allowance: usize,
+    /// Score slack around the top-k / top-p boundaries (see [`token_margin`]).
+    pub mask_slack: f64,
+}
+
+impl Default for GridTolerance {
+    /// Placeholders until calibration: hard 0.5, soft 0.01, allowance 1, mask slack 1e-3.
+    fn default() -> Self {
+        Self { hard: 0.5, soft: 0.01, soft_allowance: 1, mask_slack: 1e-3 }
+    }
+}
+
+impl GridTolerance {
+    /// Checks that the thresholds are not negative or NaN (infinity turns a check off).
+    pub fn validate(&self) -> Result<()> {
+        for (name, value) in
+            [("hard", self.hard), ("soft", self.soft), ("mask_slack", self.mask_slack)]
+        {
+            if value.is_nan() || value < 0.0 {
+                return Err(ModelError::InvalidInput(format!(
+                    "grid tolerance {name} = {value} must be >= 0"
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// Suspicious margins allowed for an output of `n` tokens.
+    fn allowed_over_soft(&self, n: usize) -> usize {
+        self.soft_allowance.saturating_add(n.div_ceil(100))
+    }
+}
+
+/// Whether `margin` is above `limit` (a NaN margin always is).
+fn exceeds(margin: f64, limit: f64) -> bool {
+    margin.is_nan() || margin > limit
+}
+
+/// The validator's judgement of a grid output ([`LanguageModel::verify_grid`]).
+#[derive(Clone, Debug, PartialEq)]
+pub struct GridVerdict {
+    /// The margin of each output token (empty when the output was rejected before the
+    /// forward pass: too long, out-of-vocabulary ids, or the end-of-sequence token inside).
+    pub margins: Vec<f64>,
+    /// For an output shorter than `max_new_tokens` with an `eos_id`: the margin of the
+    /// end-of-sequence token at the position after the output (how far stopping there is from
+    /// what the sampler does).
+    pub stop_margin: Option<f64>,
+    /// The largest of `margins` and `stop_margin` (0 when there are none, infinity when the
+    /// margins were not computed).
+    pub max_margin: f64,
+    /// How many of `margins` and `stop_margin` exceed the soft threshold.
+    pub over_soft: usize,
+    /// Whether the output passes.
+    pub accepted: bool,
+    /// Why it was rejected (`None` when accepted).
+    pub reason: Option<String>,
+}
+
+impl GridVerdict {
+    /// A rejection decided before any margin was computed.
+    fn screened_out(reason: String) -> Self {
+        Self {
+            margins: Vec::new(),
+            stop_margin: None,
+            max_margin: f64::INFINITY,
+            over_soft: 0,
+            accepted: false,
+            reason: Some(reason),
+        }
+    }
+
+    /// Judges computed margins of an output of `margins.len()` tokens.
+    fn judge(
+        margins: Vec<f64>,
+        stop_margin: Option<f64>,
+        req: &GridRequest,
+        tol: &GridTolerance,
+    ) -> Self {
+        let n = margins.len();
+        let all = || margins.iter().chain(stop_margin.iter()).copied();
+        let max_margin = all().fold(0.0, f64::max);
+        let over_soft = all().filter(|m| exceeds(*m, tol.soft)).count();
+        let reason = if let Some((j, m)) =
+            margins.iter().enumerate().find(|(_, m)| exceeds(**m, tol.hard))
+        {
+            Some(format!("token {j} has margin {m} above the hard limit {}", tol.hard))
+        } else if n < req.max_new_tokens && req.eos_id.is_none() {
+            Some(format!(
+                "output truncated: {n} of {} tokens and no end-of-sequence token",
+                req.max_new_tokens
+            ))
+        } else if let Some(m) = stop_margin.filter(|m| exceeds(*m, tol.hard)) {
+            Some(format!(
+                "premature stop after {n} tokens: end-of-sequence has margin {m} above the hard \
+                 limit {}",
+                tol.hard
+            ))
+        } else if over_soft > tol.allowed_over_soft(n) {
+            Some(format!(
+                "{over_soft} margins exceed the soft limit {} (allowed {})",
+                tol.soft,
+                tol.allowed_over_soft(n)
+            ))
+        } else {
+            None
+        };
+        Self { margins, stop_margin, max_margin, over_soft, accepted: reason.is_none(), reason }
+    }
+}
+
+impl LanguageModel {
+    /// The vocabulary size as a `usize`.
+    fn vocab_len(&self) -> usize {
+        usize::try_from(self.config.vocab_size).unwrap_or(0)
+    }
+
+    /// Checks a grid request against this model: valid sampling, a non-empty prompt of
+    /// in-vocabulary ids, an in-vocabulary `eos_id`, and
+    /// `prompt.len() + max_new_tokens <= n_positions`.
+    fn check_grid_request(&self, prompt: &[u32], req: &GridRequest) -> Result<()> {
+        req.sampling.validate()?;
+        if prompt.is_empty() {
+            return Err(ModelError::InvalidInput(
+                "grid generation needs a non-empty prompt".into(),
+            ));
+        }
+        self.check_ids(prompt)?;
+        if let Some(eos) = req.eos_id {
+            self.check_ids(&[eos])?;
+        }
+        let window = usize::try_from(self.config.n_positions).unwrap_or(usize::MAX);
+        if prompt.len().checked_add(req.max_new_tokens).is_none_or(|total| total > window) {
+            return Err(ModelError::InvalidInput(format!(
+                "prompt of {} tokens plus {} new tokens exceeds the context of {window}",
+                prompt.len(),
+                req.max_new_tokens
+            )));
+        }
+        Ok(())
+    }
+
+    /// The logits after feeding `feed` (continuing `cache`).
+    fn cached_step(&self, feed: &[u32], cache: &mut KvCache) -> Result<Vec<f32>> {
+        let ids: Vec<i64> = feed.iter().map(|&t| i64::from(t)).collect();
+        let len = i64::try_from(ids.len())
+            .map_err(|_| ModelError::InvalidInput("prompt too long".into()))?;
+        tch::no_grad(|| {
+            let tokens =
+                Tensor::f_from_slice(&ids)?.f_view([1, len])?.f_to_device(self.device())?;
+            let hidden = self.hidden(&tokens, Some(cache))?;
+            to_f32_vec(&self.head(&hidden.f_select(1, -1)?)?)
+        })
+    }
+
+    /// Grid decoding with a key/value cache; also returns the logits each token was sampled
+    /// from when `keep_logits` (one row per sampled token, the end-of-sequence one included;
+    /// empty otherwise).
+    fn grid_decode(
+        &self,
+        prompt: &[u32],
+        req: &GridRequest,
+        keep_logits: bool,
+    ) -> Result<(GridOutput, Vec<Vec<f32>>)> {
+        self.check_grid_request(prompt, req)?;
+        let start = Instant::now();
+        let vocab = self.vocab_len();
+        let mut out = GridOutput::default();
+        let mut rows = Vec::new();
+        let mut cache = KvCache::default();
+        let mut feed: Vec<u32> = prompt.to_vec();
+        for position in 0..req.max_new_tokens {
+            let logits = self.cached_step(&feed, &mut cache)?;
+            let noise = gumbel_row(req.seed, u64::try_from(position).unwrap_or(u64::MAX), vocab);
+            let next = grid_pick(&logits, &req.sampling, &noise).ok_or_else(|| {
+                ModelError::InvalidInput(format!("no finite logit at output position {position}"))
+            })?;
+            if keep_logits {
+                rows.push(logits);
+            }
+            if Some(next) == req.eos_id {
+                out.stopped_at_eos = true;
+                break;
+            }
+            out.tokens.push(next);
+            out.token_times.push(start.elapsed());
+            feed = vec![next];
+        }
+        Ok((out, rows))
+    }
+
+    /// Continues `prompt` with the grid sampler (version 1): output token `j` is
+    /// [`grid_pick`] of the model's logits and `gumbel_row(req.seed, j, vocab_size)`. Decodes
+    /// token by token with a key/value cache, with no repetition penalty or n-gram ban, and
+    /// stops before `req.eos_id` (not included; `stopped_at_eos` is set) or after
+    /// `req.max_new_tokens` tokens.
+    ///
+    /// Refused (`InvalidInput`) for an empty prompt, ids outside the vocabulary, invalid
+    /// sampling, or `prompt.len() + max_new_tokens > n_positions` (the whole sequence must fit
+    /// the context, so the validator can check it in one pass).
+    pub fn generate_grid(&self, prompt: &[u32], req: &GridRequest) -> Result<GridOutput> {
+        Ok(self.grid_decode(prompt, req, false)?.0)
+    }
+
+    /// The logits a validator checks `output` against, from ONE forward pass (no cache) over
+    /// `prompt ⊕ output`.
+    ///
+    /// Returns `output.len() + 1` rows of `vocab_size` logits (f32): row `j` is the
+    /// model's output at sequence position `prompt.len() - 1 + j`, i.e. the distribution of the
+    /// token following `prompt ⊕ output[..j]`. So rows `0..n` are the ones that predicted
+    /// `output[0..n]`, and row `n` is the one after the last output token (where an
+    /// end-of-sequence token should have been sampled if the output stopped early).
+    ///
+    /// Refused for an empty prompt, ids outside the vocabulary, or
+    /// `prompt.len() + output.len() > n_positions`.
+    pub fn teacher_forced_logits(&self, prompt: &[u32], output: &[u32]) -> Result<Vec<Vec<f32>>> {
+        if prompt.is_empty() {
+            return Err(ModelError::InvalidInput(
+                "teacher forcing needs a non-empty prompt".into(),
+            ));
+        }
+        self.check_ids(prompt)?;
+        self.check_ids(output)?;
+        let ids: Vec<i64> = prompt.iter().chain(output).map(|&t| i64::from(t)).collect();
+        if i64::try_from(ids.len()).map_or(true, |n| n > self.config.n_positions) {
+            return Err(ModelError::InvalidInput(format!(
+                "{} tokens exceed the context of {}",
+                ids.len(),
+                self.config.n_positions
+            )));
+        }
+        let to_i64 =
+            |n: usize| i64::try_from(n).map_err(|_| ModelError::InvalidInput("too long".into()));
+        let (total, first, count) =
+            (to_i64(ids.len())?, to_i64(prompt.len().saturating_sub(1))?, to_i64(output.len())?);
+        let flat = tch::no_grad(|| -> Result<Vec<f32>> {
+            let tokens =
+                Tensor::f_from_slice(&ids)?.f_view([1, total])?.f_to_device(self.device())?;
+            let hidden = self.hidden(&tokens, None)?;
+            let rows = hidden.f_narrow(1, first, count.saturating_add(1))?;
+            to_f32_vec(&self.head(&rows)?)
+        })?;
+        Ok(flat.chunks(self.vocab_len().max(1)).map(<[f32]>::to_vec).collect())
+    }
+
+    /// Checks that `output` is what this model's grid sampler produces for `prompt` and `req`,
+    /// within `tol`.
+    ///
+    /// Runs [`Self::teacher_forced_logits`] and takes the [`token_margin`] of each output
+    /// token against its row and its position's noise. Rejected (a verdict with
+    /// `accepted: false` and a reason) when the output is longer than `max_new_tokens`, holds
+    /// an id outside the vocabulary or `eos_id`, has a margin above `tol.hard`, or has more
+    /// margins above `tol.soft` than `tol.soft_allowance + ceil(n / 100)`. An output shorter
+    /// than `max_new_tokens` must have stopped at `eos_id`: without one it is rejected as
+    /// truncated, and with one the end-of-sequence token's margin at the next position
+    /// ([`GridVerdict::stop_margin`]) is held to the same limits (a premature stop is
+    /// rejected). A skipped end-of-sequence token shows as the margin of the token emitted
+    /// in its place.
+    ///
+    /// Errors (rather than verdicts) are for requests this model cannot check: the same
+    /// conditions as [`Self::generate_grid`], or an invalid `tol`.
+    pub fn verify_grid(
+        &self,
+        prompt: &[u32],
+        req: &GridRequest,
+        output: &[u32],
+        tol: &GridTolerance,
+    ) -> Result<GridVerdict> {
+        self.check_grid_request(prompt, req)?;
+        tol.validate()?;
+        if let Some(reason) = self.screen_grid_output(req, output) {
+            return Ok(GridVerdict::screened_out(reason));
+        }
+        let rows = self.teacher_forced_logits(prompt, output)?;
+        let vocab = self.vocab_len();
+        let margin_at = |j: usize, token: u32| -> f64 {
+            let noise = gumbel_row(req.seed, u64::try_from(j).unwrap_or(u64::MAX), vocab);
+            rows.get(j).map_or(f64::INFINITY, |row| {
+                token_margin(row, &req.sampling, &noise, token, tol.mask_slack)
+            })
+        };
+        let margins: Vec<f64> = output.iter().enumerate().map(|(j, &t)| margin_at(j, t)).collect();
+        let stop_margin = match req.eos_id {
+            Some(eos) if output.len() < req.max_new_tokens => Some(margin_at(output.len(), eos)),
+            _ => None,
+        };
+        Ok(GridVerdict::judge(margins, stop_margin, req, tol))
+    }
+
+    /// Why `output` fails before any forward pass (too long, bad ids, contains `eos_id`).
+    fn screen_grid_output(&self, req: &GridRequest, output: &[u32]) -> Option<String> {
+        if output.len() > req.max_new_tokens {
+            return Some(format!(
+                "output of {} tokens exceeds max_new_tokens {}",
+                output.len(),
+                req.max_new_tokens
+            ));
+        }
+        if let Err(e) = self.check_ids(output) {
+            return Some(e.to_string());
+        }
+        let eos_at = req.eos_id.and_then(|eos| output.iter().position(|&t| t == eos));
+        eos_at.map(|j| format!("output holds the end-of-sequence token at position {j}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing, clippy::arithmetic_side_effects)]
+    use super::*;
+    use crate::GptConfig;
+    use tch::Device;
+
+    fn tiny(seed: i64) -> LanguageModel {
+        let config = GptConfig {
+            vocab_size: 64,
+            n_positions: 64,
+            n_embd: 32,
+            n_layer: 2,
+            n_head: 4,
+            layer_norm_epsilon: 1e-5,
+        };
+        LanguageModel::random(config, Device::Cpu, seed).unwrap()
+    }
+
+    const PROMPT: [u32; 6] = [3, 14, 15, 9, 26, 5];
+
+    fn request(seed: u64, temperature: f64, eos_id: Option<u32>) -> GridRequest {
+        GridRequest {
+            sampling: GridSampling { temperature, top_k: 0, top_p: 1.0 },
+            seed,
+            max_new_tokens: 40,
+            eos_id,
+        }
+    }
+
+    #[test]
+    fn honest_output_is_accepted_and_cache_matches_teacher_forcing() {
+        let m = tiny(7);
+        for (req, tol) in [
+            (request(11, 1.0, None), GridTolerance::default()),
+            (request(12, 0.7, None), GridTolerance::default()),
+            (
+                GridRequest {
+                    sampling: GridSampling { temperature: 0.8, top_k: 8, top_p: 0.9 },
+                    ..request(13, 0.8, None)
+                },
+                GridTolerance::default(),
+            ),
+            (request(14, 0.0, None), GridTolerance::default()),
+        ] {
+            let (out, cached) = m.grid_decode(&PROMPT, &req, true).unwrap();
+            assert_eq!(out.tokens.len(), 40);
+            assert_eq!(out.token_times.len(), 40);
+            assert!(out.token_times.windows(2).all(|w| w[0] <= w[1]));
+            let again = m.generate_grid(&PROMPT, &req).unwrap();
+            assert_eq!((again.tokens, again.stopped_at_eos), (out.tokens.clone(), false));
+            let forced = m.teacher_forced_logits(&PROMPT, &out.tokens).unwrap();
+            assert_eq!(forced.len(), 41);
+            let delta = cached
+                .iter()
+                .zip(&forced)
+                .flat_map(|(a, b)| a.iter().zip(b).map(|(x, y)| (x - y).abs()))
+                .fold(0.0f32, f32::max);
+            let verdict = m.verify_grid(&PROMPT, &req, &out.tokens, &tol).unwrap();
+            eprintln!(
+                "T={} top_k={} top_p={}: max |cached - forced logit| = {delta:e}, max margin = {:e}",
+                req.sampling.temperature, req.sampling.top_k, req.sampling.top_p, verdict.max_margin
+            );
+            assert!(delta < 1e-4, "cached and teacher-forced logits differ by {delta}");
+            assert!(verdict.accepted, "{verdict:?}");
+            assert!(verdict.max_margin < 1e-3, "{verdict:?}");
+            assert_eq!(verdict.margins.len(), 40);
+            assert_eq!(verdict.stop_margin, None);
+        }
+    }
+
+    #[test]
+    fn other_seeds_and_other_weights_are_rejected() {
+        let m = tiny(7);
+        let tol = GridTolerance::default();
+        // A randomly initialised model is nearly uniform (logit sd ~0.12; two seeds differ by
+        // ~0.16 rms), so other weights flip only a few argmaxes at T = 1; more at lower T.
+        for temperature in [1.0, 0.7, 0.3] {
+            let req = request(21, temperature, None);
+            let out = m.generate_grid(&PROMPT, &req).unwrap();
+            let wrong_seed = GridRequest { seed: 22, ..req.clone() };
+            let v = m.verify_grid(&PROMPT, &wrong_seed, &out.tokens, &tol).unwrap();
+            eprintln!("T={temperature} other seed: over_soft {} max {}", v.over_soft, v.max_margin);
+            assert!(!v.accepted && v.over_soft > 10, "{v:?}");
+            let other = tiny(8).generate_grid(&PROMPT, &req).unwrap();
+            let v = m.verify_grid(&PROMPT, &req, &other.tokens, &tol).unwrap();
+            eprintln!(
+                "T={temperature} other weights: over_soft {} max {}",
+                v.over_soft, v.max_margin
+            );
+            assert!(!v.accepted, "{v:?}");
+        }
+    }
+
+    #[test]
+    fn truncation_and_lengths() {
+        let m = tiny(7);
+        let tol = GridTolerance::default();
+        let req = request(31, 1.0, None);
+        let out = m.generate_grid(&PROMPT, &req).unwrap();
+        let v = m.verify_grid(&PROMPT, &req, &out.tokens[..30], &tol).unwrap();
+        assert!(!v.accepted && v.reason.as_deref().unwrap().contains("truncated"), "{v:?}");
+        assert_eq!(v.margins.len(), 30);
+        let mut long = out.tokens.clone();
+        long.push(1);
+        let v = m.verify_grid(&PROMPT, &req, &long, &tol).unwrap();
+        assert!(!v.accepted && v.margins.is_empty(), "{v:?}");
+        let v = m.verify_grid(&PROMPT, &req, &[64], &tol).unwrap();
+        assert!(!v.accepted && v.reason.as_deref().unwrap().contains("vocabulary"), "{v:?}");
+        // The context is 64: 6 + 58 fits, 6 + 59 does not.
+        let fits = GridRequest { max_new_tokens: 58, ..req.clone() };
+        assert_eq!(m.generate_grid(&PROMPT, &fits).unwrap().tokens.len(), 58);
+        let over = GridRequest { max_new_tokens: 59, ..req.clone() };
+        assert!(matches!(m.generate_grid(&PROMPT, &over), Err(ModelError::InvalidInput(_))));
+        assert!(m.verify_grid(&PROMPT, &over, &out.tokens, &tol).is_err());
+        assert!(m.generate_grid(&[], &req).is_err());
+        assert!(m.generate_grid(&[64], &req).is_err());
+        let bad =
+            GridRequest { sampling: GridSampling { top_p: 0.0, ..req.sampling }, ..req.clone() };
+        assert!(m.generate_grid(&PROMPT, &bad).is_err());
+        assert!(m
+            .verify_grid(&PROMPT, &req, &out.tokens, &GridTolerance { hard: f64::NAN, ..tol })
+            .is_err());
+        assert!(m.teacher_forced_logits(&PROMPT, &[0; 59]).is_err());
+        assert_eq!(m.teacher_forced_logits(&PROMPT, &[]).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn end_of_sequence_stops_and_is_checked() {
+        let m = tiny(7);
+        let tol = GridTolerance::default();
+        let full = m.generate_grid(&PROMPT, &request(41, 1.0, None)).unwrap().tokens;
+        // The first token (from index 3) not seen before it: the end-of-sequence token.
+        let j = (3..full.len()).find(|&j| !full[..j].contains(&full[j])).unwrap();
+        let eos = full[j];
+        let req = request(41, 1.0, Some(eos));
+        let out = m.generate_grid(&PROMPT, &req).unwrap();
+        // Position-keyed noise: the same tokens up to the stop.
+        assert_eq!(out.tokens, full[..j].to_vec());
+        assert!(out.stopped_at_eos);
+        let v = m.verify_grid(&PROMPT, &req, &out.tokens, &tol).unwrap();
+        assert!(v.accepted && v.stop_margin.unwrap() < 1e-3, "{v:?}");
+        // Emitting the end-of-sequence token is refused.
+        let v = m.verify_grid(&PROMPT, &req, &full[..=j], &tol).unwrap();
+        assert!(!v.accepted && v.reason.as_deref().unwrap().contains("end-of-sequence"), "{v:?}");
+        // Skipping it: the token emitted in its place has a large margin.
+        let forced = m.teacher_forced_logits(&PROMPT, &full[..j]).unwrap();
+        let noise = gumbel_row(41, j as u64, 64);
+        let margin = |row: &[f32], t: u32| token_margin(row, &req.sampling, &noise, t, 1e-3);
+        let worst = (0..64u32)
+            .max_by(|&a, &b| margin(&forced[j], a).total_cmp(&margin(&forced[j], b)))
+            .unwrap();
+        let mut skipped = full[..j].to_vec();
+        skipped.push(worst);
+        let v = m.verify_grid(&PROMPT, &req, &skipped, &tol).unwrap();
+        assert!(!v.accepted && v.margins[j] > tol.hard, "{v:?}");
+        // Stopping early where the sampler would not have.
+        let early = (1..j)
+            .rev()
+            .find(|&k| {
+                token_margin(&forced[k], &req.sampling, &gumbel_row(41, k as u64, 64), eos, 1e-3)
+                    > tol.hard
+            })
+            .unwrap();
+        let v = m.verify_grid(&PROMPT, &req, &full[..early], &tol).unwrap();
+        assert!(!v.accepted && v.reason.as_deref().unwrap().contains("premature"), "{v:?}");
+    }
+}
