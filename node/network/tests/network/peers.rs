@@ -66,7 +66,9 @@ async fn reserved_only_and_reserved_peers_at_run_time() {
     assert!(wait_until(WAIT, || r.is_connected_to(&n) && n.is_connected_to(&r)).await);
     let peers = r.connected_peers();
     assert_eq!(peers.len(), 1);
-    assert!(peers[0].reserved && !peers[0].inbound);
+    // Either dial may win: R dials its new reserved peer while N keeps redialling its boot
+    // node R, which now accepts it. The connection is marked reserved either way.
+    assert!(peers[0].reserved);
     assert_eq!(r.network_state()["connectedPeers"][&n.id().0]["reserved"], true);
 
     r.remove_reserved_peer(&n.id().0).unwrap();
