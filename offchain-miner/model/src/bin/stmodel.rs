@@ -5,10 +5,11 @@ use serde_json::json;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
+use subtensor_model::grid::{self, CalibrationConfig, CalibrationReport, ModelDigest};
 use subtensor_model::train::{self, Checkpointing, TrainConfig, TrainState};
 use subtensor_model::{
-    parse_device, set_threads, Corpus, GenerateParams, GptConfig, LanguageModel, ModelError,
-    Result, TextTokenizer, TOKENIZER_FILE,
+    parse_device, set_threads, Corpus, GenerateParams, GptConfig, GridSampling, LanguageModel,
+    ModelError, Result, TextTokenizer, TOKENIZER_FILE,
 };
 
 /// Train, evaluate, inspect and benchmark GPT-2 style language models (Hugging Face layout:
@@ -38,6 +39,12 @@ enum Command {
     Encode(EncodeArgs),
     /// Measure forward-pass throughput (tokens/s) and print it as JSON.
     Bench(BenchArgs),
+    /// Print the model's grid digest (SHA-256 over config.json, model.safetensors and
+    /// tokenizer.json) and each file's SHA-256 as JSON.
+    Digest(DigestArgs),
+    /// Measure logit differences between cached grid decoding and the verifier's pass across
+    /// thread counts and batch sizes on held-out text, and suggest a grid tolerance.
+    GridCalibrate(GridCalibrateArgs),
 }
 
 #[derive(Args)]
@@ -252,6 +259,59 @@ struct BenchArgs {
     /// cpu, cuda, cuda:N or auto.
     #[arg(long, default_value = "cpu")]
     device: String,
+}
+
+#[derive(Args)]
+struct DigestArgs {
+    /// Model directory (config.json, model.safetensors, tokenizer.json).
+    #[arg(long)]
+    model: PathBuf,
+}
+
+#[derive(Args)]
+struct GridCalibrateArgs {
+    /// Model directory.
+    #[arg(long)]
+    model: PathBuf,
+    /// Corpus whose held-out documents the prompts are cut from.
+    #[arg(long)]
+    corpus: PathBuf,
+    /// tokenizer.json (default: the one in --model).
+    #[arg(long)]
+    tokenizer: Option<PathBuf>,
+    /// Challenges (prompts) per configuration.
+    #[arg(long, default_value_t = 64)]
+    challenges: usize,
+    /// Tokens per prompt.
+    #[arg(long, default_value_t = 24)]
+    prompt_len: usize,
+    /// Tokens generated per challenge.
+    #[arg(long, default_value_t = 32)]
+    max_new_tokens: usize,
+    /// Sampling temperature (0 = greedy).
+    #[arg(long, default_value_t = 1.0)]
+    temperature: f64,
+    /// Sample among the k highest-scoring tokens (0 = all).
+    #[arg(long, default_value_t = 0)]
+    top_k: usize,
+    /// Nucleus sampling mass (1 = off).
+    #[arg(long, default_value_t = 1.0)]
+    top_p: f64,
+    /// libtorch thread counts to measure, comma-separated.
+    #[arg(long, value_delimiter = ',', default_value = "1,2")]
+    threads: Vec<usize>,
+    /// Batch sizes to measure, comma-separated.
+    #[arg(long, value_delimiter = ',', default_value = "1,4")]
+    batches: Vec<usize>,
+    /// Seed of the prompt offsets and noise seeds.
+    #[arg(long, default_value_t = 0)]
+    seed: u64,
+    /// cpu, cuda, cuda:N or auto.
+    #[arg(long, default_value = "cpu")]
+    device: String,
+    /// Print the report as JSON instead of a table.
+    #[arg(long)]
+    json: bool,
 }
 
 fn bad(msg: impl Into<String>) -> ModelError {
@@ -519,6 +579,104 @@ fn cmd_bench(a: &BenchArgs) -> Result<()> {
     Ok(())
 }
 
+fn cmd_digest(a: &DigestArgs) -> Result<()> {
+    let digest = ModelDigest::of_dir(&a.model)?;
+    let files: serde_json::Map<String, serde_json::Value> =
+        digest.files.iter().map(|(name, d)| ((*name).to_owned(), json!(hex::encode(d)))).collect();
+    print_json(&json!({ "model_sha256": digest.hex(), "files": files }));
+    Ok(())
+}
+
+fn cmd_grid_calibrate(a: &GridCalibrateArgs) -> Result<()> {
+    let model = LanguageModel::load(&a.model, parse_device(&a.device)?)?;
+    let digest = grid::model_digest_hex(&a.model).ok();
+    let tok = model_tokenizer(&a.model, a.tokenizer.as_deref())?;
+    if vocab_of(&tok)? > model.config().vocab_size {
+        return Err(bad(format!(
+            "the tokenizer has {} tokens but the model only {}",
+            tok.vocab_size(),
+            model.config().vocab_size
+        )));
+    }
+    let held_out = Corpus::load(&a.corpus)?.encode_held_out(&tok)?;
+    let cfg = CalibrationConfig {
+        challenges: a.challenges,
+        prompt_len: a.prompt_len,
+        max_new_tokens: a.max_new_tokens,
+        sampling: GridSampling { temperature: a.temperature, top_k: a.top_k, top_p: a.top_p },
+        threads: a.threads.clone(),
+        batches: a.batches.clone(),
+        seed: a.seed,
+        progress: true,
+    };
+    eprintln!(
+        "grid-calibrate: {} challenges of {}+{} tokens from {} held-out tokens",
+        cfg.challenges,
+        cfg.prompt_len,
+        cfg.max_new_tokens,
+        held_out.len()
+    );
+    let report = grid::calibrate(&model, &held_out, &cfg)?;
+    if a.json {
+        print_json(&json!({ "model": a.model, "model_sha256": digest, "report": report }));
+    } else {
+        print_calibration(&report);
+    }
+    Ok(())
+}
+
+fn print_calibration(r: &CalibrationReport) {
+    println!(
+        "{:<7} {:>7} {:>5} {:>7} {:>10} {:>10} {:>10} {:>10} {:>10} {:>5} {:>10} {:>9}",
+        "role",
+        "threads",
+        "batch",
+        "tokens",
+        "logits",
+        "max|d|",
+        "p99.9|d|",
+        "mean|d|",
+        "max_margin",
+        "flips",
+        "min_gap",
+        "tokens/s"
+    );
+    for row in &r.rows {
+        println!(
+            "{:<7} {:>7} {:>5} {:>7} {:>10} {:>10.3e} {:>10.3e} {:>10.3e} {:>10.3e} {:>5} {:>10.3e} {:>9.1}",
+            format!("{:?}", row.role).to_lowercase(),
+            row.threads,
+            row.batch,
+            row.tokens,
+            row.compared,
+            row.max_abs_delta,
+            row.p999_abs_delta,
+            row.mean_abs_delta,
+            row.max_margin,
+            row.flips,
+            row.min_gap,
+            row.tokens_per_sec
+        );
+    }
+    let t = &r.tolerance;
+    println!(
+        "logit bound (worst decode + worst verify): max {:.3e}, p99.9 {:.3e}",
+        r.logit_bound, r.logit_bound_p999
+    );
+    println!(
+        "suggested tolerance (safety {} x 2/T over the bound; floors hard {}, soft {}, mask slack \
+         {}): hard {:.4e}, soft {:.4e}, soft_allowance {}, mask_slack {:.4e}",
+        grid::CALIBRATION_SAFETY,
+        grid::CALIBRATION_HARD_FLOOR,
+        grid::CALIBRATION_SOFT_FLOOR,
+        grid::CALIBRATION_MASK_SLACK_FLOOR,
+        t.hard,
+        t.soft,
+        t.soft_allowance,
+        t.mask_slack
+    );
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match &cli.command {
@@ -530,6 +688,8 @@ fn main() -> ExitCode {
         Command::Logits(a) => cmd_logits(a),
         Command::Encode(a) => cmd_encode(a),
         Command::Bench(a) => cmd_bench(a),
+        Command::Digest(a) => cmd_digest(a),
+        Command::GridCalibrate(a) => cmd_grid_calibrate(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

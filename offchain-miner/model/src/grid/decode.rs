@@ -2,14 +2,11 @@
 //! verification (the validator's side).
 
 use super::gumbel_row;
-use super::sampling::{grid_pick, token_margin, GridSampling};
-use crate::forward::KvCache;
-use crate::inference::to_f32_vec;
+use super::sampling::{token_margin, GridSampling};
 use crate::model::LanguageModel;
 use crate::{ModelError, Result};
 use serde::{Deserialize, Serialize};
-use std::time::{Duration, Instant};
-use tch::Tensor;
+use std::time::Duration;
 
 /// One grid generation request: what the miner samples and the validator checks.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -161,14 +158,14 @@ impl GridVerdict {
 
 impl LanguageModel {
     /// The vocabulary size as a `usize`.
-    fn vocab_len(&self) -> usize {
+    pub(super) fn vocab_len(&self) -> usize {
         usize::try_from(self.config.vocab_size).unwrap_or(0)
     }
 
     /// Checks a grid request against this model: valid sampling, a non-empty prompt of
     /// in-vocabulary ids, an in-vocabulary `eos_id`, and
     /// `prompt.len() + max_new_tokens <= n_positions`.
-    fn check_grid_request(&self, prompt: &[u32], req: &GridRequest) -> Result<()> {
+    pub(super) fn check_grid_request(&self, prompt: &[u32], req: &GridRequest) -> Result<()> {
         req.sampling.validate()?;
         if prompt.is_empty() {
             return Err(ModelError::InvalidInput(
@@ -190,57 +187,8 @@ impl LanguageModel {
         Ok(())
     }
 
-    /// The logits after feeding `feed` (continuing `cache`).
-    fn cached_step(&self, feed: &[u32], cache: &mut KvCache) -> Result<Vec<f32>> {
-        let ids: Vec<i64> = feed.iter().map(|&t| i64::from(t)).collect();
-        let len = i64::try_from(ids.len())
-            .map_err(|_| ModelError::InvalidInput("prompt too long".into()))?;
-        tch::no_grad(|| {
-            let tokens =
-                Tensor::f_from_slice(&ids)?.f_view([1, len])?.f_to_device(self.device())?;
-            let hidden = self.hidden(&tokens, Some(cache))?;
-            to_f32_vec(&self.head(&hidden.f_select(1, -1)?)?)
-        })
-    }
-
-    /// Grid decoding with a key/value cache; also returns the logits each token was sampled
-    /// from when `keep_logits` (one row per sampled token, the end-of-sequence one included;
-    /// empty otherwise).
-    fn grid_decode(
-        &self,
-        prompt: &[u32],
-        req: &GridRequest,
-        keep_logits: bool,
-    ) -> Result<(GridOutput, Vec<Vec<f32>>)> {
-        self.check_grid_request(prompt, req)?;
-        let start = Instant::now();
-        let vocab = self.vocab_len();
-        let mut out = GridOutput::default();
-        let mut rows = Vec::new();
-        let mut cache = KvCache::default();
-        let mut feed: Vec<u32> = prompt.to_vec();
-        for position in 0..req.max_new_tokens {
-            let logits = self.cached_step(&feed, &mut cache)?;
-            let noise = gumbel_row(req.seed, u64::try_from(position).unwrap_or(u64::MAX), vocab);
-            let next = grid_pick(&logits, &req.sampling, &noise).ok_or_else(|| {
-                ModelError::InvalidInput(format!("no finite logit at output position {position}"))
-            })?;
-            if keep_logits {
-                rows.push(logits);
-            }
-            if Some(next) == req.eos_id {
-                out.stopped_at_eos = true;
-                break;
-            }
-            out.tokens.push(next);
-            out.token_times.push(start.elapsed());
-            feed = vec![next];
-        }
-        Ok((out, rows))
-    }
-
     /// Continues `prompt` with the grid sampler (version 1): output token `j` is
-    /// [`grid_pick`] of the model's logits and `gumbel_row(req.seed, j, vocab_size)`. Decodes
+    /// [`super::grid_pick`] of the model's logits and `gumbel_row(req.seed, j, vocab_size)`. Decodes
     /// token by token with a key/value cache, with no repetition penalty or n-gram ban, and
     /// stops before `req.eos_id` (not included; `stopped_at_eos` is set) or after
     /// `req.max_new_tokens` tokens.
@@ -249,7 +197,8 @@ impl LanguageModel {
     /// sampling, or `prompt.len() + max_new_tokens > n_positions` (the whole sequence must fit
     /// the context, so the validator can check it in one pass).
     pub fn generate_grid(&self, prompt: &[u32], req: &GridRequest) -> Result<GridOutput> {
-        Ok(self.grid_decode(prompt, req, false)?.0)
+        let rows = self.grid_decode_batch(&[prompt], std::slice::from_ref(req), false)?;
+        Ok(rows.into_iter().next().map(|r| r.output).unwrap_or_default())
     }
 
     /// The logits a validator checks `output` against, from ONE forward pass (no cache) over
@@ -264,33 +213,8 @@ impl LanguageModel {
     /// Refused for an empty prompt, ids outside the vocabulary, or
     /// `prompt.len() + output.len() > n_positions`.
     pub fn teacher_forced_logits(&self, prompt: &[u32], output: &[u32]) -> Result<Vec<Vec<f32>>> {
-        if prompt.is_empty() {
-            return Err(ModelError::InvalidInput(
-                "teacher forcing needs a non-empty prompt".into(),
-            ));
-        }
-        self.check_ids(prompt)?;
-        self.check_ids(output)?;
-        let ids: Vec<i64> = prompt.iter().chain(output).map(|&t| i64::from(t)).collect();
-        if i64::try_from(ids.len()).map_or(true, |n| n > self.config.n_positions) {
-            return Err(ModelError::InvalidInput(format!(
-                "{} tokens exceed the context of {}",
-                ids.len(),
-                self.config.n_positions
-            )));
-        }
-        let to_i64 =
-            |n: usize| i64::try_from(n).map_err(|_| ModelError::InvalidInput("too long".into()));
-        let (total, first, count) =
-            (to_i64(ids.len())?, to_i64(prompt.len().saturating_sub(1))?, to_i64(output.len())?);
-        let flat = tch::no_grad(|| -> Result<Vec<f32>> {
-            let tokens =
-                Tensor::f_from_slice(&ids)?.f_view([1, total])?.f_to_device(self.device())?;
-            let hidden = self.hidden(&tokens, None)?;
-            let rows = hidden.f_narrow(1, first, count.saturating_add(1))?;
-            to_f32_vec(&self.head(&rows)?)
-        })?;
-        Ok(flat.chunks(self.vocab_len().max(1)).map(<[f32]>::to_vec).collect())
+        let rows = self.teacher_forced_rows(&[(prompt, output)])?;
+        Ok(rows.into_iter().next().unwrap_or_default())
     }
 
     /// Checks that `output` is what this model's grid sampler produces for `prompt` and `req`,
@@ -357,6 +281,7 @@ impl LanguageModel {
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, clippy::indexing_slicing, clippy::arithmetic_side_effects)]
+    use super::super::batch::DecodedRow;
     use super::*;
     use crate::GptConfig;
     use tch::Device;
@@ -399,7 +324,8 @@ mod tests {
             ),
             (request(14, 0.0, None), GridTolerance::default()),
         ] {
-            let (out, cached) = m.grid_decode(&PROMPT, &req, true).unwrap();
+            let row = m.grid_decode_batch(&[PROMPT], std::slice::from_ref(&req), true).unwrap();
+            let DecodedRow { output: out, logits: cached } = row.into_iter().next().unwrap();
             assert_eq!(out.tokens.len(), 40);
             assert_eq!(out.token_times.len(), 40);
             assert!(out.token_times.windows(2).all(|w| w[0] <= w[1]));

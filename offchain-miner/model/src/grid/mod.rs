@@ -46,8 +46,25 @@
 //! scores `s_i = (l_i - max l) / T` (the shift changes neither the distribution nor the
 //! argmax, and avoids overflow), then top-k, then top-p over the softmax of the remaining
 //! scores, then `argmax (s_i + g_i)` over the kept tokens, ties to the lower id.
+//!
+//! # Model identity, batching and calibration
+//!
+//! * [`model_digest`]: the SHA-256 digest that names a model in a grid spec (contract on the
+//!   function).
+//! * [`LanguageModel::generate_grid_batch`] decodes concurrent requests with equal-length
+//!   prompts together; [`LanguageModel::teacher_forced_logits_batch`] verifies several
+//!   outputs of equal total length in one pass.
+//! * [`calibrate()`] measures how far cached, batched, multi-threaded decoding and batched
+//!   verification stray from the reference verifier, and suggests a [`GridTolerance`]
+//!   ([`suggest_tolerance`]).
+//!
+//! [`LanguageModel::generate_grid_batch`]: crate::LanguageModel::generate_grid_batch
+//! [`LanguageModel::teacher_forced_logits_batch`]: crate::LanguageModel::teacher_forced_logits_batch
 
+mod batch;
+mod calibrate;
 mod decode;
+mod digest;
 mod sampling;
 
 use blake2::digest::consts::U32;
@@ -55,7 +72,15 @@ use blake2::{Blake2b, Digest};
 use rand_chacha::rand_core::{RngCore, SeedableRng};
 use rand_chacha::ChaCha20Rng;
 
+pub use calibrate::{
+    calibrate, suggest_tolerance, CalibrationConfig, CalibrationReport, CalibrationRole,
+    CalibrationRow, CALIBRATION_HARD_FLOOR, CALIBRATION_MASK_SLACK_FLOOR, CALIBRATION_SAFETY,
+    CALIBRATION_SOFT_FLOOR,
+};
 pub use decode::{GridOutput, GridRequest, GridTolerance, GridVerdict};
+pub use digest::{
+    file_sha256, model_digest, model_digest_hex, ModelDigest, GRID_MODEL_DOMAIN, GRID_MODEL_FILES,
+};
 pub use sampling::{grid_pick, token_margin, GridSampling};
 
 /// Version of the grid sampler: the noise construction and the sampling rule described in the

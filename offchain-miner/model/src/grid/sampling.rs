@@ -202,6 +202,39 @@ pub fn grid_pick<L: Copy + Into<f64>>(
     u32::try_from(id).ok()
 }
 
+/// How close the grid sampler's pick was to another token: the pick's noisy score minus
+/// the best noisy score of the other tokens the exact masks keep (score units), or the
+/// largest logit minus the second largest at temperature 0. A logit error of `δ` per token
+/// can only change the pick where the gap is below `2δ / T` (`2δ` at `T = 0`). `None` when
+/// fewer than two tokens are kept (the pick cannot change) or the noise is too short.
+pub(crate) fn pick_gap<L: Copy + Into<f64>>(
+    logits: &[L],
+    s: &GridSampling,
+    noise: &[f64],
+) -> Option<f64> {
+    let (mut best, mut second) = (f64::NEG_INFINITY, f64::NEG_INFINITY);
+    let mut offer = |v: f64| {
+        if v > best {
+            (best, second) = (v, best);
+        } else if v > second {
+            second = v;
+        }
+    };
+    if s.temperature == 0.0 {
+        logits.iter().map(|&l| l.into()).filter(|l: &f64| l.is_finite()).for_each(&mut offer);
+    } else {
+        if noise.len() < logits.len() {
+            return None;
+        }
+        let ranked = Ranked::new(logits, s);
+        let kept = ranked.kept_len(s);
+        for (&id, &score) in ranked.ids.iter().zip(&ranked.scores).take(kept) {
+            offer(noisy(score, noise, id));
+        }
+    }
+    second.is_finite().then_some(best - second)
+}
+
 /// How far `token` is from being the grid sampler's pick under the verifier's `logits` and
 /// the position's `noise`: 0 when it is the pick, larger the worse.
 ///
@@ -395,6 +428,36 @@ mod tests {
         let cold = sampling(1e-320, 0, 1.0);
         assert_eq!(token_margin(&LOGITS, &cold, &[0.0; 6], 4, 1e-3), 0.0);
         assert_eq!(token_margin(&LOGITS, &cold, &[0.0; 6], 0, 1e-3), f64::INFINITY);
+    }
+
+    #[test]
+    fn pick_gaps() {
+        let zero = [0.0; 6];
+        assert_eq!(pick_gap(&LOGITS, &sampling(0.0, 0, 1.0), &[]), Some(1.0));
+        assert_eq!(pick_gap(&LOGITS, &sampling(1.0, 0, 1.0), &zero), Some(1.0));
+        assert_eq!(pick_gap(&LOGITS, &sampling(0.5, 0, 1.0), &zero), Some(2.0));
+        // Noise 1.5 on id 0 makes it the pick, 0.5 ahead of id 4.
+        let noise = [1.5, 0.0, 0.0, 0.0, 0.0, 0.0];
+        assert_eq!(pick_gap(&LOGITS, &sampling(1.0, 0, 1.0), &noise), Some(0.5));
+        assert_eq!(pick_gap(&LOGITS, &sampling(1.0, 1, 1.0), &noise), None);
+        assert_eq!(pick_gap(&LOGITS, &sampling(1.0, 0, 1.0), &[0.0]), None);
+        assert_eq!(pick_gap(&[1.0, f64::NAN], &sampling(0.0, 0, 1.0), &[]), None);
+        for seed in 0..20 {
+            let s = sampling(0.7, 4, 0.9);
+            let noise = gumbel_row(seed, 0, LOGITS.len());
+            let pick = grid_pick(&LOGITS, &s, &noise).unwrap();
+            let gap = pick_gap(&LOGITS, &s, &noise);
+            assert!(gap.is_none_or(|g| g >= 0.0));
+            // The runner-up's margin is the gap.
+            if let Some(g) = gap {
+                let margins: Vec<f64> = (0..6u32)
+                    .filter(|&t| t != pick)
+                    .map(|t| token_margin(&LOGITS, &s, &noise, t, 0.0))
+                    .collect();
+                let least = margins.iter().copied().fold(f64::INFINITY, f64::min);
+                assert!((least - g).abs() < 1e-12, "seed {seed}: {least} vs {g}");
+            }
+        }
     }
 
     #[test]
