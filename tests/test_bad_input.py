@@ -171,6 +171,8 @@ def test_unknown_methods(node, method):
         ("payment_queryInfo", ["0x00"]),
         ("subtensor_getMetagraph", ["one"]),
         ("subtensor_getMetagraph", [70000]),
+        ("subtensor_getGridSpec", ["one"]),
+        ("subtensor_getGridSpec", [70000]),
         ("neuronInfo_getNeuron", [1]),
     ],
 )
@@ -241,6 +243,7 @@ def test_unknown_blocks(node):
         ("state_call", ["Core_version", "0x", UNKNOWN]),
         ("state_queryStorageAt", [["0x00"], UNKNOWN]),
         ("subtensor_getMetagraph", [1, False, UNKNOWN]),
+        ("subtensor_getGridSpec", [1, UNKNOWN]),
     ]:
         err = error_of(node.call(method, params))
         assert err["code"] == -32000, (method, err)

@@ -6,6 +6,8 @@
 //! - typed identifiers ([`NetUid`], [`Uid`], [`MechId`]) in [`ids`];
 //! - the [`OnSubnetChange`] hooks through which other pallets follow subnet creation and
 //!   dissolution, in [`lifecycle`];
+//! - the grid spec of a homogeneous inference subnet ([`GridSpec`], [`GridSpecRecord`]) and its
+//!   validation rules, in [`grid`];
 //! - the endpoint records a neuron serves ([`AxonInfo`], [`PrometheusInfo`]) with the
 //!   reference chain's IP encoding and validation rules, in [`axon`];
 //! - the return types of the neuron and subnet runtime APIs ([`NeuronInfo`], [`NeuronInfoLite`],
@@ -24,6 +26,7 @@
 extern crate alloc;
 
 pub mod axon;
+pub mod grid;
 pub mod ids;
 pub mod info;
 pub mod lifecycle;
@@ -32,6 +35,10 @@ pub mod types;
 pub use axon::{
     ip_from_u128, ip_to_u128, is_loopback_or_unspecified, is_valid_ip_address, is_valid_ip_type,
     AxonInfo, PrometheusInfo, IP_TYPE_V4, IP_TYPE_V6,
+};
+pub use grid::{
+    GridModelName, GridSpec, GridSpecError, GridSpecRecord, GRID_MODEL_NAME_MAX_BYTES,
+    MAX_GRID_CONTEXT, SUPPORTED_GRID_SAMPLER_VERSIONS,
 };
 pub use ids::{MechId, NetUid, Uid, MAIN_MECHANISM};
 pub use info::{

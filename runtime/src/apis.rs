@@ -19,8 +19,8 @@ use sp_runtime::{
 };
 use sp_version::RuntimeVersion;
 use subtensor_primitives::{
-    ColdkeyStakeInfo, DelegateInfo, DelegatedInfo, DynamicInfo, Metagraph, NeuronInfo,
-    NeuronInfoLite, SelectiveMetagraph, SimSwapResult, StakeInfo, SubnetHyperparams,
+    ColdkeyStakeInfo, DelegateInfo, DelegatedInfo, DynamicInfo, GridSpecRecord, Metagraph,
+    NeuronInfo, NeuronInfoLite, SelectiveMetagraph, SimSwapResult, StakeInfo, SubnetHyperparams,
     SubnetHyperparamsV2, SubnetInfo, SubnetInfov2, SubnetPrice, SubnetState,
 };
 
@@ -321,6 +321,12 @@ sp_api::impl_runtime_apis! {
         }
         fn sim_swap_alpha_for_tao(netuid: NetUid, alpha: u64) -> SimSwapResult {
             SubtensorModule::sim_swap_alpha_for_tao(netuid, alpha)
+        }
+    }
+
+    impl subtensor_runtime_api::GridSpecRuntimeApi<Block> for Runtime {
+        fn get_grid_spec(netuid: NetUid) -> Option<GridSpecRecord> {
+            SubtensorModule::grid_spec(netuid)
         }
     }
 }

@@ -72,7 +72,7 @@ fn aura_and_grandpa_sit_at_indices_3_and_4() {
     assert_eq!(index("Grandpa"), Some(4));
     let apis: Vec<_> = meta.apis.iter().map(|a| a.name.as_str()).collect();
     assert!(apis.contains(&"AuraApi") && apis.contains(&"GrandpaApi"), "{apis:?}");
-    assert_eq!(VERSION.spec_version, 105);
+    assert_eq!(VERSION.spec_version, 106);
 }
 
 /// A header of block `number` on `parent` announcing `slot` in its Aura pre-runtime digest.

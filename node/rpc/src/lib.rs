@@ -7,7 +7,8 @@
 //! One file per namespace, each with one `#[rpc(server)]` trait and its implementation:
 //! [`chain`] (`chain_*`), [`state`] (`state_*`), [`author`] (`author_*`), [`system`]
 //! (`system_*`, `account_nextIndex`), [`payment`] (`payment_queryInfo`) and [`subtensor`]
-//! (`neuronInfo_*`, `subnetInfo_*`, `subtensor_getMetagraph`, whose JSON is in [`metagraph`]).
+//! (`neuronInfo_*`, `subnetInfo_*`, `subtensor_getMetagraph` and `subtensor_getGridSpec`, whose
+//! JSON is in [`metagraph`]).
 //! [`rpc_module`] merges them with every alias clients use and adds `rpc_methods`, which lists
 //! exactly the registered names; [`start_server`] serves a module.
 //!
@@ -35,7 +36,7 @@ pub use author::{Author, AuthorRpcServer};
 pub use chain::{Chain, ChainRpcServer};
 pub use error::{RpcError, RpcResult};
 pub use grandpa::{Grandpa, GrandpaRpcServer};
-pub use metagraph::Metagraph;
+pub use metagraph::{Grid, Metagraph};
 pub use metrics::RpcMetrics;
 pub use node_api::{GrandpaRpcApi, NetworkRpcApi, PeerInfo};
 pub use payment::{Payment, PaymentRpcServer};
@@ -273,6 +274,7 @@ mod tests {
         "subnetInfo_getSubnetsInfo",
         "subnetInfo_getSubnetHyperparams",
         "subtensor_getMetagraph",
+        "subtensor_getGridSpec",
     ];
 
     #[tokio::test]

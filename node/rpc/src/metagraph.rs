@@ -1,9 +1,12 @@
 //! [`Metagraph`]: one subnet's whole metagraph as typed JSON, built from the runtime's full
-//! `NeuronInfo` list (the result of `subtensor_getMetagraph`).
+//! `NeuronInfo` list and its grid spec (the result of `subtensor_getMetagraph`); and [`Grid`],
+//! a grid spec as JSON (its `grid` field, and the result of `subtensor_getGridSpec`).
 
 use serde::{Deserialize, Serialize};
 use sp_core::crypto::{Ss58AddressFormat, Ss58Codec};
-use subtensor_primitives::{ip_from_u128, AccountId, AxonInfo, NeuronInfo, SS58_PREFIX};
+use subtensor_primitives::{
+    ip_from_u128, AccountId, AxonInfo, GridSpecRecord, NeuronInfo, SS58_PREFIX,
+};
 
 /// An axon endpoint with its address written out.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -31,6 +34,38 @@ impl From<&AxonInfo> for Axon {
             ip_type: axon.ip_type,
             version: axon.version,
             protocol: axon.protocol,
+        }
+    }
+}
+
+/// A grid subnet's spec: the model every miner serves, the sampler and the request limits.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Grid {
+    /// SHA-256 of the model's files (`subtensor_model::grid::model_digest`), 64 lowercase hex
+    /// digits without `0x` (as `sha256sum` prints a digest).
+    pub model_sha256: String,
+    /// The grid sampler version.
+    pub sampler_version: u32,
+    /// The most tokens one request may generate.
+    pub max_new_tokens: u32,
+    /// The most tokens of prompt plus output one request may span.
+    pub max_context: u32,
+    /// The model's display name.
+    pub model_name: String,
+    /// The block the spec was set at.
+    pub set_at_block: u64,
+}
+
+impl From<&GridSpecRecord> for Grid {
+    fn from(record: &GridSpecRecord) -> Self {
+        let spec = &record.spec;
+        Self {
+            model_sha256: hex::encode(spec.model_sha256),
+            sampler_version: spec.sampler_version,
+            max_new_tokens: spec.max_new_tokens,
+            max_context: spec.max_context,
+            model_name: String::from_utf8_lossy(&spec.model_name).into_owned(),
+            set_at_block: record.set_at_block,
         }
     }
 }
@@ -84,6 +119,9 @@ pub struct Metagraph {
     /// Bond rows as sparse `[uid, bond]` pairs (only with `include_weights`).
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub bonds: Option<Vec<Vec<(u16, u16)>>>,
+    /// The subnet's grid spec; `null` for an ordinary subnet.
+    #[serde(default)]
+    pub grid: Option<Grid>,
 }
 
 /// SS58 form (prefix 42) of an account: the same string as `sp_core`'s
@@ -160,12 +198,13 @@ fn base58(input: &[u8]) -> String {
 
 impl Metagraph {
     /// Builds the metagraph of `netuid` at block `block` from its neurons (any order; sorted
-    /// by UID here), with weight and bond rows if `include_weights`.
+    /// by UID here), with weight and bond rows if `include_weights`, and its grid spec.
     pub fn build(
         netuid: u16,
         block: u32,
         mut neurons: Vec<NeuronInfo<AccountId>>,
         include_weights: bool,
+        grid: Option<&GridSpecRecord>,
     ) -> Self {
         neurons.sort_by_key(|n| n.uid);
         let col = |f: fn(&NeuronInfo<AccountId>) -> u16| neurons.iter().map(f).collect();
@@ -197,6 +236,7 @@ impl Metagraph {
             axons: neurons.iter().map(|n| Axon::from(&n.axon_info)).collect(),
             weights: include_weights.then(|| neurons.iter().map(|n| sparse(&n.weights)).collect()),
             bonds: include_weights.then(|| neurons.iter().map(|n| sparse(&n.bonds)).collect()),
+            grid: grid.map(Grid::from),
         }
     }
 }

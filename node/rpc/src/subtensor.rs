@@ -1,11 +1,11 @@
 //! The subtensor custom methods: the reference chain's `neuronInfo_*` and `subnetInfo_*`
 //! (SCALE bytes of the runtime API result as a JSON array of u8, exactly like the reference,
-//! which the Python SDK decodes), and `subtensor_getMetagraph`, one subnet's metagraph as typed
-//! JSON.
+//! which the Python SDK decodes), `subtensor_getMetagraph`, one subnet's metagraph as typed
+//! JSON, and `subtensor_getGridSpec`, a grid subnet's spec as typed JSON.
 
 use crate::{
     common::{at_or_best, call_decode},
-    metagraph::Metagraph,
+    metagraph::{Grid, Metagraph},
     RpcError, RpcResult,
 };
 use codec::Encode;
@@ -13,7 +13,12 @@ use jsonrpsee::{core::async_trait, proc_macros::rpc};
 use sp_core::H256;
 use std::sync::Arc;
 use subtensor_chain::ChainApi;
-use subtensor_primitives::{AccountId, NetUid, NeuronInfo, NeuronInfoLite, SubnetInfo};
+use subtensor_primitives::{
+    AccountId, GridSpecRecord, NetUid, NeuronInfo, NeuronInfoLite, SubnetInfo,
+};
+
+/// The runtime API method that reads a subnet's grid spec.
+const GRID_SPEC_METHOD: &str = "GridSpecRuntimeApi_get_grid_spec";
 
 /// The subtensor methods.
 #[rpc(server)]
@@ -56,6 +61,11 @@ pub trait SubtensorRpc {
         include_weights: Option<bool>,
         at: Option<H256>,
     ) -> RpcResult<Option<Metagraph>>;
+
+    /// The grid spec of `netuid` at block `at` (best if absent) as typed JSON (see [`Grid`]);
+    /// `null` if the subnet has none or does not exist.
+    #[method(name = "subtensor_getGridSpec", blocking)]
+    fn get_grid_spec(&self, netuid: u16, at: Option<H256>) -> RpcResult<Option<Grid>>;
 }
 
 /// Implementation of [`SubtensorRpcServer`].
@@ -133,7 +143,15 @@ impl SubtensorRpcServer for Subtensor {
                 call_decode(chain, Some(at), "NeuronInfoRuntimeApi_get_neurons_lite", &args)?;
             lite.into_iter().map(without_rows).collect()
         };
-        Ok(Some(Metagraph::build(netuid, header.number, neurons, include_weights)))
+        let grid: Option<GridSpecRecord> = call_decode(chain, Some(at), GRID_SPEC_METHOD, &args)?;
+        Ok(Some(Metagraph::build(netuid, header.number, neurons, include_weights, grid.as_ref())))
+    }
+
+    fn get_grid_spec(&self, netuid: u16, at: Option<H256>) -> RpcResult<Option<Grid>> {
+        let chain = self.chain.as_ref();
+        let grid: Option<GridSpecRecord> =
+            call_decode(chain, at, GRID_SPEC_METHOD, &NetUid(netuid).encode())?;
+        Ok(grid.as_ref().map(Grid::from))
     }
 }
 
@@ -185,6 +203,8 @@ mod tests {
             json!({"ip": "127.0.0.1", "port": 8091, "ip_type": 4, "version": 7, "protocol": 4})
         );
         assert!(m.get("weights").is_none());
+        // Subnet 1 of the fake runtime is a grid subnet.
+        assert_eq!(m["grid"], grid_json());
         let m = h.ok("subtensor_getMetagraph", json!([1, true])).await;
         assert_eq!(m["weights"], json!([[[0, 65535], [1, 10]], [[0, 65535], [1, 10]]]));
         assert_eq!(m["bonds"], json!([[[1, 7]], [[1, 7]]]));
@@ -194,5 +214,30 @@ mod tests {
             h.err("subtensor_getMetagraph", json!([1, false, unknown])).await.code(),
             -32000
         );
+    }
+
+    /// The fake runtime's grid spec of subnet 1 as JSON.
+    fn grid_json() -> Value {
+        json!({
+            "model_sha256": "ab".repeat(32),
+            "sampler_version": 1,
+            "max_new_tokens": 32,
+            "max_context": 512,
+            "model_name": "tiny-grid",
+            "set_at_block": 4,
+        })
+    }
+
+    #[tokio::test]
+    async fn grid_spec_is_typed_json_or_null() {
+        let h = harness();
+        assert_eq!(h.ok("subtensor_getGridSpec", json!([1])).await, grid_json());
+        let genesis = format!("{:?}", h.chain.genesis());
+        assert_eq!(h.ok("subtensor_getGridSpec", json!([1, genesis])).await, grid_json());
+        // An ordinary (here: missing) subnet has none.
+        assert_eq!(h.ok("subtensor_getGridSpec", json!([2])).await, Value::Null);
+        let unknown = format!("{:?}", sp_core::H256::repeat_byte(3));
+        assert_eq!(h.err("subtensor_getGridSpec", json!([1, unknown])).await.code(), -32000);
+        assert_eq!(h.err("subtensor_getGridSpec", json!([70000])).await.code(), -32602);
     }
 }

@@ -32,7 +32,8 @@ use std::{
 };
 use subtensor_chain::{ChainApi, ChainError, ChainEvent, ChainInfo, ChainResult};
 use subtensor_primitives::{
-    AxonInfo, NetUid, NeuronInfo, NeuronInfoLite, PrometheusInfo, SubnetInfo,
+    AxonInfo, GridModelName, GridSpec, GridSpecRecord, NetUid, NeuronInfo, NeuronInfoLite,
+    PrometheusInfo, SubnetInfo,
 };
 use subtensor_runtime::{Block, BlockNumber, Header, RuntimeCall, UncheckedExtrinsic};
 use subtensor_txpool::{Pool, PoolConfig};
@@ -96,6 +97,20 @@ pub(crate) fn neurons() -> Vec<NeuronInfo<AccountId32>> {
         pruning_score: 65535,
     };
     vec![neuron(1), neuron(0)]
+}
+
+/// The grid spec of subnet 1 (the only grid subnet of the fake runtime).
+pub(crate) fn grid_spec() -> GridSpecRecord {
+    GridSpecRecord {
+        spec: GridSpec {
+            model_sha256: [0xab; 32],
+            sampler_version: 1,
+            max_new_tokens: 32,
+            max_context: 512,
+            model_name: GridModelName::truncate_from(b"tiny-grid".to_vec()),
+        },
+        set_at_block: 4,
+    }
 }
 
 #[derive(Default)]
@@ -297,6 +312,10 @@ impl ChainApi for FakeChain {
                 (netuid == NetUid(1)).then_some(info).encode()
             }
             "SubnetInfoRuntimeApi_get_subnets_info" => vec![7u8, 8, 9],
+            "GridSpecRuntimeApi_get_grid_spec" => {
+                let netuid = NetUid::decode(&mut &args[..]).unwrap();
+                (netuid == NetUid(1)).then(grid_spec).encode()
+            }
             "Core_panics" => return Err(ChainError::Execution("boom".into())),
             other => return Err(ChainError::MethodNotFound(other.into())),
         };

@@ -242,6 +242,9 @@ pub enum SubnetCommand {
         #[arg(long, default_value_t = 600)]
         pow_timeout: u64,
     },
+    /// Grid subnets: show, set or clear the one model a subnet's miners serve.
+    #[command(subcommand)]
+    Grid(GridCommand),
     /// Measure the proof-of-work solver offline: hashes per second per core and the time to
     /// solve at a difficulty (no node needed).
     PowBenchmark {
@@ -254,6 +257,56 @@ pub enum SubnetCommand {
         /// Problems to solve.
         #[arg(long, default_value_t = 5)]
         rounds: u32,
+    },
+}
+
+/// `stcli subnet grid ...`
+///
+/// A grid subnet names one model (by the SHA-256 of its files), one grid sampler version and
+/// the request limits; every miner serves exactly that model and validators check sampled
+/// tokens against it. Miners and validators read the spec from chain.
+#[derive(Debug, Subcommand)]
+pub enum GridCommand {
+    /// Show a subnet's grid spec ("not a grid subnet" when it has none).
+    Show {
+        /// The subnet.
+        #[arg(long)]
+        netuid: u16,
+    },
+    /// Make a subnet a grid subnet, or replace its grid spec.
+    ///
+    /// Signed by the wallet's coldkey: the subnet owner (at most once per grid spec rate
+    /// limit, 100 blocks by default), or the sudo key (sent through Sudo, not rate limited).
+    /// The spec is checked before anything is sent: 64 hex digits of SHA-256, a supported
+    /// sampler version, 1 <= max_new_tokens < max_context <= 1048576, a name of at most 64
+    /// bytes.
+    Set {
+        /// The subnet.
+        #[arg(long)]
+        netuid: u16,
+        /// SHA-256 of the model's config.json, model.safetensors and tokenizer.json
+        /// (`subtensor_model::grid::model_digest`): 64 hex digits, `0x` optional.
+        #[arg(long)]
+        sha256: String,
+        /// The model's display name (UTF-8, at most 64 bytes).
+        #[arg(long)]
+        name: String,
+        /// The most tokens one request may generate.
+        #[arg(long)]
+        max_new_tokens: u32,
+        /// The most tokens of prompt plus output one request may span.
+        #[arg(long)]
+        max_context: u32,
+        /// The grid sampler version.
+        #[arg(long, default_value_t = 1)]
+        sampler_version: u32,
+    },
+    /// Remove a subnet's grid spec: it becomes an ordinary subnet. Signed by the subnet owner
+    /// or the sudo key; not rate limited.
+    Clear {
+        /// The subnet.
+        #[arg(long)]
+        netuid: u16,
     },
 }
 
@@ -384,5 +437,38 @@ mod tests {
             cli.command,
             Command::Subnet(SubnetCommand::Register { netuid: 3, pow: true, .. })
         ));
+    }
+
+    #[test]
+    fn grid_set_parses_with_a_default_sampler_version() {
+        let cli = Cli::try_parse_from([
+            "stcli",
+            "subnet",
+            "grid",
+            "set",
+            "--netuid",
+            "2",
+            "--sha256",
+            "ab",
+            "--name",
+            "m",
+            "--max-new-tokens",
+            "8",
+            "--max-context",
+            "64",
+        ])
+        .map_err(|e| e.to_string());
+        let Ok(cli) = cli else { panic!("{cli:?}") };
+        let Command::Subnet(SubnetCommand::Grid(GridCommand::Set {
+            netuid,
+            max_new_tokens,
+            max_context,
+            sampler_version,
+            ..
+        })) = cli.command
+        else {
+            panic!("{:?}", cli.command)
+        };
+        assert_eq!((netuid, max_new_tokens, max_context, sampler_version), (2, 8, 64, 1));
     }
 }

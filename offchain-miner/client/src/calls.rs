@@ -1,7 +1,7 @@
 //! Builders of the runtime calls a wallet, a miner or a validator sends, as the runtime's own
 //! [`RuntimeCall`]. Who must sign each is stated on it.
 
-use pallet_subtensor::{Hyperparameter, NetUid};
+use pallet_subtensor::{GridSpec, Hyperparameter, NetUid};
 use sp_core::H256;
 use std::net::IpAddr;
 use subtensor_primitives::ip_to_u128;
@@ -128,6 +128,21 @@ pub fn set_hyperparameter(netuid: u16, value: Hyperparameter) -> RuntimeCall {
         netuid: NetUid(netuid),
         value,
     })
+}
+
+/// `SubtensorModule.set_grid_spec(netuid, spec)`: signed by the subnet owner, or sent through
+/// [`sudo`] by the sudo key.
+pub fn set_grid_spec(netuid: u16, spec: GridSpec) -> RuntimeCall {
+    RuntimeCall::SubtensorModule(pallet_subtensor::Call::set_grid_spec {
+        netuid: NetUid(netuid),
+        spec,
+    })
+}
+
+/// `SubtensorModule.clear_grid_spec(netuid)`: signed by the subnet owner, or sent through
+/// [`sudo`] by the sudo key.
+pub fn clear_grid_spec(netuid: u16) -> RuntimeCall {
+    RuntimeCall::SubtensorModule(pallet_subtensor::Call::clear_grid_spec { netuid: NetUid(netuid) })
 }
 
 /// `Sudo.sudo(call)`: signed by the sudo key.

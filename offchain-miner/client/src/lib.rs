@@ -13,8 +13,8 @@
 //!   counter for transactions in flight); waiting for inclusion or finality; the outcome read
 //!   from the block's events, with pallet errors decoded by name ([`metadata`]);
 //! - [`calls`]: builders of the calls wallets, miners and validators send;
-//! - [`queries`]: balances, subnets, hyperparameters, the metagraph, stake, registration
-//!   terms;
+//! - [`queries`]: balances, subnets, hyperparameters, grid specs, the metagraph, stake,
+//!   registration terms;
 //! - [`pow`]: the multi-threaded proof-of-work registration solver;
 //! - [`register`]: registration by burn or by proof of work that follows the chain.
 //!

@@ -1,5 +1,5 @@
-//! Typed reads of the chain's state: balances, subnets, hyperparameters, neurons, stake and
-//! registration terms, at the best block or any given one. Storage is read with the runtime's
+//! Typed reads of the chain's state: balances, subnets, hyperparameters, grid specs, neurons,
+//! stake and registration terms, at the best block or any given one. Storage is read with the runtime's
 //! own storage types; whole-subnet views come from the runtime APIs through `state_call`.
 
 use crate::{Client, ClientError, Result};
@@ -8,7 +8,7 @@ use frame_support::{storage::StoragePrefixedMap, Blake2_128Concat, StorageHasher
 use pallet_subtensor as st;
 use serde::Serialize;
 use sp_core::H256;
-use subtensor_primitives::{NeuronInfoLite, SubnetHyperparams, SubnetInfo};
+use subtensor_primitives::{GridSpecRecord, NeuronInfoLite, SubnetHyperparams, SubnetInfo};
 use subtensor_runtime::{AccountId, Balance, BlockNumber, NetUid, Runtime};
 
 /// An account's balances (rao).
@@ -91,6 +91,22 @@ impl Client {
             .runtime_api("SubnetInfoRuntimeApi_get_subnet_hyperparams", &NetUid(netuid), at)
             .await?;
         params.ok_or_else(|| ClientError::NotFound(format!("subnet {netuid} does not exist")))
+    }
+
+    /// Subnet `netuid`'s grid spec at `at` (`GridSpecRuntimeApi`); `None` for an ordinary
+    /// subnet or one that does not exist.
+    pub async fn grid_spec(&self, netuid: u16, at: Option<H256>) -> Result<Option<GridSpecRecord>> {
+        self.runtime_api("GridSpecRuntimeApi_get_grid_spec", &NetUid(netuid), at).await
+    }
+
+    /// The block of the last grid spec set on `netuid` (kept across a clear), if any.
+    pub async fn grid_spec_last_set(&self, netuid: u16, at: Option<H256>) -> Result<Option<u64>> {
+        self.map::<st::GridSpecLastSet<Runtime>, _, _>(NetUid(netuid), at).await
+    }
+
+    /// The blocks a subnet owner waits between two grid spec sets.
+    pub async fn grid_spec_rate_limit(&self, at: Option<H256>) -> Result<u64> {
+        self.value::<st::GridSpecRateLimit<Runtime>, _>(at).await
     }
 
     /// Subnet `netuid`'s metagraph at `at` (best block when `None`).

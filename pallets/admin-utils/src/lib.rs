@@ -4,8 +4,9 @@
 //! for the parameters this chain has: `sudo_set_tempo(netuid, tempo)`,
 //! `sudo_set_weights_set_rate_limit(netuid, weights_set_rate_limit)`, and so on, one per
 //! subnet [`Hyperparameter`] (except `EmissionShare`, which the reference lacks) and one per
-//! [`GlobalParameter`] the reference can set (all but `ServingAllowsLoopback`). Clients built for
-//! the reference chain, such as `btcli sudo set --param tempo`, find the calls they compose.
+//! [`GlobalParameter`] the reference can set (all but `ServingAllowsLoopback` and
+//! `GridSpecRateLimit`, which it lacks). Clients built for the reference chain, such as
+//! `btcli sudo set --param tempo`, find the calls they compose.
 //!
 //! ## Design
 //!

@@ -12,7 +12,9 @@
 //! - `register_network` runs with every netuid below the subnet limit taken, so that the search
 //!   for a free netuid is longest;
 //! - `dissolve_network` removes `n` neurons that each hold weights, bonds, an axon, a Prometheus
-//!   endpoint and a weight commitment;
+//!   endpoint and a weight commitment, and the subnet's grid spec;
+//! - `set_grid_spec` replaces a spec set a rate limit ago with one whose name has the most
+//!   bytes, signed by the owner (whose ownership and rate limit are read);
 //! - `epoch` drives the storage-level epoch through [`Pallet::block_step`] at a block where the
 //!   subnet's epoch is due (the one subnet there is), with Yuma-3, liquid alpha and
 //!   commit-reveal on (the costliest variant), paying out pending emission; it includes the
@@ -62,6 +64,8 @@ pub const WEIGHT_DOCS: &[(&str, &str)] = &[
     ("increase_take", "`increase_take`."),
     ("set_hyperparameter", "`set_hyperparameter`."),
     ("set_global_parameter", "`set_global_parameter`."),
+    ("set_grid_spec", "`set_grid_spec` by the subnet owner, replacing a spec."),
+    ("clear_grid_spec", "`clear_grid_spec` by the subnet owner."),
     ("commit_weights", "`commit_weights`."),
     ("reveal_weights", "`reveal_weights` of `n` weights, on a full subnet."),
     (
@@ -196,6 +200,18 @@ fn commits(count: u32, commit_block: u64, reveal_epoch: u64) -> Vec<WeightCommit
 /// A storage row of `(uid, value)` pairs.
 fn sparse_row(row: Vec<(u16, u16)>) -> SparseRow {
     BoundedVec::truncate_from(row)
+}
+
+/// A valid grid spec with digest byte `fill` and a model name of the most bytes.
+fn grid_spec(fill: u8) -> GridSpec {
+    let name = vec![b'm'; subtensor_primitives::GRID_MODEL_NAME_MAX_BYTES as usize];
+    GridSpec {
+        model_sha256: [fill; 32],
+        sampler_version: 1,
+        max_new_tokens: 256,
+        max_context: 4096,
+        model_name: BoundedVec::truncate_from(name),
+    }
 }
 
 /// Stake `amount` from `coldkey` on `hotkey` (held by the pallet, as `add_stake` leaves it).
@@ -385,12 +401,15 @@ mod benchmarks {
         TotalSubnetLocked::<T>::mutate(|t| *t = t.saturating_add(lock));
         PendingEmission::<T>::insert(netuid, TAO);
         TotalPendingEmission::<T>::mutate(|t| *t = t.saturating_add(TAO));
+        GridSpecs::<T>::insert(netuid, GridSpecRecord { spec: grid_spec(1), set_at_block: now });
+        GridSpecLastSet::<T>::insert(netuid, now);
         let (owner, _) = owner_of::<T>(netuid)?;
 
         #[extrinsic_call]
         _(RawOrigin::Signed(owner), netuid);
 
         ensure!(!NetworksAdded::<T>::get(netuid), "not dissolved");
+        ensure!(!GridSpecs::<T>::contains_key(netuid), "grid spec kept");
         Ok(())
     }
 
@@ -444,6 +463,44 @@ mod benchmarks {
         _(RawOrigin::Root, GlobalParameter::SubnetLimit(limit));
 
         ensure!(SubnetLimit::<T>::get() == limit, "not set");
+        Ok(())
+    }
+
+    #[benchmark]
+    fn set_grid_spec() -> Result<(), BenchmarkError> {
+        set_block::<T>();
+        let netuid = new_subnet::<T>(0)?;
+        let (owner, _) = owner_of::<T>(netuid)?;
+        // A spec set exactly a rate limit ago is replaced (the limit is read and passes).
+        let now = Pallet::<T>::current_block();
+        let last = now.saturating_sub(GridSpecRateLimit::<T>::get());
+        GridSpecs::<T>::insert(netuid, GridSpecRecord { spec: grid_spec(1), set_at_block: last });
+        GridSpecLastSet::<T>::insert(netuid, last);
+        let spec = grid_spec(2);
+
+        #[extrinsic_call]
+        _(RawOrigin::Signed(owner), netuid, spec.clone());
+
+        ensure!(
+            GridSpecs::<T>::get(netuid) == Some(GridSpecRecord { spec, set_at_block: now }),
+            "not set"
+        );
+        Ok(())
+    }
+
+    #[benchmark]
+    fn clear_grid_spec() -> Result<(), BenchmarkError> {
+        set_block::<T>();
+        let netuid = new_subnet::<T>(0)?;
+        let (owner, _) = owner_of::<T>(netuid)?;
+        let now = Pallet::<T>::current_block();
+        GridSpecs::<T>::insert(netuid, GridSpecRecord { spec: grid_spec(1), set_at_block: now });
+        GridSpecLastSet::<T>::insert(netuid, now);
+
+        #[extrinsic_call]
+        _(RawOrigin::Signed(owner), netuid);
+
+        ensure!(!GridSpecs::<T>::contains_key(netuid), "not cleared");
         Ok(())
     }
 

@@ -11,6 +11,9 @@
 //!   and [`BlocksSinceLastStep`] hold an entry for exactly the existing subnets, and
 //!   [`OwnedHotkeys`] is the inverse of [`Owner`] (each owned hotkey listed once, under its
 //!   owner).
+//! - Grid specs ([`crate::subnets::grid`]): [`GridSpecs`] and [`GridSpecLastSet`] hold entries
+//!   of existing subnets only, and every stored spec passes [`GridSpec::validate`], set at a
+//!   block no later than the last set.
 //!
 //! The checks read all of the pallet's storage once (linear), so they are for tests and
 //! try-runtime, never for block execution.
@@ -41,6 +44,22 @@ impl<T: Config> Pallet<T> {
             Self::check_uids(netuid)?;
         }
         Self::check_reference_views()?;
+        Self::check_grid_specs()?;
+        Ok(())
+    }
+
+    fn check_grid_specs() -> Result<(), TryRuntimeError> {
+        for (netuid, record) in GridSpecs::<T>::iter() {
+            check!(NetworksAdded::<T>::get(netuid), "a grid spec is held for a removed subnet");
+            check!(record.spec.validate().is_ok(), "a stored grid spec is invalid");
+            check!(
+                GridSpecLastSet::<T>::get(netuid).is_some_and(|last| record.set_at_block <= last),
+                "a grid spec has no GridSpecLastSet at or after its block"
+            );
+        }
+        for netuid in GridSpecLastSet::<T>::iter_keys() {
+            check!(NetworksAdded::<T>::get(netuid), "GridSpecLastSet is held for a removed subnet");
+        }
         Ok(())
     }
 

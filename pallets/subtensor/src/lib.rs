@@ -17,6 +17,9 @@
 //! - **Weights** ([`subnets::weights`]): validators write their judgement of miners as weights,
 //!   directly or through commit-reveal.
 //! - **Serving** ([`subnets::serving`]): neurons publish their axon and Prometheus endpoints.
+//! - **Grid specs** ([`subnets::grid`]): the owner of a *grid subnet* commits the one model
+//!   (by SHA-256), sampler version and request limits its miners serve; miners and validators
+//!   read it from chain.
 //! - **Fee-free calls** ([`transaction_extension`]): weights, serving and proof-of-work
 //!   registration cost nothing, so the runtime's transaction extension runs their checks when a
 //!   transaction is validated: one that would fail never enters the pool or a block.
@@ -49,7 +52,9 @@
 extern crate alloc;
 
 pub use pallet::*;
-pub use subtensor_primitives::{AxonInfo, MechId, NetUid, OnSubnetChange, PrometheusInfo};
+pub use subtensor_primitives::{
+    AxonInfo, GridSpec, GridSpecRecord, MechId, NetUid, OnSubnetChange, PrometheusInfo,
+};
 
 #[cfg(feature = "runtime-benchmarks")]
 pub mod benchmarking;
@@ -399,6 +404,25 @@ pub mod pallet {
     /// The validators' scaling-law power (x100) that off-chain validators read. Default 50.
     #[pallet::storage]
     pub type ScalingLawPower<T> = StorageMap<_, Identity, NetUid, u16, ValueQuery, ConstU16<50>>;
+
+    // ---------------------------------------------------------------------------------------
+    // Grid subnets (see [`subnets::grid`])
+    // ---------------------------------------------------------------------------------------
+
+    /// The grid spec of a grid subnet: the model every miner serves, its sampler version and
+    /// request limits, with the block it was set at. Absent for an ordinary subnet.
+    #[pallet::storage]
+    pub type GridSpecs<T> = StorageMap<_, Identity, NetUid, GridSpecRecord, OptionQuery>;
+
+    /// The block of the last [`Pallet::set_grid_spec`] on a subnet. Kept when the spec is
+    /// cleared, so that clearing does not reset the rate limit.
+    #[pallet::storage]
+    pub type GridSpecLastSet<T> = StorageMap<_, Identity, NetUid, u64, OptionQuery>;
+
+    /// Minimum blocks between two grid spec updates of one subnet by its owner (root is not
+    /// limited). Default 100. Set by root ([`GlobalParameter::GridSpecRateLimit`]).
+    #[pallet::storage]
+    pub type GridSpecRateLimit<T> = StorageValue<_, u64, ValueQuery, ConstU64<100>>;
 
     // ---------------------------------------------------------------------------------------
     // Registration state
@@ -851,6 +875,20 @@ pub mod pallet {
             /// Rao kept pending for the next epoch (rounding dust, or nobody to pay).
             carried: u64,
         },
+        /// A subnet's grid spec was set (or replaced).
+        GridSpecSet {
+            /// The subnet.
+            netuid: NetUid,
+            /// The SHA-256 of the model its miners now serve.
+            model_sha256: [u8; 32],
+            /// The grid sampler version.
+            sampler_version: u32,
+        },
+        /// A subnet's grid spec was removed: it is an ordinary subnet again.
+        GridSpecCleared {
+            /// The subnet.
+            netuid: NetUid,
+        },
     }
 
     /// Errors of the pallet.
@@ -957,6 +995,22 @@ pub mod pallet {
         /// The limit price does not allow the trade: alpha is always priced at 1 TAO, so a stake
         /// limit must be at least 1e9 rao and an unstake limit at most 1e9 rao.
         SlippageTooHigh,
+        /// The grid spec's model SHA-256 is all zeros (not filled in).
+        GridModelDigestZero,
+        /// The grid spec's sampler version is not one the chain supports.
+        GridSamplerVersionUnsupported,
+        /// The grid spec's max new tokens is 0.
+        GridMaxNewTokensZero,
+        /// The grid spec's max context does not exceed its max new tokens.
+        GridContextTooShort,
+        /// The grid spec's max context exceeds 1,048,576 tokens.
+        GridContextTooLong,
+        /// The grid spec's model name is not UTF-8.
+        GridModelNameNotUtf8,
+        /// The subnet's grid spec was set less than the grid spec rate limit ago.
+        GridSpecRateLimitExceeded,
+        /// The subnet has no grid spec.
+        GridSpecNotSet,
     }
 
     // ---------------------------------------------------------------------------------------
@@ -1435,6 +1489,43 @@ pub mod pallet {
             let hotkey = ensure_signed(origin)?;
             Self::ensure_main_mechanism(mecid)?;
             Self::do_set_weights(&hotkey, netuid, dests, weights, version_key)
+        }
+
+        /// Make `netuid` a grid subnet, or replace its grid spec: every miner serves the model
+        /// `spec` names, with its sampler version and limits (see [`subnets::grid`]).
+        ///
+        /// Origin: the subnet owner (at most once per [`GridSpecRateLimit`] blocks), or root
+        /// (not rate limited). `spec` must pass [`GridSpec::validate`].
+        ///
+        /// Errors: [`Error::SubnetNotExists`], [`Error::NotSubnetOwner`],
+        /// [`Error::GridModelDigestZero`], [`Error::GridSamplerVersionUnsupported`],
+        /// [`Error::GridMaxNewTokensZero`], [`Error::GridContextTooShort`],
+        /// [`Error::GridContextTooLong`], [`Error::GridModelNameNotUtf8`],
+        /// [`Error::GridSpecRateLimitExceeded`]. Event: [`Event::GridSpecSet`].
+        #[pallet::call_index(200)]
+        #[pallet::weight(T::WeightInfo::set_grid_spec())]
+        pub fn set_grid_spec(
+            origin: OriginFor<T>,
+            netuid: NetUid,
+            spec: GridSpec,
+        ) -> DispatchResult {
+            let who = ensure_signed_or_root(origin)?;
+            Self::do_set_grid_spec(who.as_ref(), netuid, spec)
+        }
+
+        /// Remove the grid spec of `netuid`: it is an ordinary subnet again. Not rate limited
+        /// (a spec can only be cleared once per set), and it does not reset the rate limit of
+        /// [`Pallet::set_grid_spec`].
+        ///
+        /// Origin: the subnet owner, or root.
+        ///
+        /// Errors: [`Error::SubnetNotExists`], [`Error::NotSubnetOwner`],
+        /// [`Error::GridSpecNotSet`]. Event: [`Event::GridSpecCleared`].
+        #[pallet::call_index(201)]
+        #[pallet::weight(T::WeightInfo::clear_grid_spec())]
+        pub fn clear_grid_spec(origin: OriginFor<T>, netuid: NetUid) -> DispatchResult {
+            let who = ensure_signed_or_root(origin)?;
+            Self::do_clear_grid_spec(who.as_ref(), netuid)
         }
     }
 }

@@ -1,6 +1,7 @@
 //! One module per command group; [`run`] dispatches a parsed command line.
 
 pub mod axon;
+pub mod grid;
 pub mod stake;
 pub mod subnet;
 pub mod wallet;

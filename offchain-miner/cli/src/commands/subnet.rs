@@ -1,6 +1,7 @@
 //! `stcli subnet ...`: create, list and show subnets, hyperparameters, and registration by
-//! burn or proof of work.
+//! burn or proof of work. Grid specs (`subnet grid ...`) are in [`super::grid`].
 
+use super::grid;
 use crate::{
     cli::SubnetCommand,
     hyperparams::parse_hyperparameter,
@@ -32,6 +33,7 @@ pub async fn run(ctx: &Ctx, command: SubnetCommand) -> Result<()> {
             let threads = threads.unwrap_or_else(Solver::all_cores);
             register_pow(ctx, netuid, threads, Duration::from_secs(pow_timeout)).await
         }
+        SubnetCommand::Grid(command) => grid::run(ctx, command).await,
         SubnetCommand::PowBenchmark { difficulty, threads, rounds } => {
             pow_benchmark(ctx, difficulty, threads.unwrap_or_else(Solver::all_cores), rounds)
         }
@@ -108,7 +110,10 @@ async fn list(ctx: &Ctx) -> Result<()> {
 
 async fn show(ctx: &Ctx, netuid: u16) -> Result<()> {
     let client = ctx.connect().await?;
-    let mg = client.metagraph(netuid, None).await?;
+    // The neurons and the grid spec of one block.
+    let (_, at) = client.best_block().await?;
+    let mg = client.metagraph(netuid, Some(at)).await?;
+    let grid = client.grid_spec(netuid, Some(at)).await?;
     let rows: Vec<Value> = mg
         .neurons
         .iter()
@@ -124,9 +129,21 @@ async fn show(ctx: &Ctx, netuid: u16) -> Result<()> {
         })
         .collect();
     ctx.emit(
-        json!({ "netuid": netuid, "block": mg.block, "n": mg.neurons.len(), "neurons": rows }),
+        json!({ "netuid": netuid, "block": mg.block, "n": mg.neurons.len(), "neurons": rows,
+                "grid": grid.as_ref().map(grid::grid_json) }),
         || {
             println!("Subnet {netuid}: {} neurons at block #{}", mg.neurons.len(), mg.block);
+            if let Some(g) = &grid {
+                println!(
+                    "Grid subnet: model {} (sha256 {}), sampler v{}, max {} new tokens, \
+                     context {}",
+                    String::from_utf8_lossy(&g.spec.model_name),
+                    hex::encode(g.spec.model_sha256),
+                    g.spec.sampler_version,
+                    g.spec.max_new_tokens,
+                    g.spec.max_context
+                );
+            }
             let mut table = Table::new(&[
                 "UID",
                 "HOTKEY",

@@ -1,6 +1,6 @@
 //! Runtime API declarations of the subtensor chain: `NeuronInfoRuntimeApi`,
 //! `SubnetInfoRuntimeApi`, `SubnetRegistrationRuntimeApi`, `StakeInfoRuntimeApi`,
-//! `DelegateInfoRuntimeApi` and `SwapRuntimeApi`.
+//! `DelegateInfoRuntimeApi` and `SwapRuntimeApi`, and this chain's own `GridSpecRuntimeApi`.
 //!
 //! API names, method names, **parameter names**, argument types and return types match the
 //! reference chain's `pallets/subtensor/runtime-api` and `pallets/swap/runtime-api`, so clients
@@ -15,6 +15,10 @@
 //! at price 1, swaps are 1:1 without fee, stake is the classic (hotkey, coldkey) stake. Each
 //! struct field documents what it carries here.
 //!
+//! `GridSpecRuntimeApi` has no counterpart on the reference chain: it serves the grid spec of
+//! a homogeneous inference subnet ([`GridSpecRecord`]), in a trait of its own so that the
+//! reference-shaped APIs and their versions stay exactly as the Python SDK expects them.
+//!
 //! This crate only declares the APIs; the runtime implements them (`impl_runtime_apis!`) by
 //! calling into the pallet. It builds `no_std` for the runtime.
 #![cfg_attr(not(feature = "std"), no_std)]
@@ -23,9 +27,9 @@ extern crate alloc;
 
 use alloc::vec::Vec;
 use subtensor_primitives::{
-    AccountId, ColdkeyStakeInfo, DelegateInfo, DelegatedInfo, DynamicInfo, Metagraph, NetUid,
-    NeuronInfo, NeuronInfoLite, SelectiveMetagraph, SimSwapResult, StakeInfo, SubnetHyperparams,
-    SubnetHyperparamsV2, SubnetInfo, SubnetInfov2, SubnetPrice, SubnetState,
+    AccountId, ColdkeyStakeInfo, DelegateInfo, DelegatedInfo, DynamicInfo, GridSpecRecord,
+    Metagraph, NetUid, NeuronInfo, NeuronInfoLite, SelectiveMetagraph, SimSwapResult, StakeInfo,
+    SubnetHyperparams, SubnetHyperparamsV2, SubnetInfo, SubnetInfov2, SubnetPrice, SubnetState,
 };
 
 sp_api::decl_runtime_apis! {
@@ -166,6 +170,13 @@ sp_api::decl_runtime_apis! {
         /// all zero if the subnet does not exist.
         fn sim_swap_alpha_for_tao(netuid: NetUid, alpha: u64) -> SimSwapResult;
     }
+
+    /// Grid specs: what a homogeneous inference subnet's miners serve.
+    pub trait GridSpecRuntimeApi {
+        /// The grid spec of `netuid` with the block it was set at; `None` if the subnet has
+        /// none (an ordinary subnet) or does not exist.
+        fn get_grid_spec(netuid: NetUid) -> Option<GridSpecRecord>;
+    }
 }
 
 #[cfg(test)]
@@ -294,5 +305,16 @@ mod tests {
         );
         let amount = swap.methods.get(2).and_then(|m| m.inputs.get(1)).map(|i| i.ty);
         assert_eq!(amount, Some(meta_type::<u64>()));
+    }
+
+    #[test]
+    fn grid_spec_api_metadata() {
+        let grid = runtime_decl_for_grid_spec_runtime_api::runtime_metadata::<Block>(1);
+        assert_eq!(grid.name, "GridSpecRuntimeApi");
+        assert_eq!(shape(&grid), vec![("get_grid_spec", vec!["netuid"])]);
+        assert_eq!(
+            grid.methods.first().map(|m| m.output),
+            Some(meta_type::<Option<GridSpecRecord>>())
+        );
     }
 }

@@ -123,6 +123,8 @@ pub enum GlobalParameter {
     MaxDelegateTake(u16),
     /// [`ServingAllowsLoopback`].
     ServingAllowsLoopback(bool),
+    /// [`GridSpecRateLimit`] (blocks between two grid spec updates by a subnet owner).
+    GridSpecRateLimit(u64),
 }
 
 impl<T: Config> Pallet<T> {
@@ -257,6 +259,7 @@ impl<T: Config> Pallet<T> {
             G::StakeThreshold(v) => StakeThreshold::<T>::put(v),
             G::MaxDelegateTake(v) => MaxDelegateTake::<T>::put(v),
             G::ServingAllowsLoopback(v) => ServingAllowsLoopback::<T>::put(v),
+            G::GridSpecRateLimit(v) => GridSpecRateLimit::<T>::put(v),
         }
         Self::deposit_event(Event::GlobalParameterSet { value });
         Ok(())

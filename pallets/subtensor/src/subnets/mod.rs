@@ -1,6 +1,7 @@
-//! Subnets and the neurons on them: creation and dissolution, hyperparameters, UID slots,
-//! registration, weights and serving.
+//! Subnets and the neurons on them: creation and dissolution, hyperparameters, grid specs, UID
+//! slots, registration, weights and serving.
 
+pub mod grid;
 pub mod hyperparams;
 pub mod network;
 pub mod registration;

@@ -192,6 +192,7 @@ impl<T: Config> Pallet<T> {
         RevealPeriodEpochs::<T>::remove(netuid);
         ScalingLawPower::<T>::remove(netuid);
 
+        Self::remove_grid_spec(netuid);
         Self::remove_reference_views(netuid);
     }
 }

@@ -10,6 +10,7 @@
 
 mod consensus;
 mod emission;
+mod grid;
 mod hyperparams;
 pub(crate) mod mock;
 mod network;

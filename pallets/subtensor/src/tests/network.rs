@@ -338,6 +338,15 @@ fn dissolve_network_leaves_no_subnet_storage_behind() {
         assert_eq!(MechanismCountCurrent::<Test>::get(netuid), 1);
         assert!(SubnetEmaTaoFlow::<Test>::contains_key(netuid));
         assert!(BlocksSinceLastStep::<Test>::contains_key(netuid));
+        // A grid subnet.
+        let spec = GridSpec {
+            model_sha256: [9; 32],
+            sampler_version: 1,
+            max_new_tokens: 8,
+            max_context: 64,
+            model_name: Default::default(),
+        };
+        assert_ok!(SubtensorModule::set_grid_spec(RuntimeOrigin::signed(OWNER), netuid, spec));
 
         assert_ok!(SubtensorModule::dissolve_network(RuntimeOrigin::signed(OWNER), netuid));
 
