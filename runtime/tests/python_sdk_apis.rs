@@ -507,7 +507,10 @@ fn the_sdk_apis_answer_on_the_dev_genesis() {
 
         let dynamic: Vec<Option<DynamicInfo<AccountId>>> =
             call("SubnetInfoRuntimeApi_get_all_dynamic_info", ());
-        let dynamic = dynamic[0].clone().unwrap();
+        // The empty root network first (btcli's `subnets list` looks for it), then subnet 1.
+        assert_eq!(dynamic.len(), 2);
+        assert_eq!(dynamic[0].as_ref().map(|d| d.netuid), Some(NetUid::ROOT));
+        let dynamic = dynamic[1].clone().unwrap();
         assert_eq!((dynamic.netuid, dynamic.owner_hotkey.clone()), (netuid, hotkey.clone()));
         assert_eq!((dynamic.tao_in, dynamic.alpha_in), (1, 1));
         assert_eq!(dynamic.moving_price.to_bits(), 1 << 32);
