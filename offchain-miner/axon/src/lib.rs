@@ -9,6 +9,8 @@
 //!   (hidden states, [`synapse::NETWORK_DIM`] wide) and [`TextSeq2Seq`] (generation). Token ids
 //!   are those of the network's standard tokenizer, a project-trained byte-level BPE whose
 //!   vocabulary size is a run-time value; [`synapse::VOCAB_SIZE`] only bounds ids on the wire.
+//!   And [`GridGenerate`], the grid subnets' verifiable generation (issue 13), in the grid
+//!   model's own ids.
 //! * [`loss`]: the 2022 `phrase_cross_entropy` validators score `TextCausalLMNext` answers with.
 //! * [`axon`]: the axum server ([`Axon`]) with signature-first verification, a bounded nonce
 //!   cache, a blacklist hook, per-hotkey limits, a global concurrency limit with a
@@ -38,7 +40,7 @@ pub use dendrite::{AxonTarget, Dendrite, Reply, UnsignedResponses};
 pub use error::{AxonError, Result};
 pub use loss::{phrase_cross_entropy, PhraseLoss};
 pub use synapse::{
-    Synapse, TextCausalLM, TextCausalLMNext, TextLastHiddenState, TextSeq2Seq, TokenProbs,
-    TopkPhrases,
+    GridGenerate, Synapse, TextCausalLM, TextCausalLMNext, TextLastHiddenState, TextSeq2Seq,
+    TokenProbs, TopkPhrases,
 };
 pub use tensor::Tensor;

@@ -8,6 +8,9 @@
 //! the model running), merges the next-token rows of equal length into one forward pass (the
 //! validators' hot path), and runs the other kinds one by one. A full queue is refused at once
 //! ([`MinerError::Busy`]) instead of growing without bound.
+//!
+//! Grid generations ([`Request::Grid`]) arrive already batched (by [`crate::grid::Batcher`]):
+//! one request holds equal-length prompts decoded together with one key/value cache.
 
 use crate::{MinerError, Result};
 use std::sync::{
@@ -15,7 +18,7 @@ use std::sync::{
     mpsc, Arc,
 };
 use std::time::{Duration, Instant};
-use subtensor_model::{GenerateParams, LanguageModel, TokenTopk};
+use subtensor_model::{GenerateParams, GridOutput, GridRequest, LanguageModel, TokenTopk};
 use tokio::sync::oneshot;
 
 /// Engine settings.
@@ -64,6 +67,14 @@ pub enum Request {
         /// Sampling parameters.
         params: GenerateParams,
     },
+    /// Grid generations of equal-length prompts, decoded together
+    /// ([`LanguageModel::generate_grid_batch`]).
+    Grid {
+        /// Prompts, all of one length.
+        prompts: Vec<Vec<u32>>,
+        /// One grid request per prompt.
+        reqs: Vec<GridRequest>,
+    },
 }
 
 /// What was computed, in the order of the request's rows.
@@ -82,6 +93,14 @@ pub enum Answer {
     },
     /// For [`Request::Generate`]: the new tokens of each prompt.
     Generate(Vec<Vec<u32>>),
+    /// For [`Request::Grid`]: each prompt's output, and when decoding started (the outputs'
+    /// `token_times` count from about then).
+    Grid {
+        /// One output per prompt.
+        outputs: Vec<GridOutput>,
+        /// When the inference thread started decoding.
+        started: Instant,
+    },
 }
 
 struct Job {
@@ -105,12 +124,20 @@ pub struct EngineStats {
     pub merged_rows: AtomicU64,
 }
 
+/// What the engine's model is, read once it is loaded.
+#[derive(Clone, Copy, Debug)]
+struct ModelInfo {
+    vocab_size: usize,
+    n_positions: usize,
+    eos_token_id: Option<u32>,
+}
+
 /// A handle to the engine thread. Cheap to clone; the thread stops when every handle is gone.
 #[derive(Clone)]
 pub struct Engine {
     tx: mpsc::SyncSender<Job>,
     stats: Arc<EngineStats>,
-    vocab_size: usize,
+    info: ModelInfo,
 }
 
 impl Engine {
@@ -121,7 +148,7 @@ impl Engine {
         F: FnOnce() -> subtensor_model::Result<LanguageModel> + Send + 'static,
     {
         let (tx, rx) = mpsc::sync_channel::<Job>(config.queue.max(1));
-        let (ready_tx, ready_rx) = mpsc::channel::<Result<usize>>();
+        let (ready_tx, ready_rx) = mpsc::channel::<Result<ModelInfo>>();
         let stats = Arc::new(EngineStats::default());
         let thread_stats = stats.clone();
         std::thread::Builder::new()
@@ -134,20 +161,34 @@ impl Engine {
                         return;
                     }
                 };
-                let vocab = usize::try_from(model.config().vocab_size).unwrap_or(0);
-                let _ = ready_tx.send(Ok(vocab));
+                let info = ModelInfo {
+                    vocab_size: usize::try_from(model.config().vocab_size).unwrap_or(0),
+                    n_positions: usize::try_from(model.config().n_positions).unwrap_or(0),
+                    eos_token_id: model.eos_token_id(),
+                };
+                let _ = ready_tx.send(Ok(info));
                 run(&model, &rx, config, &thread_stats);
             })
             .map_err(|e| MinerError::Engine(format!("cannot start the inference thread: {e}")))?;
-        let vocab_size = ready_rx
+        let info = ready_rx
             .recv()
             .map_err(|_| MinerError::Engine("the inference thread died while loading".into()))??;
-        Ok(Self { tx, stats, vocab_size })
+        Ok(Self { tx, stats, info })
     }
 
     /// The model's vocabulary size.
     pub fn vocab_size(&self) -> usize {
-        self.vocab_size
+        self.info.vocab_size
+    }
+
+    /// The model's context length (`n_positions`).
+    pub fn n_positions(&self) -> usize {
+        self.info.n_positions
+    }
+
+    /// The model's end-of-text token id (`eos_token_id` of its `config.json`), if any.
+    pub fn eos_token_id(&self) -> Option<u32> {
+        self.info.eos_token_id
     }
 
     /// What the engine did so far.
@@ -158,7 +199,7 @@ impl Engine {
     /// Queues `request`, to be computed before `deadline`, and waits for the answer.
     pub async fn run(&self, request: Request, deadline: Instant) -> Result<Answer> {
         // Checked here so that one caller's bad row never fails a pass merged with others.
-        check_ids(&request, self.vocab_size)?;
+        check_ids(&request, self.info.vocab_size)?;
         let (reply, answer) = oneshot::channel();
         self.tx.try_send(Job { request, deadline, reply }).map_err(|e| match e {
             mpsc::TrySendError::Full(_) => MinerError::Busy,
@@ -178,7 +219,7 @@ fn check_ids(request: &Request, vocab: usize) -> Result<()> {
         Request::Next { rows, .. } | Request::Positions { rows, .. } | Request::Hidden { rows } => {
             rows
         }
-        Request::Generate { prompts, .. } => prompts,
+        Request::Generate { prompts, .. } | Request::Grid { prompts, .. } => prompts,
     };
     match rows.iter().flatten().find(|&&id| usize::try_from(id).map_or(true, |id| id >= vocab)) {
         Some(bad) => Err(MinerError::Request(format!(
@@ -212,7 +253,7 @@ fn rows_of(request: &Request) -> usize {
         Request::Next { rows, .. } | Request::Positions { rows, .. } | Request::Hidden { rows } => {
             rows.len()
         }
-        Request::Generate { prompts, .. } => prompts.len(),
+        Request::Generate { prompts, .. } | Request::Grid { prompts, .. } => prompts.len(),
     }
 }
 
@@ -342,6 +383,11 @@ fn compute(model: &LanguageModel, request: &Request, deadline: Instant) -> Resul
                 out.push(model.generate(prompt, params)?);
             }
             Answer::Generate(out)
+        }
+        Request::Grid { prompts, reqs } => {
+            let started = Instant::now();
+            let outputs = model.generate_grid_batch(prompts, reqs)?;
+            Answer::Grid { outputs, started }
         }
     })
 }

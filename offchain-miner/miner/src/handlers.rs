@@ -1,20 +1,23 @@
 //! The synapse handlers: each turns a validated request into an engine [`Request`], waits for
-//! the answer within the caller's deadline, and fills the synapse's outputs.
+//! the answer within the caller's deadline, and fills the synapse's outputs. In grid mode
+//! ([`Handlers::with_grid`]) `GridGenerate` is served too, through the grid [`Batcher`].
 
 use crate::{
     bridge::Bridge,
     engine::{Answer, Engine, Request},
+    grid::{Batcher, GridLimits},
     MinerError, Result,
 };
 use std::sync::Arc;
+use std::time::Instant;
 use subtensor_axon::{
     synapse::{
-        floor_probability, pad_hidden, TextCausalLM, TextCausalLMNext, TextLastHiddenState,
-        TextSeq2Seq, TokenProbs, TopkPhrases, NETWORK_DIM,
+        floor_probability, pad_hidden, GridAnswer, GridGenerate, TextCausalLM, TextCausalLMNext,
+        TextLastHiddenState, TextSeq2Seq, TokenProbs, TopkPhrases, NETWORK_DIM,
     },
     Axon, Caller,
 };
-use subtensor_model::GenerateParams;
+use subtensor_model::{GenerateParams, GridRequest, GridSampling};
 
 /// Most new tokens one `TextSeq2Seq` request may ask for, over all its prompts.
 pub const MAX_GENERATED_TOKENS: usize = 1024;
@@ -24,16 +27,34 @@ pub const MAX_GENERATED_TOKENS: usize = 1024;
 pub struct Handlers {
     engine: Engine,
     bridge: Arc<Bridge>,
+    grid: Option<(Batcher, GridLimits)>,
 }
 
 impl Handlers {
     /// Handlers computing with `engine`, translating tokens through `bridge`.
     pub fn new(engine: Engine, bridge: Bridge) -> Self {
-        Self { engine, bridge: Arc::new(bridge) }
+        Self { engine, bridge: Arc::new(bridge), grid: None }
     }
 
-    /// Attaches the four synapses to `axon`.
+    /// Grid mode: `GridGenerate` is served too, by `batcher` (feeding this engine), within
+    /// `limits`.
+    pub fn with_grid(mut self, batcher: Batcher, limits: GridLimits) -> Self {
+        self.grid = Some((batcher, limits));
+        self
+    }
+
+    /// Attaches the four synapses to `axon`, and `GridGenerate` in grid mode.
     pub fn attach(self, axon: Axon) -> Axon {
+        let axon = match self.grid {
+            Some(_) => {
+                let g = self.clone();
+                axon.attach(move |caller: Caller, s: GridGenerate| {
+                    let h = g.clone();
+                    async move { logged(&caller, "GridGenerate", h.grid(&caller, s).await) }
+                })
+            }
+            None => axon,
+        };
         let (a, b, c, d) = (self.clone(), self.clone(), self.clone(), self);
         axon.attach(move |caller: Caller, s: TextCausalLMNext| {
             let h = a.clone();
@@ -180,6 +201,53 @@ impl Handlers {
             texts.push(text);
         }
         s.set_outputs(&generations, Some(texts))?;
+        Ok(s)
+    }
+}
+
+impl Handlers {
+    /// `GridGenerate`: the grid sampler's continuation of the prompt (model-native ids), with
+    /// the model's end-of-text token as end-of-sequence. Refused beyond the grid's
+    /// [`GridLimits`] or for ids outside the model's vocabulary (checked here so that one
+    /// caller's bad request never fails a batch shared with others). Token times count from
+    /// the request's arrival at the axon.
+    pub async fn grid(&self, caller: &Caller, mut s: GridGenerate) -> Result<GridGenerate> {
+        let Some((batcher, limits)) = &self.grid else {
+            return Err(MinerError::Request("this miner serves no grid".into()));
+        };
+        let max_new_tokens = usize::try_from(s.max_new_tokens).unwrap_or(usize::MAX);
+        limits.check(s.prompt.len(), max_new_tokens)?;
+        let vocab = self.engine.vocab_size();
+        if let Some(id) =
+            s.prompt.iter().find(|&&id| usize::try_from(id).map_or(true, |id| id >= vocab))
+        {
+            return Err(MinerError::Request(format!(
+                "token id {id} is outside the model's vocabulary of {vocab} tokens"
+            )));
+        }
+        let req = GridRequest {
+            sampling: GridSampling {
+                temperature: s.temperature,
+                top_k: usize::try_from(s.top_k).unwrap_or(usize::MAX),
+                top_p: s.top_p,
+            },
+            seed: s.seed,
+            max_new_tokens,
+            eos_id: self.engine.eos_token_id(),
+        };
+        let arrival = caller.expires_at.checked_sub(caller.deadline).unwrap_or_else(Instant::now);
+        let (output, started) = batcher.generate(s.prompt.clone(), req, caller.expires_at).await?;
+        let offset = started.saturating_duration_since(arrival);
+        let token_times_ms = output
+            .token_times
+            .iter()
+            .map(|t| offset.saturating_add(*t).as_secs_f64() * 1000.0)
+            .collect();
+        s.set_outputs(GridAnswer {
+            tokens: output.tokens,
+            token_times_ms,
+            stopped_at_eos: output.stopped_at_eos,
+        })?;
         Ok(s)
     }
 }

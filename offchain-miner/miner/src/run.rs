@@ -4,19 +4,24 @@ use crate::{
     bridge::Bridge,
     chain::{self, Registration},
     engine::{Engine, EngineConfig},
+    grid::{check_grid_spec, Batcher, BatcherConfig, GridLimits},
     handlers::Handlers,
     MinerError, Result,
 };
 use clap::Parser;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::{atomic::Ordering, Arc};
 use std::time::Duration;
+use subtensor_axon::synapse::MAX_GRID_NEW_TOKENS;
 use subtensor_axon::{
     axon::{shutdown_signal, LimitConfig},
     Axon, AxonConfig, MetagraphPolicy,
 };
-use subtensor_model::{parse_device, LanguageModel, TextTokenizer};
+use subtensor_client::{primitives::GridSpec, Client};
+use subtensor_model::{
+    grid::model_digest_hex, parse_device, LanguageModel, TextTokenizer, GRID_SAMPLER_VERSION,
+};
 use subtensor_wallet::Wallet;
 
 /// Serve a language model on a subnet: register, publish the axon, answer validators.
@@ -25,6 +30,9 @@ use subtensor_wallet::Wallet;
 /// tokenizer.json), such as one written by `stmodel train`. Requests use the network's standard
 /// tokenizer (`--tokenizer`, by default the model's own); a model with another tokenizer is
 /// bridged through text.
+///
+/// On a grid subnet, `--grid` also serves `GridGenerate` (the grid sampler, in the model's own
+/// token ids), after checking that the model's digest is the one the subnet's grid spec names.
 #[derive(Debug, Parser)]
 #[command(name = "stminer", version)]
 pub struct Args {
@@ -113,14 +121,61 @@ pub struct Args {
     /// Serve without a chain: no registration or publication; every signed caller is served.
     #[arg(long)]
     pub offline: bool,
+    /// Grid mode: serve `GridGenerate` for the subnet's grid spec (read from the chain at
+    /// start; refused unless the spec names this model's digest and a sampler version this
+    /// miner implements). With --offline there is no spec: the limits are the model's own.
+    #[arg(long)]
+    pub grid: bool,
+    /// Grid mode: most concurrent `GridGenerate` requests decoded together (1: no batching).
+    #[arg(long, default_value_t = 4)]
+    pub grid_batch_max: usize,
+    /// Grid mode: milliseconds the batcher waits for more requests after the first.
+    #[arg(long, default_value_t = 5)]
+    pub grid_batch_wait_ms: u64,
     /// Log filter (error, warn, info, debug, or target=level,...).
     #[arg(short = 'l', long = "log", default_value = "info")]
     pub log: String,
 }
 
+/// Grid mode's start-up check: reads subnet `netuid`'s grid spec and checks that it names the
+/// model in `model` (by digest) and this miner's grid sampler version.
+pub async fn read_grid_spec(client: &Client, netuid: u16, model: &Path) -> Result<GridSpec> {
+    client.ensure_subnet(netuid).await?;
+    let record = client.grid_spec(netuid, None).await?.ok_or_else(|| {
+        MinerError::Config(format!(
+            "subnet {netuid} has no grid spec: --grid serves grid subnets only (see `stcli \
+             subnet grid show --netuid {netuid}`)"
+        ))
+    })?;
+    let digest = subtensor_model::grid::model_digest(model)?;
+    check_grid_spec(&record.spec, &digest, GRID_SAMPLER_VERSION)?;
+    tracing::info!(
+        target: "miner",
+        "subnet {netuid} is a grid subnet (spec set at block #{}): serving {} with sampler \
+         version {}, at most {} new tokens and a context of {}",
+        record.set_at_block,
+        String::from_utf8_lossy(&record.spec.model_name),
+        record.spec.sampler_version,
+        record.spec.max_new_tokens,
+        record.spec.max_context
+    );
+    Ok(record.spec)
+}
+
 /// Runs the miner until SIGINT or SIGTERM.
 pub async fn run(args: Args) -> Result<()> {
     let device = parse_device(&args.device)?;
+    // Grid mode checks the model against the chain first: a miner of the wrong model must not
+    // load it, register or publish.
+    let mut client = None;
+    let spec = if args.grid && !args.offline {
+        let c = Client::connect(&args.network).await?;
+        let spec = read_grid_spec(&c, args.netuid, &args.model).await?;
+        client = Some(c);
+        Some(spec)
+    } else {
+        None
+    };
     let model_tokenizer = TextTokenizer::load(&args.model.join("tokenizer.json"))?;
     let standard = match &args.tokenizer {
         Some(path) => TextTokenizer::load(path)?,
@@ -188,7 +243,10 @@ pub async fn run(args: Args) -> Result<()> {
     if args.offline {
         tracing::warn!(target: "miner", "offline: not registering; serving every signed caller");
     } else {
-        let client = subtensor_client::Client::connect(&args.network).await?;
+        let client = match client.take() {
+            Some(c) => c,
+            None => Client::connect(&args.network).await?,
+        };
         let how = if args.pow { Registration::Pow } else { args.register };
         let threads = args.pow_threads.unwrap_or_else(subtensor_client::pow::Solver::all_cores);
         let uid =
@@ -209,7 +267,11 @@ pub async fn run(args: Args) -> Result<()> {
             every,
         )));
     }
-    let axon = Handlers::new(engine.clone(), bridge).attach(axon);
+    let mut handlers = Handlers::new(engine.clone(), bridge);
+    if args.grid {
+        handlers = grid_handlers(handlers, &engine, spec.as_ref(), &args)?;
+    }
+    let axon = handlers.attach(axon);
     tracing::info!(target: "miner", "axon listening on {addr} (published as {}:{external_port})", args.external_ip);
     let reporter = tokio::spawn(report_stats(engine.clone(), Duration::from_secs(60)));
     axon.serve(listener, shutdown_signal()).await?;
@@ -228,6 +290,60 @@ pub async fn run(args: Args) -> Result<()> {
         s.merged_passes.load(Ordering::Relaxed)
     );
     Ok(())
+}
+
+/// Grid mode: starts the batcher and adds `GridGenerate` to `handlers`, within the limits of
+/// `spec` (or, offline, of the model alone).
+fn grid_handlers(
+    handlers: Handlers,
+    engine: &Engine,
+    spec: Option<&GridSpec>,
+    args: &Args,
+) -> Result<Handlers> {
+    let limits = match spec {
+        Some(spec) => GridLimits::of_spec(spec, engine.n_positions()),
+        None => {
+            tracing::warn!(
+                target: "miner",
+                "offline grid mode: no grid spec to check; serving model digest {} with the \
+                 model's own limits",
+                model_digest_hex(&args.model)?
+            );
+            GridLimits::of_model(
+                engine.n_positions(),
+                usize::try_from(MAX_GRID_NEW_TOKENS).unwrap_or(usize::MAX),
+            )
+        }
+    };
+    if limits.max_context > limits.n_positions {
+        tracing::warn!(
+            target: "miner",
+            "the grid's context of {} exceeds the model's {}: longer requests are refused",
+            limits.max_context,
+            limits.n_positions
+        );
+    }
+    if engine.eos_token_id().is_none() {
+        tracing::warn!(
+            target: "miner",
+            "the model's config.json has no eos_token_id: grid generations never stop early"
+        );
+    }
+    let config = BatcherConfig {
+        max_batch: args.grid_batch_max.max(1),
+        wait: Duration::from_millis(args.grid_batch_wait_ms),
+        queue: args.queue.max(1),
+    };
+    tracing::info!(
+        target: "miner",
+        "grid mode: GridGenerate served (at most {} new tokens, context {}), batches of up to {} \
+         within {} ms; the four text synapses are served as well",
+        limits.max_new_tokens,
+        limits.max_context.min(limits.n_positions),
+        config.max_batch,
+        args.grid_batch_wait_ms
+    );
+    Ok(handlers.with_grid(Batcher::start(engine.clone(), config)?, limits))
 }
 
 /// Logs what the engine served every `every`, when anything changed.

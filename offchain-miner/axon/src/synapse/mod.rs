@@ -1,18 +1,22 @@
-//! The [`Synapse`] trait (one request/response type per route) and the four 2022 text
-//! synapses:
+//! The [`Synapse`] trait (one request/response type per route), the four 2022 text synapses
+//! and the grid synapse:
 //!
 //! * [`TextCausalLMNext`]: the next token as tokenizer-independent top-k phrases plus a floor.
 //! * [`TextCausalLM`]: top-k probabilities and ids at every position.
 //! * [`TextLastHiddenState`]: the last hidden state at every (or every masked) position,
 //!   [`NETWORK_DIM`] wide.
 //! * [`TextSeq2Seq`]: generated continuations.
+//! * [`GridGenerate`]: one verifiable generation on a grid subnet (the grid sampler's seed and
+//!   parameters in; tokens, per-token times and the stop reason out). Its ids are the grid
+//!   model's own (the subnet's grid spec names the model and its tokenizer), not the standard
+//!   tokenizer's, and it travels as plain JSON lists rather than `bt.Tensor`s.
 //!
 //! A synapse is one JSON object used for both the request and the response: the dendrite sends
 //! it with the output fields empty, the axon returns it with them filled. Its
 //! [`Synapse::REQUIRED_HASH_FIELDS`] feed the `computed_body_hash` through their Python `str()`
 //! renderings ([`Synapse::hash_field_repr`]).
 //!
-//! Token ids on the wire are ids of the network's *standard tokenizer*. Since the network moved
+//! Token ids on the wire of the text synapses are ids of the network's *standard tokenizer*. Since the network moved
 //! off GPT-2 its vocabulary size is a run-time value (e.g. 4096, known to miners and
 //! validators); [`VOCAB_SIZE`] is only the upper bound every id on the wire must respect.
 //! Functions that need the real vocabulary size ([`floor_probability`],
@@ -20,11 +24,16 @@
 
 mod causal_lm;
 mod causal_lm_next;
+mod grid_generate;
 mod hidden_state;
 mod seq2seq;
 
 pub use causal_lm::{full_log_probs, TextCausalLM, TokenProbs, DEFAULT_CAUSAL_LM_TOPK};
 pub use causal_lm_next::{decode_topk, encode_topk, TextCausalLMNext, TopkPhrases};
+pub use grid_generate::{
+    GridAnswer, GridGenerate, GridParams, MAX_GRID_NEW_TOKENS, MAX_GRID_PROMPT,
+    MAX_GRID_TEMPERATURE,
+};
 pub use hidden_state::{pad_hidden, TextLastHiddenState, NETWORK_DIM};
 pub use seq2seq::{GenerationParams, TextSeq2Seq, GENERATION_PAD, MAX_GENERATE};
 

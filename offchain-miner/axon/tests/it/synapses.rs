@@ -1,9 +1,9 @@
-//! The TextCausalLM, TextLastHiddenState and TextSeq2Seq synapses end to end.
+//! The TextCausalLM, TextLastHiddenState, TextSeq2Seq and GridGenerate synapses end to end.
 
 use super::*;
 use subtensor_axon::{
-    synapse::{pad_hidden, GenerationParams, NETWORK_DIM},
-    AxonError, Dendrite, TextCausalLM, TextLastHiddenState, TextSeq2Seq, TokenProbs,
+    synapse::{pad_hidden, GenerationParams, GridAnswer, GridParams, NETWORK_DIM},
+    AxonError, Dendrite, GridGenerate, TextCausalLM, TextLastHiddenState, TextSeq2Seq, TokenProbs,
 };
 
 /// Position answer: ids `t, t+1, …`, probabilities `1/4, 1/8, …`.
@@ -55,6 +55,15 @@ async fn axon() -> RunningAxon {
             s.set_outputs(&gens, Some(texts)).map_err(|e| e.to_string())?;
             Ok(s)
         })
+        .attach(|_c: Caller, mut s: GridGenerate| async move {
+            // Continues with `last+1, last+2, …` up to max_new_tokens, one millisecond apart.
+            let last = *s.prompt.last().unwrap();
+            let tokens: Vec<u32> = (1..=s.max_new_tokens).map(|i| last + i).collect();
+            let token_times_ms = (1..=tokens.len()).map(|i| i as f64).collect();
+            s.set_outputs(GridAnswer { tokens, token_times_ms, stopped_at_eos: false })
+                .map_err(|e| e.to_string())?;
+            Ok(s)
+        })
         .spawn("127.0.0.1:0".parse().unwrap())
         .await
         .unwrap()
@@ -98,6 +107,18 @@ async fn new_synapses_round_trip() {
     assert!(matches!(err, AxonError::Status { code: 422, .. }), "{err:?}");
     let mut bad = TextLastHiddenState::request(&tokens, None).unwrap();
     bad.mask = Some(vec![3]);
+    let err = d.call(&t, &bad, timeout).await.unwrap_err();
+    assert!(matches!(err, AxonError::Status { code: 422, .. }), "{err:?}");
+
+    let params = GridParams { seed: 5, temperature: 0.5, top_k: 3, top_p: 0.5, max_new_tokens: 3 };
+    let r = d.call(&t, &GridGenerate::request(&[7, 8], &params).unwrap(), timeout).await.unwrap();
+    let out = r.synapse.outputs().unwrap();
+    assert_eq!(out.tokens, vec![9, 10, 11]);
+    assert_eq!(out.token_times_ms, vec![1.0, 2.0, 3.0]);
+    assert!(!out.stopped_at_eos);
+    assert_eq!(r.synapse.params(), params);
+    let mut bad = GridGenerate::request(&[7, 8], &params).unwrap();
+    bad.top_p = 0.0;
     let err = d.call(&t, &bad, timeout).await.unwrap_err();
     assert!(matches!(err, AxonError::Status { code: 422, .. }), "{err:?}");
     axon.shutdown().await.unwrap();

@@ -5,8 +5,8 @@ use crate::fixture::{assert_same_topk, contexts, fixture, key, load, TIMEOUT};
 use std::path::Path;
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
-use subtensor_axon::{AxonTarget, Dendrite, TextCausalLMNext};
-use subtensor_model::TokenTopk;
+use subtensor_axon::{synapse::GridParams, AxonTarget, Dendrite, GridGenerate, TextCausalLMNext};
+use subtensor_model::{GridRequest, GridSampling, TokenTopk};
 use subtensor_wallet::Wallet;
 
 const STMINER: &str = env!("CARGO_BIN_EXE_stminer");
@@ -47,9 +47,17 @@ fn help_lists_the_flags() {
     let out = stminer().arg("--help").output().unwrap();
     assert!(out.status.success());
     let help = String::from_utf8_lossy(&out.stdout);
-    for flag in
-        ["--model", "--tokenizer", "--offline", "--max-batch", "--axon.port", "--wallet.name"]
-    {
+    for flag in [
+        "--model",
+        "--tokenizer",
+        "--offline",
+        "--max-batch",
+        "--axon.port",
+        "--wallet.name",
+        "--grid",
+        "--grid-batch-max",
+        "--grid-batch-wait-ms",
+    ] {
         assert!(help.contains(flag), "--help lacks {flag}:\n{help}");
     }
 }
@@ -78,6 +86,14 @@ fn start_up_errors_are_clean() {
         .output()
         .unwrap();
     assert_clean_failure(&out, "tpu");
+    // Grid mode reads the subnet's grid spec before anything else: no node, no start.
+    let network = format!("ws://127.0.0.1:{}", free_port());
+    let out = stminer()
+        .args(["--grid", "--model", model, "--network", &network])
+        .args(wallet_args)
+        .output()
+        .unwrap();
+    assert_clean_failure(&out, "cannot reach the node");
 }
 
 /// Kills the child on drop, so that a failed assertion leaves no miner behind.
@@ -152,5 +168,61 @@ async fn offline_miner_serves_and_stops_on_sigterm() {
     assert!(status.success(), "{status}:\n{log}");
     assert!(log.contains("offline"), "{log}");
     assert!(log.contains("stopped: 1 answered, 0 failed, 0 expired"), "{log}");
+    assert!(!log.contains("panicked"), "{log}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn offline_grid_miner_serves_grid_generate() {
+    let f = fixture();
+    let tmp = tempfile::tempdir().unwrap();
+    let wallets = tmp.path().join("wallets");
+    let hotkey = write_hotkey(&wallets, "miner");
+    let log_path = tmp.path().join("stminer.log");
+    let port = free_port();
+    let child = stminer()
+        .args(["--offline", "--grid", "--grid-batch-max", "2", "--grid-batch-wait-ms", "1"])
+        .args(["--model", f.model_dir.to_str().unwrap()])
+        .args(["--wallet.path", wallets.to_str().unwrap(), "--wallet.name", "miner"])
+        .args(["--axon.ip", "127.0.0.1", "--axon.port", &port.to_string(), "--threads", "1"])
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&log_path).unwrap())
+        .spawn()
+        .unwrap();
+    let mut miner = Running(child);
+    let log = || std::fs::read_to_string(&log_path).unwrap_or_default();
+    let addr: std::net::SocketAddr = format!("127.0.0.1:{port}").parse().unwrap();
+    let started = Instant::now();
+    while tokio::net::TcpStream::connect(addr).await.is_err() {
+        if let Some(status) = miner.0.try_wait().unwrap() {
+            panic!("stminer exited with {status} before listening:\n{}", log());
+        }
+        assert!(started.elapsed() < TIMEOUT, "stminer is not listening:\n{}", log());
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let prompt = contexts(&f.standard, 1, 6).remove(0);
+    // Greedy, so that the miner's one libtorch thread and this test's several give the same
+    // tokens even if their logits differ in the last bits.
+    let p = GridParams { seed: 9, temperature: 0.0, top_k: 0, top_p: 1.0, max_new_tokens: 8 };
+    let request = GridGenerate::request(&prompt, &p).unwrap();
+    let target = AxonTarget { addr, hotkey };
+    let reply = Dendrite::new(key("//Alice")).call(&target, &request, TIMEOUT).await.unwrap();
+    let model = load(&f.model_dir);
+    let req = GridRequest {
+        sampling: GridSampling { temperature: 0.0, top_k: 0, top_p: 1.0 },
+        seed: 9,
+        max_new_tokens: 8,
+        eos_id: model.eos_token_id(),
+    };
+    let want = model.generate_grid(&prompt, &req).unwrap();
+    let got = reply.synapse.outputs().unwrap();
+    assert_eq!(got.tokens, want.tokens);
+    assert_eq!(got.stopped_at_eos, want.stopped_at_eos);
+    // Over the model's own limit (its context of 48): refused.
+    let long = GridGenerate::request(&prompt, &GridParams { max_new_tokens: 48, ..p }).unwrap();
+    let err = Dendrite::new(key("//Alice")).call(&target, &long, TIMEOUT).await.unwrap_err();
+    assert!(matches!(err, subtensor_axon::AxonError::Status { code: 500, .. }), "{err:?}");
+    let log = log();
+    assert!(log.contains("offline grid mode"), "{log}");
+    assert!(log.contains(&subtensor_model::grid::model_digest_hex(&f.model_dir).unwrap()), "{log}");
     assert!(!log.contains("panicked"), "{log}");
 }

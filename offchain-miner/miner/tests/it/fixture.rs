@@ -9,6 +9,7 @@ use subtensor_axon::{axon::RunningAxon, Axon, AxonConfig, AxonTarget, Dendrite};
 use subtensor_miner::{
     bridge::Bridge,
     engine::{Engine, EngineConfig},
+    grid::{Batcher, BatcherConfig, GridLimits},
     handlers::Handlers,
 };
 use subtensor_model::{
@@ -198,12 +199,25 @@ pub(crate) struct Miner {
 impl Miner {
     /// Serves the model in `dir` (with its `tokenizer.json`) to `standard`-tokenizer callers.
     pub(crate) async fn start(dir: &Path, standard: &TextTokenizer, config: EngineConfig) -> Self {
+        Self::start_with(dir, standard, config, None).await
+    }
+
+    /// Like [`Miner::start`], in grid mode when `grid` is given.
+    pub(crate) async fn start_with(
+        dir: &Path,
+        standard: &TextTokenizer,
+        config: EngineConfig,
+        grid: Option<(BatcherConfig, GridLimits)>,
+    ) -> Self {
         let model_tokenizer = TextTokenizer::load(&dir.join(TOKENIZER_FILE)).unwrap();
         let owned = dir.to_path_buf();
         let engine =
             Engine::start(move || LanguageModel::load(&owned, Device::Cpu), config).unwrap();
-        let handlers =
+        let mut handlers =
             Handlers::new(engine.clone(), Bridge::new(standard.clone(), model_tokenizer));
+        if let Some((batcher, limits)) = grid {
+            handlers = handlers.with_grid(Batcher::start(engine.clone(), batcher).unwrap(), limits);
+        }
         let axon = handlers
             .attach(Axon::new(key("//Bob"), AxonConfig::default()))
             .spawn("127.0.0.1:0".parse().unwrap())

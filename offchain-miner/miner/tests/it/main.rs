@@ -7,6 +7,8 @@
 //! * [`batching`]: dynamic batching, rows of different lengths, deadlines, a full queue.
 //! * [`synapses`]: `TextCausalLM`, `TextLastHiddenState`, `TextSeq2Seq`.
 //! * [`bridge`]: a model on another tokenizer answering in standard phrases.
+//! * [`grid`]: `GridGenerate` in grid mode: the model's own grid sampler output, batching that
+//!   changes nothing, the grid's limits.
 //! * [`binary`]: `stminer --help`, start-up errors, an offline miner end to end.
 
 #![allow(
@@ -22,5 +24,6 @@ mod batching;
 mod binary;
 mod bridge;
 mod fixture;
+mod grid;
 mod next;
 mod synapses;
