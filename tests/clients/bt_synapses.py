@@ -11,16 +11,18 @@ The expected answers mirror the `interop` example (offchain-miner/axon/examples/
 """
 
 import asyncio
-import base64
 import json
 import sys
+from pathlib import Path
 from typing import ClassVar, Optional
 
 import bittensor as bt
-import msgpack
-import msgpack_numpy
 import numpy as np
 from bittensor.utils import networking
+
+# TextCausalLMNext and the bt.Tensor wire helpers are the Python template's (one definition).
+sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "offchain-miner" / "python-template"))
+from protocol import TextCausalLMNext, tensor, untensor  # noqa: E402,F401
 
 # The sandbox has no internet: bittensor's Dendrite() asks checkip.amazonaws.com for its
 # external ip. A fixed address, never equal to a target's, also stops the 0.0.0.0 rewrite.
@@ -31,25 +33,6 @@ class Dummy(bt.Synapse):
     dummy_input: int
     dummy_output: Optional[int] = None
     required_hash_fields: ClassVar[tuple[str, ...]] = ("dummy_input",)
-
-
-class TextCausalLMNext(bt.Synapse):
-    """Same wire form as bt.Tensor fields: model_dump() of a bt.Tensor is this dict."""
-
-    text_inputs: dict
-    topk: int
-    text_outputs: Optional[dict] = None
-    required_hash_fields: ClassVar[tuple[str, ...]] = ("text_inputs", "topk", "text_outputs")
-
-
-def tensor(arr: np.ndarray) -> dict:
-    buf = msgpack.packb(arr, default=msgpack_numpy.encode)
-    return {"buffer": base64.b64encode(buf).decode(), "dtype": str(arr.dtype), "shape": list(arr.shape)}
-
-
-def untensor(t: dict) -> np.ndarray:
-    arr = msgpack.unpackb(base64.b64decode(t["buffer"]), object_hook=msgpack_numpy.decode)
-    return np.asarray(arr).reshape(t["shape"])
 
 
 def answer(tokens: np.ndarray, topk: int) -> np.ndarray:
