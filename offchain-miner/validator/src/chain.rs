@@ -8,7 +8,7 @@ use subtensor_axon::AxonTarget;
 use subtensor_client::{
     calls,
     pallet_subtensor::{subnets::weights::commit_hash, NetUid, StakeThreshold, SubnetOwnerHotkey},
-    primitives::{NeuronInfoLite, SubnetHyperparams},
+    primitives::{GridSpecRecord, NeuronInfoLite, SubnetHyperparams},
     runtime::{AccountId, Runtime},
     Client, Metagraph, Wait,
 };
@@ -95,6 +95,17 @@ impl Chain {
     /// The best block's number.
     pub async fn best_block(&self) -> Result<u64> {
         Ok(u64::from(self.client.best_block().await?.0))
+    }
+
+    /// The best block's number and hash.
+    pub async fn best_block_hash(&self) -> Result<(u64, [u8; 32])> {
+        let (number, hash) = self.client.best_block().await?;
+        Ok((u64::from(number), hash.0))
+    }
+
+    /// The subnet's grid spec, if it is a grid subnet.
+    pub async fn grid_spec(&self) -> Result<Option<GridSpecRecord>> {
+        Ok(self.client.grid_spec(self.netuid, None).await?)
     }
 
     /// The subnet's current metagraph; fails with [`ValidatorError::NotRegistered`] if our

@@ -16,7 +16,15 @@ pub const PASSWORD_ENV: &str = "STCLI_PASSWORD";
 /// of a held-out corpus, scores each miner by its phrase cross-entropy through the 2022
 /// scaling law (EMA of the loss, score = N(L)^power, a zeroing EMA that decays on failures),
 /// and sets weights from those scores once per tempo, through commit-reveal when the subnet
-/// enables it. It signs with the wallet's hotkey only (never the coldkey); an encrypted hotkey
+/// enables it.
+///
+/// On a grid subnet (one whose owner committed a grid spec, `stcli subnet grid show`) it
+/// runs in grid mode instead: pass --grid-model with the model the spec names. Each step
+/// sends one challenge (a held-out prompt and a fresh seed) to --grid-redundancy miners
+/// with GridGenerate; identical answers are accepted, others verified token by token with
+/// one teacher-forced pass of the model; verified miners are scored on their reliable speed
+/// (a low percentile of tokens/s measured here), a failed verification zeroes a miner for
+/// --grid-ban-epochs epochs. It signs with the wallet's hotkey only (never the coldkey); an encrypted hotkey
 /// is unlocked with STCLI_PASSWORD. State (scores, query walk, pending commitments) is saved
 /// atomically in --state-dir and restored on restart. SIGINT/SIGTERM save and exit.
 ///
@@ -55,9 +63,10 @@ pub struct Config {
     /// evaluation text.
     #[arg(long)]
     pub corpus: PathBuf,
-    /// The network's standard tokenizer (tokenizer.json).
+    /// The network's standard tokenizer (tokenizer.json). Required on a loss-scored subnet; on
+    /// a grid subnet prompts use the grid model's own tokenizer.
     #[arg(long)]
-    pub tokenizer: PathBuf,
+    pub tokenizer: Option<PathBuf>,
     /// Rows (random windows) per query.
     #[arg(long, default_value_t = 4)]
     pub batch: usize,
@@ -101,6 +110,44 @@ pub struct Config {
     /// Run one full walk of queries and one weight setting (reveal included), then exit.
     #[arg(long)]
     pub once: bool,
+    /// Grid subnets: the model directory the subnet's grid spec names (its digest is checked
+    /// at start). Required when the subnet has a grid spec, refused when it has none.
+    #[arg(long = "grid-model", help_heading = "Grid subnets")]
+    pub grid_model: Option<PathBuf>,
+    /// Grid: prompt tokens per challenge (random windows of the held-out split).
+    #[arg(long = "grid-prompt-len", default_value_t = 24, help_heading = "Grid subnets")]
+    pub grid_prompt_len: usize,
+    /// Grid: tokens each miner is asked to generate (at most the spec's max_new_tokens).
+    #[arg(long = "grid-new-tokens", default_value_t = 32, help_heading = "Grid subnets")]
+    pub grid_new_tokens: u32,
+    /// Grid: sampling temperature of challenges (0: greedy).
+    #[arg(long = "grid-temperature", default_value_t = 1.0, help_heading = "Grid subnets")]
+    pub grid_temperature: f64,
+    /// Grid: top-k mask of challenges (0: none).
+    #[arg(long = "grid-top-k", default_value_t = 0, help_heading = "Grid subnets")]
+    pub grid_top_k: u32,
+    /// Grid: top-p mass of challenges (1: none).
+    #[arg(long = "grid-top-p", default_value_t = 1.0, help_heading = "Grid subnets")]
+    pub grid_top_p: f64,
+    /// Grid: miners sent the same challenge; identical answers are accepted without a
+    /// verification pass.
+    #[arg(long = "grid-redundancy", default_value_t = 3, help_heading = "Grid subnets")]
+    pub grid_redundancy: usize,
+    /// Grid: probability that identical answers are verified anyway (catches colluders).
+    #[arg(long = "grid-spot-check", default_value_t = 0.25, help_heading = "Grid subnets")]
+    pub grid_spot_check: f64,
+    /// Grid: recent queries kept per miner for its success rate and speed.
+    #[arg(long = "grid-window", default_value_t = 32, help_heading = "Grid subnets")]
+    pub grid_window: usize,
+    /// Grid: the percentile of recent speeds scored (low: a miner is as fast as it reliably is).
+    #[arg(long = "grid-percentile", default_value_t = 20.0, help_heading = "Grid subnets")]
+    pub grid_percentile: f64,
+    /// Grid: least share of verified answers among recent queries for a positive score.
+    #[arg(long = "grid-success-floor", default_value_t = 0.8, help_heading = "Grid subnets")]
+    pub grid_success_floor: f64,
+    /// Grid: weight epochs a miner scores zero after an answer fails verification.
+    #[arg(long = "grid-ban-epochs", default_value_t = 3, help_heading = "Grid subnets")]
+    pub grid_ban_epochs: u64,
     /// Accept unsigned responses (Python bittensor axons sign none); signed ones are always
     /// verified.
     #[arg(long = "accept-unsigned")]
@@ -111,6 +158,28 @@ pub struct Config {
 }
 
 impl Config {
+    /// The grid challenge shape of the flags.
+    pub fn grid_shape(&self) -> crate::grid::ChallengeShape {
+        crate::grid::ChallengeShape {
+            prompt_len: self.grid_prompt_len,
+            new_tokens: self.grid_new_tokens,
+            temperature: self.grid_temperature,
+            top_k: self.grid_top_k,
+            top_p: self.grid_top_p,
+        }
+    }
+
+    /// The grid scoring of the flags, with bans of `--grid-ban-epochs` epochs of
+    /// `epoch_blocks` blocks.
+    pub fn grid_scoring(&self, epoch_blocks: u64) -> crate::grid::GridScoring {
+        crate::grid::GridScoring {
+            window: self.grid_window,
+            percentile: self.grid_percentile,
+            success_floor: self.grid_success_floor,
+            ban_blocks: self.grid_ban_epochs.saturating_mul(epoch_blocks),
+        }
+    }
+
     /// Checks ranges and combinations that clap cannot.
     pub fn check(&self) -> Result<()> {
         let usage = |m: String| Err(ValidatorError::Usage(m));
@@ -153,8 +222,27 @@ impl Config {
         if !self.corpus.exists() {
             return usage(format!("--corpus {}: no such file or directory", self.corpus.display()));
         }
-        if !self.tokenizer.is_file() {
-            return usage(format!("--tokenizer {}: no such file", self.tokenizer.display()));
+        if let Some(tokenizer) = self.tokenizer.as_ref().filter(|t| !t.is_file()) {
+            return usage(format!("--tokenizer {}: no such file", tokenizer.display()));
+        }
+        if let Some(model) = self.grid_model.as_ref().filter(|m| !m.is_dir()) {
+            return usage(format!("--grid-model {}: no such directory", model.display()));
+        }
+        if !(1..=8).contains(&self.grid_redundancy) {
+            return usage("--grid-redundancy must be in 1..=8".into());
+        }
+        let unit = |v: f64| v.is_finite() && (0.0..=1.0).contains(&v);
+        if !unit(self.grid_spot_check) {
+            return usage("--grid-spot-check must be in [0, 1]".into());
+        }
+        if !unit(self.grid_success_floor) {
+            return usage("--grid-success-floor must be in [0, 1]".into());
+        }
+        if !(self.grid_percentile.is_finite() && (0.0..=100.0).contains(&self.grid_percentile)) {
+            return usage("--grid-percentile must be in [0, 100]".into());
+        }
+        if self.grid_window == 0 {
+            return usage("--grid-window must be at least 1".into());
         }
         Ok(())
     }

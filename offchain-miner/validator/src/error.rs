@@ -36,6 +36,10 @@ pub enum ValidatorError {
         /// What went wrong.
         reason: String,
     },
+    /// The subnet's grid spec changed (or appeared, or was cleared) while running: the model
+    /// this validator checks answers with is no longer the subnet's.
+    #[error("{0}; restart the validator (with --grid-model naming the new model, if any)")]
+    GridSpecChanged(String),
     /// Weights could not be set (only with `--once`, where this ends the run).
     #[error("weights not set: {0}")]
     Weights(String),

@@ -4,7 +4,9 @@
 //! with `TextCausalLMNext`, scores their next-phrase predictions on a held-out corpus with the
 //! 2022 Bittensor recipe (phrase cross-entropy → EMA → Kaplan scaling law → zeroing EMA), and
 //! writes its judgement to the chain as weights once per tempo, through commit-reveal when the
-//! subnet asks for it.
+//! subnet asks for it. On a grid subnet (one with a grid spec) it instead challenges miners
+//! with `GridGenerate`, verifies their answers against the named model and scores them on
+//! speed ([`grid`]).
 //!
 //! Modules, pure ones first:
 //! - [`scoring`]: answers to losses, EMAs, the scaling law ([`scoring::UidScore`]);
@@ -16,6 +18,7 @@
 //! - [`data`]: the evaluation batches (the only module that uses `subtensor-model`);
 //! - [`step`]: one step without the chain (sample, fan-out, score), shared by the binary, the
 //!   benchmark and the tests;
+//! - [`grid`]: grid mode (subnets with a grid spec): challenges, verification, speed scores;
 //! - [`chain`]: metagraph, hyperparameters, permit/stake checks, set/commit/reveal;
 //! - [`validator`]: the loop, `--once`, signals; [`config`]: the command line.
 //!
@@ -35,6 +38,7 @@ pub mod chain;
 pub mod config;
 pub mod data;
 mod error;
+pub mod grid;
 pub mod report;
 pub mod sampler;
 pub mod scoring;

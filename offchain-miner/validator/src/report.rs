@@ -1,7 +1,11 @@
 //! The per-epoch table the validator logs: uid, hotkey (short), EMA loss, score, zeroing
 //! score, query count and failures, and the weight (u16 and share of the row).
 
-use crate::{scoring::UidScore, weights::WeightVector};
+use crate::{
+    grid::{GridScore, GridScoring},
+    scoring::UidScore,
+    weights::WeightVector,
+};
 use std::{collections::BTreeMap, fmt::Write};
 
 /// `5GrwvaEF…KutQY`: the first 8 and last 5 characters of an SS58 address.
@@ -38,6 +42,54 @@ pub fn epoch_table(scores: &BTreeMap<u16, UidScore>, weights: Option<&WeightVect
             s.zeroing,
             s.queries,
             s.failures,
+            value,
+            share * 100.0
+        );
+    }
+    out
+}
+
+/// The grid table at `block`: uid, hotkey, score (tokens/s, 0 when banned or unreliable),
+/// scored speed, success rate, verified/agreed/rejected/failed counts, ban, and the weight.
+pub fn grid_table(
+    scores: &BTreeMap<u16, GridScore>,
+    block: u64,
+    params: &GridScoring,
+    weights: Option<&WeightVector>,
+) -> String {
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "{:>5}  {:<14}  {:>8}  {:>8}  {:>7}  {:>15}  {:>10}  {:>6}  {:>7}",
+        "uid",
+        "hotkey",
+        "score",
+        "speed",
+        "success",
+        "ver/agr/rej/fail",
+        "banned",
+        "weight",
+        "share"
+    );
+    for (uid, s) in scores {
+        let (value, share) = match weights {
+            Some(w) => (w.value_of(*uid).unwrap_or(0), w.share_of(*uid)),
+            None => (0, 0.0),
+        };
+        let banned = match s.banned_until {
+            Some(until) if block < until => format!("< #{until}"),
+            _ => "-".to_owned(),
+        };
+        let _ = writeln!(
+            out,
+            "{:>5}  {:<14}  {:>8.1}  {:>8.1}  {:>6.0}%  {:>15}  {:>10}  {:>6}  {:>6.2}%",
+            uid,
+            short_hotkey(&s.hotkey),
+            s.score(block, params),
+            s.speed(params).unwrap_or(0.0),
+            s.success_rate() * 100.0,
+            format!("{}/{}/{}/{}", s.verified, s.agreed, s.rejected, s.failed),
+            banned,
             value,
             share * 100.0
         );

@@ -6,7 +6,10 @@
 //! and the validator starts fresh with a warning: scores are re-learned, nothing is lost on
 //! chain. Uids whose hotkey changed since the file was written are reset at the first sync.
 
-use crate::{sampler::Sampler, scoring::UidScore, weights::WeightVector, Result, ValidatorError};
+use crate::{
+    grid::GridScore, sampler::Sampler, scoring::UidScore, weights::WeightVector, Result,
+    ValidatorError,
+};
 use serde::{Deserialize, Serialize};
 use std::{
     collections::BTreeMap,
@@ -56,6 +59,12 @@ pub struct State {
     pub last_weights_block: Option<u64>,
     /// Commitments not revealed yet, oldest first.
     pub pending_commits: Vec<PendingCommit>,
+    /// Grid scores by uid (grid subnets only).
+    #[serde(default)]
+    pub grid: BTreeMap<u16, GridScore>,
+    /// Grid challenges sent so far (each one's seed is derived from it).
+    #[serde(default)]
+    pub grid_counter: u64,
 }
 
 impl State {
@@ -69,6 +78,8 @@ impl State {
             sampler: Sampler::default(),
             last_weights_block: None,
             pending_commits: Vec::new(),
+            grid: BTreeMap::new(),
+            grid_counter: 0,
         }
     }
 
@@ -83,6 +94,14 @@ impl State {
             }
             keep
         });
+        self.grid.retain(|uid, score| {
+            let keep = hotkeys.get(uid) == Some(&score.hotkey);
+            if !keep && !changed.contains(uid) {
+                changed.push(*uid);
+            }
+            keep
+        });
+        changed.sort_unstable();
         changed
     }
 
@@ -91,6 +110,16 @@ impl State {
         let entry = self.uids.entry(uid).or_insert_with(|| UidScore::new(hotkey));
         if entry.hotkey != hotkey {
             *entry = UidScore::new(hotkey);
+        }
+        entry
+    }
+
+    /// The grid score of `uid` for `hotkey`, created (or reset, if the hotkey changed) as
+    /// needed.
+    pub fn grid_score_mut(&mut self, uid: u16, hotkey: &str) -> &mut GridScore {
+        let entry = self.grid.entry(uid).or_insert_with(|| GridScore::new(hotkey));
+        if entry.hotkey != hotkey {
+            *entry = GridScore::new(hotkey);
         }
         entry
     }
@@ -174,6 +203,7 @@ impl StateStore {
             }
             Ok(mut state) => {
                 state.uids.retain(|_, s| s.is_sane());
+                state.grid.retain(|_, s| s.is_sane());
                 return Ok(Loaded::State(state));
             }
             Err(e) => format!("not a valid state file ({e})"),

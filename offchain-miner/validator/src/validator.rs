@@ -10,6 +10,7 @@ use crate::{
     chain::{Chain, SubnetView},
     config::Config,
     data::EvalData,
+    grid::{self, ChallengeContext, GridStepParams, GridVerifier, SeedSource},
     report,
     scoring::ScoringParams,
     state::{Loaded, State, StateStore},
@@ -20,7 +21,11 @@ use crate::{
 use rand::{rngs::StdRng, SeedableRng};
 use std::{collections::BTreeSet, time::Duration};
 use subtensor_axon::{Dendrite, UnsignedResponses};
-use subtensor_client::{primitives::SubnetHyperparams, ClientError};
+use subtensor_client::{
+    primitives::{GridSpecRecord, SubnetHyperparams},
+    ClientError,
+};
+use subtensor_model::GridTolerance;
 use subtensor_wallet::Keypair;
 use tracing::{debug, info, warn};
 
@@ -43,12 +48,97 @@ pub enum WeightsOutcome {
     Skip(String),
 }
 
+/// What the validator scores.
+enum Mode {
+    /// A loss-scored subnet: next-token phrases on the standard tokenizer's held-out split.
+    Loss(EvalData),
+    /// A grid subnet: verified generations of the spec's model, scored on speed.
+    Grid(Box<GridMode>),
+}
+
+/// Grid mode's parts.
+struct GridMode {
+    /// The spec the model was checked against.
+    spec: GridSpecRecord,
+    /// The model and tolerance.
+    verifier: GridVerifier,
+    /// The held-out split in the grid model's token ids.
+    data: EvalData,
+    /// This process's seed secret.
+    secret: [u8; 32],
+}
+
+/// Loads what `cfg` scores on a subnet whose grid spec is `spec`: the held-out split with the
+/// standard tokenizer (no spec), or the grid model and its tokenizer's split (a spec).
+fn load_mode(cfg: &Config, spec: Option<GridSpecRecord>) -> Result<Mode> {
+    let Some(spec) = spec else {
+        if cfg.grid_model.is_some() {
+            return Err(ValidatorError::Usage(format!(
+                "subnet {} has no grid spec: --grid-model is for grid subnets",
+                cfg.netuid
+            )));
+        }
+        let tokenizer = cfg.tokenizer.as_ref().ok_or_else(|| {
+            ValidatorError::Usage(format!(
+                "--tokenizer is required: subnet {} is scored by loss on the standard tokenizer",
+                cfg.netuid
+            ))
+        })?;
+        let data = EvalData::load(&cfg.corpus, tokenizer)?;
+        data.check_window(cfg.context, cfg.validation_len)?;
+        // With k ≥ V the loss leaves the floor out of its normaliser while still crediting it,
+        // so an answer of pure floor would score a perfect loss.
+        if cfg.topk >= data.vocab_size() {
+            return Err(ValidatorError::Usage(format!(
+                "--topk {} must be below the standard vocabulary size {}",
+                cfg.topk,
+                data.vocab_size()
+            )));
+        }
+        info!(
+            tokens = data.len(),
+            vocab = data.vocab_size(),
+            "held-out split of {} tokenized",
+            cfg.corpus.display()
+        );
+        return Ok(Mode::Loss(data));
+    };
+    let dir = cfg.grid_model.as_ref().ok_or_else(|| {
+        ValidatorError::Usage(format!(
+            "subnet {} is a grid subnet serving {} (digest {}): pass --grid-model with that \
+             model's directory",
+            cfg.netuid,
+            String::from_utf8_lossy(&spec.spec.model_name),
+            hex::encode(spec.spec.model_sha256)
+        ))
+    })?;
+    let verifier = GridVerifier::load(dir, &spec.spec, GridTolerance::default())?;
+    let shape = cfg.grid_shape();
+    verifier.check_shape(&shape, &spec.spec)?;
+    let data = EvalData::load(&cfg.corpus, &dir.join(subtensor_model::TOKENIZER_FILE))?;
+    data.check_window(shape.prompt_len, 1)?;
+    info!(
+        tokens = data.len(),
+        "grid subnet {}: verifying {} (spec of block #{}), challenges of {} prompt tokens and {} \
+         new tokens at temperature {}, {} miners each",
+        cfg.netuid,
+        String::from_utf8_lossy(&spec.spec.model_name),
+        spec.set_at_block,
+        shape.prompt_len,
+        shape.new_tokens,
+        shape.temperature,
+        cfg.grid_redundancy
+    );
+    Ok(Mode::Grid(Box::new(GridMode { spec, verifier, data, secret: rand::random() })))
+}
+
 /// A running validator.
 pub struct Validator {
     cfg: Config,
     chain: Chain,
     dendrite: Dendrite,
-    data: EvalData,
+    mode: Mode,
+    hotkey_public: [u8; 32],
     store: StateStore,
     state: State,
     view: SubnetView,
@@ -66,30 +156,15 @@ impl Validator {
     /// registered), hyperparameters, saved state.
     pub async fn start(cfg: Config, hotkey: Keypair) -> Result<Self> {
         cfg.check()?;
-        let data = EvalData::load(&cfg.corpus, &cfg.tokenizer)?;
-        data.check_window(cfg.context, cfg.validation_len)?;
-        // With k ≥ V the loss leaves the floor out of its normaliser while still crediting it,
-        // so an answer of pure floor would score a perfect loss.
-        if cfg.topk >= data.vocab_size() {
-            return Err(ValidatorError::Usage(format!(
-                "--topk {} must be below the standard vocabulary size {}",
-                cfg.topk,
-                data.vocab_size()
-            )));
-        }
-        info!(
-            tokens = data.len(),
-            vocab = data.vocab_size(),
-            "held-out split of {} tokenized",
-            cfg.corpus.display()
-        );
         let hotkey_ss58 = hotkey.ss58();
+        let hotkey_public = hotkey.public();
         let policy =
             if cfg.accept_unsigned { UnsignedResponses::Accept } else { UnsignedResponses::Reject };
         let dendrite = Dendrite::new(hotkey.clone()).unsigned_responses(policy);
         let chain = Chain::connect(&cfg.network, cfg.netuid, hotkey).await?;
         let view = chain.sync().await?;
         let params = chain.hyperparameters().await?;
+        let mode = load_mode(&cfg, chain.grid_spec().await?)?;
         info!(
             uid = view.own_uid,
             neurons = view.n(),
@@ -144,7 +219,8 @@ impl Validator {
             cfg,
             chain,
             dendrite,
-            data,
+            mode,
+            hotkey_public,
             store,
             state,
             view,
@@ -174,7 +250,9 @@ impl Validator {
         loop {
             if let Err(e) = self.iteration().await {
                 match e {
-                    ValidatorError::NotRegistered { .. } => return Err(e),
+                    ValidatorError::NotRegistered { .. } | ValidatorError::GridSpecChanged(_) => {
+                        return Err(e)
+                    }
                     ValidatorError::Chain(ClientError::RuntimeMismatch { .. }) => return Err(e),
                     ValidatorError::Chain(
                         ClientError::Connect { .. } | ClientError::Transport(_),
@@ -317,6 +395,7 @@ impl Validator {
         }
         let view = self.chain.sync().await?;
         self.params = self.chain.hyperparameters().await?;
+        self.check_grid_spec().await?;
         let reset = self.state.reconcile(&view.hotkeys());
         if !reset.is_empty() {
             info!(?reset, "hotkeys changed at these uids: their scores were reset");
@@ -329,38 +408,119 @@ impl Validator {
         Ok(())
     }
 
-    /// Queries the next uids of the walk with one batch and scores the answers
-    /// ([`step::run_step`] over the metagraph's serving axons).
+    /// Fails with [`ValidatorError::GridSpecChanged`] if the subnet's grid spec is not the one
+    /// this validator started with (or the subnet became, or stopped being, a grid subnet).
+    async fn check_grid_spec(&self) -> Result<()> {
+        let now = self.chain.grid_spec().await?;
+        let netuid = self.cfg.netuid;
+        match (&self.mode, now) {
+            (Mode::Loss(_), None) => Ok(()),
+            (Mode::Grid(grid), Some(now)) if now.spec == grid.spec.spec => Ok(()),
+            (Mode::Loss(_), Some(now)) => Err(ValidatorError::GridSpecChanged(format!(
+                "subnet {netuid} became a grid subnet at block #{}",
+                now.set_at_block
+            ))),
+            (Mode::Grid(_), None) => Err(ValidatorError::GridSpecChanged(format!(
+                "subnet {netuid}'s grid spec was cleared"
+            ))),
+            (Mode::Grid(_), Some(now)) => Err(ValidatorError::GridSpecChanged(format!(
+                "subnet {netuid}'s grid spec changed at block #{} (now {})",
+                now.set_at_block,
+                String::from_utf8_lossy(&now.spec.model_name)
+            ))),
+        }
+    }
+
+    /// One step of queries: [`step::run_step`] (loss) or [`grid::run_grid_step`] (grid) over
+    /// the metagraph's serving axons.
     async fn step(&mut self) -> Result<()> {
-        let params = StepParams {
-            sample_size: self.cfg.sample_size,
-            batch: self.cfg.batch,
-            context: self.cfg.context,
-            validation_len: self.cfg.validation_len,
-            topk: self.cfg.topk,
-            timeout: self.cfg.timeout(),
-            scoring: self.scoring,
-            thread_cpu: None,
-        };
         let targets = self.view.targets();
-        let done = step::run_step(
-            &self.dendrite,
-            &self.data,
-            &mut self.state,
-            &targets,
-            &params,
-            &mut self.rng,
-        )
-        .await?;
-        if done.is_some_and(|r| r.completes_walk) && tracing::enabled!(tracing::Level::DEBUG) {
-            let preview = self.plan().ok();
-            debug!("scores now:\n{}", report::epoch_table(&self.state.uids, preview.as_ref()));
+        let completes_walk = match &self.mode {
+            Mode::Loss(data) => {
+                let params = StepParams {
+                    sample_size: self.cfg.sample_size,
+                    batch: self.cfg.batch,
+                    context: self.cfg.context,
+                    validation_len: self.cfg.validation_len,
+                    topk: self.cfg.topk,
+                    timeout: self.cfg.timeout(),
+                    scoring: self.scoring,
+                    thread_cpu: None,
+                };
+                step::run_step(
+                    &self.dendrite,
+                    data,
+                    &mut self.state,
+                    &targets,
+                    &params,
+                    &mut self.rng,
+                )
+                .await?
+                .map(|r| r.completes_walk)
+            }
+            Mode::Grid(grid) => {
+                let (block, block_hash) = self.chain.best_block_hash().await?;
+                let ctx = ChallengeContext {
+                    seeds: SeedSource {
+                        hotkey: self.hotkey_public,
+                        block_hash,
+                        secret: grid.secret,
+                    },
+                    block,
+                };
+                let params = GridStepParams {
+                    redundancy: self.cfg.grid_redundancy,
+                    shape: self.cfg.grid_shape(),
+                    timeout: self.cfg.timeout(),
+                    spot_check: self.cfg.grid_spot_check,
+                    scoring: self.cfg.grid_scoring(self.epoch_blocks()),
+                };
+                grid::run_grid_step(
+                    &self.dendrite,
+                    &grid.verifier,
+                    &grid.data,
+                    &mut self.state,
+                    &targets,
+                    &params,
+                    &ctx,
+                    &mut self.rng,
+                )
+                .await?
+                .map(|r| r.completes_walk)
+            }
+        };
+        if completes_walk == Some(true) && tracing::enabled!(tracing::Level::DEBUG) {
+            let preview = self.plan(self.view.block).ok();
+            debug!("scores now:\n{}", self.table(self.view.block, preview.as_ref()));
         }
         Ok(())
     }
 
-    /// The weight vector the current scores give, under the subnet's rules.
-    fn plan(&self) -> std::result::Result<WeightVector, weights::Skip> {
+    /// The score table at `block` with `weights`.
+    fn table(&self, block: u64, weights: Option<&WeightVector>) -> String {
+        match &self.mode {
+            Mode::Loss(_) => report::epoch_table(&self.state.uids, weights),
+            Mode::Grid(_) => report::grid_table(
+                &self.state.grid,
+                block,
+                &self.cfg.grid_scoring(self.epoch_blocks()),
+                weights,
+            ),
+        }
+    }
+
+    /// The weight vector the current scores give at `block`, under the subnet's rules.
+    fn plan(&self, block: u64) -> std::result::Result<WeightVector, weights::Skip> {
+        let rules = WeightRules {
+            n: self.view.n(),
+            own_uid: self.view.own_uid,
+            min_allowed: self.params.min_allowed_weights,
+            max_weight_limit: self.params.max_weights_limit,
+        };
+        if let Mode::Grid(_) = self.mode {
+            let scoring = self.cfg.grid_scoring(self.epoch_blocks());
+            return grid::plan::plan_grid_weights(&self.state.grid, block, &scoring, &rules);
+        }
         let standings: Vec<Standing> = self
             .state
             .uids
@@ -371,18 +531,12 @@ impl Validator {
                 ema_loss: (s.queries > 0).then_some(s.ema_loss),
             })
             .collect();
-        let rules = WeightRules {
-            n: self.view.n(),
-            own_uid: self.view.own_uid,
-            min_allowed: self.params.min_allowed_weights,
-            max_weight_limit: self.params.max_weights_limit,
-        };
         weights::plan_weights(&standings, &rules)
     }
 
     /// Sets (or commits) weights now if every rule allows it.
     async fn try_weights(&mut self, best: u64) -> Result<WeightsOutcome> {
-        let planned = match self.plan() {
+        let planned = match self.plan(best) {
             Ok(w) => w,
             Err(weights::Skip(reason)) => {
                 self.notice(format!("weights not set: {reason}"));
@@ -412,7 +566,7 @@ impl Validator {
         info!(
             "weights at block {best} ({} uids, version key {version_key}):\n{}",
             planned.uids.len(),
-            report::epoch_table(&self.state.uids, Some(&planned))
+            self.table(best, Some(&planned))
         );
         if self.params.commit_reveal_weights_enabled {
             let tempo = self.params.tempo;

@@ -10,6 +10,7 @@
 
 mod cli;
 mod data;
+mod grid;
 mod miners;
 
 use subtensor_wallet::Keypair;
