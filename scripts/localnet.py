@@ -30,6 +30,18 @@ PYTHON_BT = ROOT / ".venv-bt" / "bin" / "python"
 PYTHON_TEMPLATE = ROOT / "offchain-miner" / "python-template"
 PASSWORD = "localnet-password"
 NETUID = 1
+# The grid subnet (LOCALNET_GRID=1): one model, every answer verified by seed.
+GRID_NETUID = 2
+# Honest grid miners at different speeds: (name, stminer flags). `--test-added-latency-ms`
+# stands in for slower hardware.
+GRID_HONEST = [
+    ("fast", ["--threads", "2", "--grid-batch-max", "4"]),
+    ("steady", ["--threads", "1", "--grid-batch-max", "1", "--test-added-latency-ms", "250"]),
+    ("slow", ["--threads", "1", "--grid-batch-max", "4", "--test-added-latency-ms", "900"]),
+]
+# Tokens per grid challenge; the grid spec allows this many, in a context of GRID_CONTEXT.
+GRID_NEW_TOKENS = 32
+GRID_CONTEXT = 64
 
 # Model presets: (name, layers, heads, width, steps). Bigger and longer-trained models have a
 # lower held-out loss; the market should pay them more.
@@ -160,13 +172,18 @@ class Bins:
     stminer: Path
     stvalidator: Path
     evil_miner: Path | None = None
+    stmodel: Path | None = None
+    # `cargo build -p subtensor-miner --example grid_cheater --features test-utils`
+    grid_cheater: Path | None = None
 
     @classmethod
     def from_target(cls, profile: str, target: Path | None = None) -> "Bins":
         t = Path(target or os.environ.get("CARGO_TARGET_DIR", ROOT / "target")) / profile
         evil = t / "examples" / "evil_miner"
+        cheater = t / "examples" / "grid_cheater"
         return cls(t / "subtensor-node", t / "stcli", t / "stminer", t / "stvalidator",
-                   evil if evil.exists() else None)
+                   evil if evil.exists() else None, t / "stmodel",
+                   cheater if cheater.exists() else None)
 
 
 @dataclass
@@ -177,6 +194,7 @@ class Neuron:
     model: str = ""
     port: int = 0
     proc: Proc | None = None
+    netuid: int = NETUID
 
 
 @dataclass
@@ -196,6 +214,11 @@ class Localnet:
     # Also run the Python template miner and validator (offchain-miner/python-template, the
     # unmodified bittensor SDK in .venv-bt) next to the Rust neurons.
     python_neurons: bool = False
+    # A grid subnet (GRID_NETUID) serving this model: honest miners at GRID_HONEST's speeds,
+    # the cheaters (name, grid_cheater --cheat mode, model dir) and a grid-mode validator.
+    grid_model: Path | None = None
+    grid_cheaters: list[tuple[str, str, Path]] = field(default_factory=list)
+    grid_validator_args: list[str] = field(default_factory=list)
     procs: list[Proc] = field(default_factory=list)
     neurons: list[Neuron] = field(default_factory=list)
 
@@ -320,6 +343,8 @@ class Localnet:
                 [f"evil-{m}" for m in self.evil_modes]
         if self.python_neurons:
             names += ["py-validator", "py-miner"]
+        if self.grid_model:
+            names += [f"grid-{n}" for n, _ in GRID_HONEST] + [n for n, _, _ in self.grid_cheaters]
         for name in names:
             self.stcli("wallet", "create", "--wallet-name", name)
             self.stcli("wallet", "transfer", "--wallet-name", "alice",
@@ -341,6 +366,67 @@ class Localnet:
             self.stcli("subnet", "register", "--netuid", NETUID, "--wallet-name", "py-validator")
             self.stcli("stake", "add", "--amount", "300", "--wallet-name", "py-validator")
             self.stcli("subnet", "register", "--netuid", NETUID, "--wallet-name", "py-miner")
+
+    def setup_grid(self) -> None:
+        """The grid subnet: created by //Alice, its grid spec naming `grid_model`, the
+        validator registered on it."""
+        netuid = self.stcli("subnet", "create", "--wallet-name", "alice")["netuid"]
+        if netuid != GRID_NETUID:
+            raise RuntimeError(f"the grid subnet got netuid {netuid}, not {GRID_NETUID}")
+        for param, value in [("weights_rate_limit", 0), ("difficulty", 10000),
+                             ("target_regs_per_interval", 32), ("max_regs_per_block", 32),
+                             ("tempo", 10)]:
+            self.stcli("subnet", "set", param, value, "--netuid", netuid, "--wallet-name", "alice")
+        digest = json.loads(run_checked([self.bins.stmodel, "digest", "--model",
+                                         self.grid_model]))["model_sha256"]
+        log(f"grid subnet {netuid}: every miner serves {self.grid_model.name} "
+            f"(digest {digest[:16]}…), {GRID_NEW_TOKENS} new tokens per request")
+        self.stcli("subnet", "grid", "set", "--netuid", netuid, "--sha256", digest,
+                   "--name", f"localnet-{self.grid_model.name}", "--max-new-tokens",
+                   GRID_NEW_TOKENS, "--max-context", GRID_CONTEXT, "--wallet-name", "alice")
+        self.stcli("subnet", "register", "--netuid", netuid, "--wallet-name", "validator")
+
+    def start_grid_miners(self) -> None:
+        """The honest grid miners (stminer --grid) and the cheaters (grid_cheater)."""
+        common = ["--netuid", GRID_NETUID, "--wallet.hotkey", "default",
+                  "--axon.external_ip", "127.0.0.1", "--register", "burned", "--refresh-secs", "3"]
+        for name, flags in GRID_HONEST:
+            wallet, port = f"grid-{name}", free_port()
+            log(f"starting grid miner '{name}' on port {port} ({' '.join(flags)})")
+            proc = self.spawn(wallet, [self.bins.stminer, "--grid", "--model", self.grid_model,
+                                       "--wallet.name", wallet, "--axon.port", port, *common,
+                                       *flags])
+            self.neurons.append(Neuron(wallet, "grid-miner", self.hotkey_of(wallet), name, port,
+                                       proc, GRID_NETUID))
+        for wallet, mode, model in self.grid_cheaters:
+            if self.bins.grid_cheater is None:
+                raise RuntimeError("grid cheaters need the grid_cheater example (cargo build -p "
+                                   "subtensor-miner --example grid_cheater --features test-utils)")
+            port = free_port()
+            log(f"starting grid cheater '{wallet}' ({mode}, model {model.name}) on port {port}")
+            proc = self.spawn(wallet, [self.bins.grid_cheater, "--cheat", mode, "--grid",
+                                       "--model", model, "--wallet.name", wallet,
+                                       "--axon.port", port, "--threads", "1", *common])
+            self.neurons.append(Neuron(wallet, "grid-cheater", self.hotkey_of(wallet), mode,
+                                       port, proc, GRID_NETUID))
+
+    def start_grid_validator(self) -> None:
+        log(f"starting the grid validator on subnet {GRID_NETUID}")
+        proc = self.spawn("grid-validator", [
+            self.bins.stvalidator, "--netuid", GRID_NETUID, "--wallet.name", "validator",
+            "--wallet.hotkey", "default", "--corpus", self.corpus, "--grid-model",
+            self.grid_model, "--state-dir", self.workdir / "grid-validator-state",
+            *self.grid_validator_args,
+        ])
+        self.neurons.append(Neuron("grid-validator", "validator", self.neurons[0].hotkey,
+                                   "grid", 0, proc, GRID_NETUID))
+
+    def grid_state(self) -> dict:
+        """The grid validator's saved state (empty before its first save)."""
+        try:
+            return json.loads((self.workdir / "grid-validator-state" / "state.json").read_text())
+        except (OSError, ValueError):
+            return {}
 
     def start_miners(self) -> None:
         """One stminer per model (the last registers by proof of work, the others by burn)."""
@@ -382,11 +468,12 @@ class Localnet:
     def wait_for_miners(self, timeout: float = 600.0) -> None:
         """Until every miner is registered with its axon on chain."""
         deadline = time.time() + timeout
+        subnets = sorted({n.netuid for n in self.neurons if n.role != "validator"})
         while time.time() < deadline:
-            mg = self.metagraph()
-            served = {n["hotkey"] for n in mg["neurons"] if n.get("axon")}
-            waiting = [n for n in self.neurons if n.role in ("miner", "evil")
-                       and n.hotkey not in served]
+            served = {(netuid, n["hotkey"]) for netuid in subnets
+                      for n in self.metagraph(netuid)["neurons"] if n.get("axon")}
+            waiting = [n for n in self.neurons if n.role != "validator"
+                       and (n.netuid, n.hotkey) not in served]
             if not waiting:
                 return
             for n in waiting:
@@ -416,8 +503,8 @@ class Localnet:
             self.neurons.append(Neuron("py-validator", "validator",
                                        self.hotkey_of("py-validator"), "python", 0, proc))
 
-    def metagraph(self) -> dict:
-        return self.stcli("subnet", "show", NETUID)
+    def metagraph(self, netuid: int = NETUID) -> dict:
+        return self.stcli("subnet", "show", netuid)
 
     def validator_losses(self) -> dict[int, float]:
         """uid -> EMA loss from the validator's saved state (empty before its first save)."""
@@ -435,12 +522,19 @@ class Localnet:
             return out
         return {}
 
-    def table(self, mg: dict | None = None) -> str:
-        mg = mg or self.metagraph()
-        by_hotkey = {n.hotkey: n for n in self.neurons}
-        losses = self.validator_losses()
-        rows = [f"block #{mg['block']}  subnet {NETUID}  {mg['n']} neurons",
-                f"{'UID':>3}  {'ROLE':<18} {'LOSS':>7} {'INCENTIVE':>9} {'DIVIDENDS':>9} "
+    def table(self, mg: dict | None = None, netuid: int = NETUID) -> str:
+        mg = mg or self.metagraph(netuid)
+        by_hotkey = {n.hotkey: n for n in self.neurons if n.netuid == netuid}
+        if netuid == GRID_NETUID:
+            # tokens/s the grid validator scores (0: banned or unreliable)
+            grid = self.grid_state().get("grid", {})
+            losses = {int(uid): g.get("speeds") and min(g["speeds"]) or 0.0
+                      for uid, g in grid.items()}
+            label = "TOK/S"
+        else:
+            losses, label = self.validator_losses(), "LOSS"
+        rows = [f"block #{mg['block']}  subnet {netuid}  {mg['n']} neurons",
+                f"{'UID':>3}  {'ROLE':<18} {label:>7} {'INCENTIVE':>9} {'DIVIDENDS':>9} "
                 f"{'STAKE τ':>10} {'EMISSION τ':>10}  AXON"]
         for n in mg["neurons"]:
             who = by_hotkey.get(n["hotkey"])
@@ -456,9 +550,16 @@ class Localnet:
     def start(self) -> None:
         self.start_node()
         self.setup_chain()
+        if self.grid_model:
+            self.setup_grid()
         self.start_miners()
+        if self.grid_model:
+            self.start_grid_miners()
         self.wait_for_miners()
-        self.start_validator()
+        if self.models:
+            self.start_validator()
+        if self.grid_model:
+            self.start_grid_validator()
 
     def stop(self) -> None:
         for p in reversed(self.procs):
@@ -476,6 +577,11 @@ def main() -> int:
     ap.add_argument("--epochs", type=int, default=0, help="stop after this many epochs (0: never)")
     ap.add_argument("--nodes", type=int, default=4, choices=[1, 2, 3, 4],
                     help="authority nodes of the local chain (1: a single --dev node)")
+    ap.add_argument("--grid", action="store_true",
+                    default=os.environ.get("LOCALNET_GRID") == "1",
+                    help=f"also run grid subnet {GRID_NETUID}: the best model named by its grid "
+                         "spec, three honest grid miners at different speeds and a grid-mode "
+                         "validator; LOCALNET_GRID=1 does the same")
     ap.add_argument("--python", action="store_true",
                     default=os.environ.get("LOCALNET_PYTHON") == "1",
                     help="also run the Python template miner and validator (bittensor SDK, "
@@ -493,7 +599,8 @@ def main() -> int:
     topk = min(512, PRESETS[args.preset]["vocab"] // 4)
     net = Localnet(workdir, bins, tokenizer, Path(args.corpus), models, rpc_port=args.rpc_port,
                    nodes=args.nodes, validator_args=["--topk", str(topk)],
-                   python_neurons=args.python)
+                   python_neurons=args.python,
+                   grid_model=models[0][1] if args.grid else None)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(130))
     # Measured from the start of scripts/localnet.sh when it passes its start time.
     started = float(os.environ.get("LOCALNET_T0") or time.time())
@@ -510,6 +617,8 @@ def main() -> int:
                 last_epoch = epoch
                 mg = net.metagraph()
                 print("\n" + net.table(mg), flush=True)
+                if args.grid:
+                    print("\n" + net.table(netuid=GRID_NETUID), flush=True)
                 if first_weights is None and any(n["incentive"] > 0 for n in mg["neurons"]):
                     first_weights = time.time() - started
                     log(f"first epoch with incentive on chain: {first_weights:.0f} s after start")

@@ -13,7 +13,10 @@
 # LOCALNET_PROFILE (release by default; `debug` builds faster and runs slower),
 # LOCALNET_PRESET (default: three models trained for a few minutes; `tiny`: seconds),
 # LOCALNET_EPOCHS (stop after this many epochs; default 0 = run until Ctrl-C),
-# LOCALNET_NODES (authority nodes, 1-4; default 4).
+# LOCALNET_NODES (authority nodes, 1-4; default 4),
+# LOCALNET_GRID=1 (also grid subnet 2: the best model named by its grid spec, three honest
+# `stminer --grid` miners at different speeds, and a grid-mode validator that verifies every
+# answer by seed and pays for speed).
 set -euo pipefail
 export LOCALNET_T0="${LOCALNET_T0:-$(date +%s.%N)}"
 cd "$(dirname "$0")/.."

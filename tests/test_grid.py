@@ -1,0 +1,161 @@
+"""A grid subnet end to end (issue 13), headless, with the `Localnet` class of
+scripts/localnet.py: a dev node; subnet 2 whose grid spec names the tiny preset's best model;
+three honest `stminer --grid` miners of that model (2 threads with batching; 1 thread without
+batching and 250 ms of added latency; 1 thread with batching and 900 ms); six cheaters (the
+`grid_cheater` example): a model with slightly perturbed weights, a different checkpoint of the
+same architecture, a miner that ignores the seed, one that answers greedily, one that replays
+its first answer, one that holds its answers past the validator's deadline; and `stvalidator`
+in grid mode.
+
+Checked over the run: no honest answer is ever rejected, every cheater is (the late one by its
+timeouts), the cheaters' incentive is zero and the honest miners' incentive is ordered by speed.
+"""
+
+import hashlib
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT, built_binary, node_binary
+
+sys.path.insert(0, str(ROOT / "scripts"))
+from localnet import (  # noqa: E402
+    GRID_HONEST, GRID_NETUID, PRESETS, Bins, Localnet, prepare_models, run_checked,
+)
+
+CORPUS = Path(os.environ.get("MARKET_CORPUS", "/usr/share/games/fortunes"))
+QUERIES_PER_MINER = 6
+
+
+def target_dir() -> Path:
+    return Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target"))
+
+
+def other_checkpoint(stmodel: Path, tokenizer: Path, out: Path) -> Path:
+    """The tiny preset's "large" architecture trained with another seed for fewer steps
+    (cached under `out` by a stamp of its settings)."""
+    p = PRESETS["tiny"]
+    _, layers, heads, width, steps = next(m for m in p["models"] if m[0] == "large")
+    args = ["--layers", layers, "--heads", heads, "--width", width, "--context", p["context"],
+            "--steps", steps // 2, "--batch", p["batch"], "--seq-len", p["seq_len"],
+            "--lr", p["lr"], "--seed", 1]
+    stamp = out / "checkpoint.stamp"
+    key = json.dumps([str(a) for a in args] +
+                     [hashlib.sha256(tokenizer.read_bytes()).hexdigest(), str(CORPUS)])
+    if not stamp.exists() or stamp.read_text() != key:
+        run_checked([stmodel, "train", "--corpus", CORPUS, "--tokenizer", tokenizer,
+                     "--out", out, "--device", "cpu", *map(str, args)])
+        stamp.write_text(key)
+    return out
+
+
+@pytest.fixture(scope="module")
+def grid(tmp_path_factory):
+    if not CORPUS.is_dir():
+        pytest.fail(f"the corpus {CORPUS} is missing: run scripts/setup.sh (Debian's fortunes)")
+    stmodel = built_binary("stmodel", "subtensor-model", "STMODEL_BIN")
+    cheater = target_dir() / "debug" / "examples" / "grid_cheater"
+    assert cheater.exists(), \
+        "build it: cargo build -p subtensor-miner --example grid_cheater --features test-utils"
+    bins = Bins(
+        node=node_binary(),
+        stcli=built_binary("stcli", "subtensor-cli", "STCLI_BIN"),
+        stminer=built_binary("stminer", "subtensor-miner", "STMINER_BIN"),
+        stvalidator=built_binary("stvalidator", "subtensor-validator", "STVALIDATOR_BIN"),
+        stmodel=stmodel,
+        grid_cheater=cheater,
+    )
+    models_dir = ROOT / ".local" / "test-models"
+    tokenizer, models = prepare_models(stmodel, CORPUS, models_dir, "tiny")
+    large = dict(models)["large"]
+    workdir = tmp_path_factory.mktemp("grid")
+    perturbed = workdir / "perturbed"
+    run_checked([stmodel, "grid-perturb", "--model", large, "--scale", "0.01", "--seed", "1",
+                 "--out", perturbed])
+    checkpoint = other_checkpoint(stmodel, tokenizer, models_dir / "large-other-checkpoint")
+    cheaters = [
+        ("cheat-perturbed", "wrong-model", perturbed),
+        ("cheat-checkpoint", "wrong-model", checkpoint),
+        ("cheat-ignore-seed", "ignore-seed", large),
+        ("cheat-greedy", "greedy", large),
+        ("cheat-replay", "replay", large),
+        ("cheat-late", "late", large),
+    ]
+    net = Localnet(workdir, bins, tokenizer, CORPUS, [], grid_model=large,
+                   grid_cheaters=cheaters,
+                   grid_validator_args=["--timeout", "4", "--step-interval", "0.2",
+                                        "--grid-prompt-len", "24", "--grid-new-tokens", "32"])
+    try:
+        net.start()
+        yield net
+    finally:
+        net.stop()
+        for p in net.procs:
+            print(f"----- {p.name} (last lines) -----\n{p.tail(15)}")
+
+
+def grid_records(net: Localnet) -> dict:
+    """Miner name -> the grid validator's record of it (only miners it has challenged)."""
+    mg = net.metagraph(GRID_NETUID)
+    uid_of = {n["hotkey"]: n["uid"] for n in mg["neurons"]}
+    records = net.grid_state().get("grid", {})
+    out = {}
+    for n in net.neurons:
+        if n.netuid == GRID_NETUID and n.role != "validator":
+            record = records.get(str(uid_of.get(n.hotkey)))
+            if record is not None:
+                out[n.name] = record
+    return out
+
+
+def total(record: dict) -> int:
+    return record["verified"] + record["agreed"] + record["rejected"] + record["failed"]
+
+
+def test_honest_miners_pass_cheaters_are_caught_and_incentive_follows_speed(grid):
+    net = grid
+    miners = [n for n in net.neurons if n.netuid == GRID_NETUID and n.role != "validator"]
+    validator = next(n for n in net.neurons if n.name == "grid-validator")
+    deadline = time.time() + 600
+    records = {}
+    while time.time() < deadline:
+        net.check_alive()
+        assert validator.proc.alive(), f"the grid validator died:\n{validator.proc.tail()}"
+        records = grid_records(net)
+        if len(records) == len(miners) and \
+                all(total(r) >= QUERIES_PER_MINER for r in records.values()):
+            break
+        time.sleep(2)
+    else:
+        raise AssertionError(f"not every grid miner was challenged {QUERIES_PER_MINER} times: "
+                             f"{json.dumps(records, indent=1)}")
+    # Two more epochs (tempo 10) so that weights from these scores reach the incentive.
+    net.wait_for_block(net.best_number() + 22, timeout=120)
+    records = grid_records(net)
+    mg = net.metagraph(GRID_NETUID)
+    print(net.table(mg, GRID_NETUID))
+    print(json.dumps(records, indent=1))
+    incentive = {n["hotkey"]: n["incentive"] for n in mg["neurons"]}
+
+    honest = [f"grid-{name}" for name, _ in GRID_HONEST]  # fastest first
+    for name in honest:
+        r = records[name]
+        assert r["rejected"] == 0, (name, r)
+        assert r["verified"] + r["agreed"] >= QUERIES_PER_MINER - 1, (name, r)
+    for n in miners:
+        if n.role != "grid-cheater":
+            continue
+        r = records[n.name]
+        if n.model == "late":
+            assert r["failed"] >= 1 and r["verified"] + r["agreed"] == 0, (n.name, r)
+        else:
+            assert r["rejected"] >= 1, (n.name, r)
+        assert incentive[n.hotkey] == 0, (n.name, incentive[n.hotkey])
+    by_name = {n.name: incentive[n.hotkey] for n in miners}
+    paid = [by_name[name] for name in honest]
+    assert all(x > 0 for x in paid) and paid == sorted(paid, reverse=True) and \
+        len(set(paid)) == len(paid), by_name
