@@ -128,7 +128,7 @@ fn add_var(vs: &nn::VarStore, name: &str, value: &Tensor) -> Result<Tensor> {
 
 impl LanguageModel {
     /// Builds a model from a full set of parameter values (names as in [`param_specs`]).
-    fn from_values(
+    pub(crate) fn from_values(
         config: GptConfig,
         extras: HfExtras,
         device: Device,
@@ -316,7 +316,7 @@ impl LanguageModel {
 
 /// Whether `name` is one of the attention-mask buffers older `transformers` saved
 /// (`h.{i}.attn.bias`, `h.{i}.attn.masked_bias`), which hold no parameters.
-fn is_attention_buffer(name: &str) -> bool {
+pub(crate) fn is_attention_buffer(name: &str) -> bool {
     let parts: Vec<&str> = name.split('.').collect();
     matches!(parts[..], ["h", i, "attn", "bias" | "masked_bias"] if i.parse::<u32>().is_ok())
 }

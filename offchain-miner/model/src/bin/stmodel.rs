@@ -45,6 +45,9 @@ enum Command {
     /// Measure logit differences between cached grid decoding and the verifier's pass across
     /// thread counts and batch sizes on held-out text, and suggest a grid tolerance.
     GridCalibrate(GridCalibrateArgs),
+    /// Write a copy of a model with every weight tensor w perturbed by N(0, (scale * rms(w))^2)
+    /// noise from --seed (for testing grid verification); prints its digest as JSON.
+    GridPerturb(GridPerturbArgs),
 }
 
 #[derive(Args)]
@@ -312,6 +315,22 @@ struct GridCalibrateArgs {
     /// Print the report as JSON instead of a table.
     #[arg(long)]
     json: bool,
+}
+
+#[derive(Args)]
+struct GridPerturbArgs {
+    /// Source model directory (config.json, model.safetensors, tokenizer.json).
+    #[arg(long)]
+    model: PathBuf,
+    /// Noise standard deviation relative to each tensor's root mean square (> 0).
+    #[arg(long, default_value_t = 0.01)]
+    scale: f64,
+    /// Seed of the noise: the same seed writes the same bytes.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Output model directory (must not exist, or be empty).
+    #[arg(long)]
+    out: PathBuf,
 }
 
 fn bad(msg: impl Into<String>) -> ModelError {
@@ -587,6 +606,24 @@ fn cmd_digest(a: &DigestArgs) -> Result<()> {
     Ok(())
 }
 
+fn cmd_grid_perturb(a: &GridPerturbArgs) -> Result<()> {
+    let source = grid::model_digest_hex(&a.model)?;
+    grid::perturb_model(&a.model, &a.out, a.scale, a.seed)?;
+    let digest = ModelDigest::of_dir(&a.out)?;
+    let files: serde_json::Map<String, serde_json::Value> =
+        digest.files.iter().map(|(name, d)| ((*name).to_owned(), json!(hex::encode(d)))).collect();
+    print_json(&json!({
+        "model": a.out,
+        "model_sha256": digest.hex(),
+        "files": files,
+        "source": a.model,
+        "source_sha256": source,
+        "scale": a.scale,
+        "seed": a.seed,
+    }));
+    Ok(())
+}
+
 fn cmd_grid_calibrate(a: &GridCalibrateArgs) -> Result<()> {
     let model = LanguageModel::load(&a.model, parse_device(&a.device)?)?;
     let digest = grid::model_digest_hex(&a.model).ok();
@@ -690,6 +727,7 @@ fn main() -> ExitCode {
         Command::Bench(a) => cmd_bench(a),
         Command::Digest(a) => cmd_digest(a),
         Command::GridCalibrate(a) => cmd_grid_calibrate(a),
+        Command::GridPerturb(a) => cmd_grid_perturb(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -57,14 +57,18 @@
 //! * [`calibrate()`] measures how far cached, batched, multi-threaded decoding and batched
 //!   verification stray from the reference verifier, and suggests a [`GridTolerance`]
 //!   ([`suggest_tolerance`]).
+//! * [`perturb_model`] and [`LanguageModel::perturbed`]: slightly perturbed copies of a model,
+//!   to test that verification tells "almost the model" from the model.
 //!
 //! [`LanguageModel::generate_grid_batch`]: crate::LanguageModel::generate_grid_batch
 //! [`LanguageModel::teacher_forced_logits_batch`]: crate::LanguageModel::teacher_forced_logits_batch
+//! [`LanguageModel::perturbed`]: crate::LanguageModel::perturbed
 
 mod batch;
 mod calibrate;
 mod decode;
 mod digest;
+mod perturb;
 mod sampling;
 
 use blake2::digest::consts::U32;
@@ -81,6 +85,7 @@ pub use decode::{GridOutput, GridRequest, GridTolerance, GridVerdict};
 pub use digest::{
     file_sha256, model_digest, model_digest_hex, ModelDigest, GRID_MODEL_DOMAIN, GRID_MODEL_FILES,
 };
+pub use perturb::{perturb_model, PERTURB_DOMAIN};
 pub use sampling::{grid_pick, token_margin, GridSampling};
 
 /// Version of the grid sampler: the noise construction and the sampling rule described in the
