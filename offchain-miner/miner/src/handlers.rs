@@ -1,6 +1,8 @@
 //! The synapse handlers: each turns a validated request into an engine [`Request`], waits for
 //! the answer within the caller's deadline, and fills the synapse's outputs. In grid mode
 //! ([`Handlers::with_grid`]) `GridGenerate` is served too, through the grid [`Batcher`].
+//!
+//! For routing and scoring tests, [`Handlers::with_added_latency`] delays every answer.
 
 use crate::{
     bridge::Bridge,
@@ -8,8 +10,9 @@ use crate::{
     grid::{Batcher, GridLimits},
     MinerError, Result,
 };
+use std::future::Future;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 use subtensor_axon::{
     synapse::{
         floor_probability, pad_hidden, GridAnswer, GridGenerate, TextCausalLM, TextCausalLMNext,
@@ -28,12 +31,53 @@ pub struct Handlers {
     engine: Engine,
     bridge: Arc<Bridge>,
     grid: Option<(Batcher, GridLimits)>,
+    added_latency: Duration,
+    #[cfg(feature = "test-utils")]
+    cheat: Option<crate::cheat::CheatState>,
 }
 
 impl Handlers {
     /// Handlers computing with `engine`, translating tokens through `bridge`.
     pub fn new(engine: Engine, bridge: Bridge) -> Self {
-        Self { engine, bridge: Arc::new(bridge), grid: None }
+        Self {
+            engine,
+            bridge: Arc::new(bridge),
+            grid: None,
+            added_latency: Duration::ZERO,
+            #[cfg(feature = "test-utils")]
+            cheat: None,
+        }
+    }
+
+    /// For routing and scoring tests (`stminer --test-added-latency-ms`): every synapse's
+    /// answer (or error) is sent `latency` later than it was computed. `GridGenerate`'s
+    /// per-token times stay the real ones.
+    pub fn with_added_latency(mut self, latency: Duration) -> Self {
+        self.added_latency = latency;
+        self
+    }
+
+    /// Test-only (feature `test-utils`): `GridGenerate` misbehaves as `cheat` says (see
+    /// [`crate::cheat`]).
+    #[cfg(feature = "test-utils")]
+    pub fn with_grid_cheat(mut self, cheat: crate::cheat::GridCheat) -> Self {
+        self.cheat = Some(crate::cheat::CheatState::new(cheat));
+        self
+    }
+
+    /// Runs one handler's `work`, waits the added latency, then logs the result and turns an
+    /// error into the axon's error text: the one place every synapse's answer passes through.
+    async fn answer<S>(
+        &self,
+        caller: &Caller,
+        synapse: &str,
+        work: impl Future<Output = Result<S>>,
+    ) -> std::result::Result<S, String> {
+        let result = work.await;
+        if !self.added_latency.is_zero() {
+            tokio::time::sleep(self.added_latency).await;
+        }
+        logged(caller, synapse, result)
     }
 
     /// Grid mode: `GridGenerate` is served too, by `batcher` (feeding this engine), within
@@ -50,7 +94,7 @@ impl Handlers {
                 let g = self.clone();
                 axon.attach(move |caller: Caller, s: GridGenerate| {
                     let h = g.clone();
-                    async move { logged(&caller, "GridGenerate", h.grid(&caller, s).await) }
+                    async move { h.answer(&caller, "GridGenerate", h.grid(&caller, s)).await }
                 })
             }
             None => axon,
@@ -58,19 +102,19 @@ impl Handlers {
         let (a, b, c, d) = (self.clone(), self.clone(), self.clone(), self);
         axon.attach(move |caller: Caller, s: TextCausalLMNext| {
             let h = a.clone();
-            async move { logged(&caller, "TextCausalLMNext", h.next(&caller, s).await) }
+            async move { h.answer(&caller, "TextCausalLMNext", h.next(&caller, s)).await }
         })
         .attach(move |caller: Caller, s: TextCausalLM| {
             let h = b.clone();
-            async move { logged(&caller, "TextCausalLM", h.causal(&caller, s).await) }
+            async move { h.answer(&caller, "TextCausalLM", h.causal(&caller, s)).await }
         })
         .attach(move |caller: Caller, s: TextLastHiddenState| {
             let h = c.clone();
-            async move { logged(&caller, "TextLastHiddenState", h.hidden(&caller, s).await) }
+            async move { h.answer(&caller, "TextLastHiddenState", h.hidden(&caller, s)).await }
         })
         .attach(move |caller: Caller, s: TextSeq2Seq| {
             let h = d.clone();
-            async move { logged(&caller, "TextSeq2Seq", h.generate(&caller, s).await) }
+            async move { h.answer(&caller, "TextSeq2Seq", h.generate(&caller, s)).await }
         })
     }
 
@@ -225,6 +269,16 @@ impl Handlers {
                 "token id {id} is outside the model's vocabulary of {vocab} tokens"
             )));
         }
+        let arrival = caller.expires_at.checked_sub(caller.deadline).unwrap_or_else(Instant::now);
+        #[cfg(feature = "test-utils")]
+        if let Some((tokens, stopped_at_eos)) =
+            self.cheat.as_ref().and_then(|c| c.replay(max_new_tokens))
+        {
+            let now = arrival.elapsed().as_secs_f64() * 1000.0;
+            let token_times_ms = vec![now; tokens.len()];
+            s.set_outputs(GridAnswer { tokens, token_times_ms, stopped_at_eos })?;
+            return Ok(s);
+        }
         let req = GridRequest {
             sampling: GridSampling {
                 temperature: s.temperature,
@@ -235,7 +289,11 @@ impl Handlers {
             max_new_tokens,
             eos_id: self.engine.eos_token_id(),
         };
-        let arrival = caller.expires_at.checked_sub(caller.deadline).unwrap_or_else(Instant::now);
+        #[cfg(feature = "test-utils")]
+        let req = match &self.cheat {
+            Some(c) => c.rewrite(req),
+            None => req,
+        };
         let (output, started) = batcher.generate(s.prompt.clone(), req, caller.expires_at).await?;
         let offset = started.saturating_duration_since(arrival);
         let token_times_ms = output
@@ -243,6 +301,14 @@ impl Handlers {
             .iter()
             .map(|t| offset.saturating_add(*t).as_secs_f64() * 1000.0)
             .collect();
+        #[cfg(feature = "test-utils")]
+        if let Some(c) = &self.cheat {
+            c.remember(&output.tokens);
+            let delay = c.delay();
+            if !delay.is_zero() {
+                tokio::time::sleep(delay).await;
+            }
+        }
         s.set_outputs(GridAnswer {
             tokens: output.tokens,
             token_times_ms,

@@ -16,9 +16,12 @@
 //! * [`chain`]: registration, axon publication, and the caller policy (blacklist of
 //!   unregistered hotkeys, stake-weighted priority) refreshed from the metagraph.
 //! * [`run`]: the process: flags, start-up, serving, graceful shutdown.
+//! * `cheat` (feature `test-utils` only): grid cheaters for validator tests.
 
 pub mod bridge;
 pub mod chain;
+#[cfg(feature = "test-utils")]
+pub mod cheat;
 pub mod engine;
 mod error;
 pub mod grid;

@@ -132,14 +132,51 @@ pub struct Args {
     /// Grid mode: milliseconds the batcher waits for more requests after the first.
     #[arg(long, default_value_t = 5)]
     pub grid_batch_wait_ms: u64,
+    /// Test only: every answer (all synapses, `GridGenerate` included) is sent this many
+    /// milliseconds after it was computed. Exists for routing and scoring tests of validators
+    /// (a slow but honest miner); the reported per-token times stay the real ones.
+    #[arg(long, default_value_t = 0, hide = true)]
+    pub test_added_latency_ms: u64,
     /// Log filter (error, warn, info, debug, or target=level,...).
     #[arg(short = 'l', long = "log", default_value = "info")]
     pub log: String,
 }
 
+/// How [`run_with`] departs from a plain `stminer` run. The default is none: [`run`].
+#[derive(Clone, Debug, Default)]
+pub struct Options {
+    /// Test only (feature `test-utils`): serve `GridGenerate` with this cheat, and skip the
+    /// start-up check of the model's digest against the subnet's grid spec.
+    #[cfg(feature = "test-utils")]
+    pub cheat: Option<crate::cheat::GridCheat>,
+}
+
+impl Options {
+    /// Whether the start-up check of the model's digest against the grid spec runs (always,
+    /// except for a test cheater).
+    fn checks_digest(&self) -> bool {
+        #[cfg(feature = "test-utils")]
+        if self.cheat.is_some() {
+            return false;
+        }
+        true
+    }
+}
+
 /// Grid mode's start-up check: reads subnet `netuid`'s grid spec and checks that it names the
 /// model in `model` (by digest) and this miner's grid sampler version.
 pub async fn read_grid_spec(client: &Client, netuid: u16, model: &Path) -> Result<GridSpec> {
+    fetch_grid_spec(client, netuid, model, true).await
+}
+
+/// Reads subnet `netuid`'s grid spec; with `check`, refuses it unless it names the model in
+/// `model` and this miner's sampler version.
+async fn fetch_grid_spec(
+    client: &Client,
+    netuid: u16,
+    model: &Path,
+    check: bool,
+) -> Result<GridSpec> {
     client.ensure_subnet(netuid).await?;
     let record = client.grid_spec(netuid, None).await?.ok_or_else(|| {
         MinerError::Config(format!(
@@ -147,8 +184,15 @@ pub async fn read_grid_spec(client: &Client, netuid: u16, model: &Path) -> Resul
              subnet grid show --netuid {netuid}`)"
         ))
     })?;
-    let digest = subtensor_model::grid::model_digest(model)?;
-    check_grid_spec(&record.spec, &digest, GRID_SAMPLER_VERSION)?;
+    if check {
+        let digest = subtensor_model::grid::model_digest(model)?;
+        check_grid_spec(&record.spec, &digest, GRID_SAMPLER_VERSION)?;
+    } else {
+        tracing::warn!(
+            target: "miner",
+            "NOT checking the model's digest against subnet {netuid}'s grid spec (test cheater)"
+        );
+    }
     tracing::info!(
         target: "miner",
         "subnet {netuid} is a grid subnet (spec set at block #{}): serving {} with sampler \
@@ -164,13 +208,18 @@ pub async fn read_grid_spec(client: &Client, netuid: u16, model: &Path) -> Resul
 
 /// Runs the miner until SIGINT or SIGTERM.
 pub async fn run(args: Args) -> Result<()> {
+    run_with(args, Options::default()).await
+}
+
+/// [`run`] with `options` (for test binaries; `run` passes the default).
+pub async fn run_with(args: Args, options: Options) -> Result<()> {
     let device = parse_device(&args.device)?;
     // Grid mode checks the model against the chain first: a miner of the wrong model must not
     // load it, register or publish.
     let mut client = None;
     let spec = if args.grid && !args.offline {
         let c = Client::connect(&args.network).await?;
-        let spec = read_grid_spec(&c, args.netuid, &args.model).await?;
+        let spec = fetch_grid_spec(&c, args.netuid, &args.model, options.checks_digest()).await?;
         client = Some(c);
         Some(spec)
     } else {
@@ -270,6 +319,19 @@ pub async fn run(args: Args) -> Result<()> {
     let mut handlers = Handlers::new(engine.clone(), bridge);
     if args.grid {
         handlers = grid_handlers(handlers, &engine, spec.as_ref(), &args)?;
+    }
+    if args.test_added_latency_ms > 0 {
+        tracing::warn!(
+            target: "miner",
+            "test mode: every answer is delayed by {} ms (--test-added-latency-ms)",
+            args.test_added_latency_ms
+        );
+        handlers = handlers.with_added_latency(Duration::from_millis(args.test_added_latency_ms));
+    }
+    #[cfg(feature = "test-utils")]
+    if let Some(cheat) = options.cheat {
+        tracing::warn!(target: "miner", "test cheater: GridGenerate answers {cheat:?}");
+        handlers = handlers.with_grid_cheat(cheat);
     }
     let axon = handlers.attach(axon);
     tracing::info!(target: "miner", "axon listening on {addr} (published as {}:{external_port})", args.external_ip);
