@@ -209,6 +209,18 @@ impl Miner {
         config: EngineConfig,
         grid: Option<(BatcherConfig, GridLimits)>,
     ) -> Self {
+        Self::start_custom(dir, standard, config, grid, |h| h).await
+    }
+
+    /// Like [`Miner::start_with`], with the handlers passed through `customise` (added
+    /// latency, a grid cheat) before they are attached.
+    pub(crate) async fn start_custom(
+        dir: &Path,
+        standard: &TextTokenizer,
+        config: EngineConfig,
+        grid: Option<(BatcherConfig, GridLimits)>,
+        customise: impl FnOnce(Handlers) -> Handlers,
+    ) -> Self {
         let model_tokenizer = TextTokenizer::load(&dir.join(TOKENIZER_FILE)).unwrap();
         let owned = dir.to_path_buf();
         let engine =
@@ -218,7 +230,7 @@ impl Miner {
         if let Some((batcher, limits)) = grid {
             handlers = handlers.with_grid(Batcher::start(engine.clone(), batcher).unwrap(), limits);
         }
-        let axon = handlers
+        let axon = customise(handlers)
             .attach(Axon::new(key("//Bob"), AxonConfig::default()))
             .spawn("127.0.0.1:0".parse().unwrap())
             .await

@@ -1,13 +1,19 @@
 //! `GridGenerate` in grid mode: the answer is the model's own grid sampler output, batching
-//! concurrent requests changes nothing, and requests beyond the grid's limits are refused.
+//! concurrent requests changes nothing, requests beyond the grid's limits are refused, added
+//! latency delays answers but not token times; with `test-utils`, each grid cheat departs
+//! from the honest output as it should.
 
 use crate::fixture::{contexts, fixture, load, Miner, CONTEXT, STANDARD_VOCAB, TIMEOUT};
 use std::sync::atomic::Ordering;
-use std::time::Duration;
-use subtensor_axon::{synapse::GridParams, AxonError, GridGenerate, Reply};
+use std::time::{Duration, Instant};
+use subtensor_axon::{
+    synapse::{GridAnswer, GridParams},
+    AxonError, GridGenerate, Reply,
+};
 use subtensor_miner::{
     engine::EngineConfig,
     grid::{BatcherConfig, GridLimits},
+    handlers::Handlers,
 };
 use subtensor_model::{GridOutput, GridRequest, GridSampling, LanguageModel};
 
@@ -211,4 +217,143 @@ async fn requests_beyond_the_limits_are_refused() {
     let err = plain.dendrite.call(&plain.target, &request, TIMEOUT).await.unwrap_err();
     assert!(matches!(err, AxonError::Status { code: 404, .. }), "{err:?}");
     plain.stop().await;
+}
+
+/// A grid miner whose handlers went through `customise`.
+async fn custom_grid_miner(customise: impl FnOnce(Handlers) -> Handlers) -> Miner {
+    let f = fixture();
+    Miner::start_custom(
+        &f.model_dir,
+        &f.standard,
+        EngineConfig::default(),
+        Some((BatcherConfig::default(), LIMITS)),
+        customise,
+    )
+    .await
+}
+
+/// Calls `miner` with `prompt` and `p`; returns the answer and the round-trip time.
+async fn grid_call(miner: &Miner, prompt: &[u32], p: &GridParams) -> (GridAnswer, Duration) {
+    let request = GridGenerate::request(prompt, p).unwrap();
+    let started = Instant::now();
+    let reply = miner.dendrite.call(&miner.target, &request, TIMEOUT).await.unwrap();
+    (reply.synapse.outputs().unwrap(), started.elapsed())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn added_latency_delays_every_answer_but_not_the_token_times() {
+    let f = fixture();
+    let latency = Duration::from_millis(800);
+    let miner = custom_grid_miner(|h| h.with_added_latency(latency)).await;
+    let model = load(&f.model_dir);
+    let prompt = &contexts(&f.standard, 1, 6)[0];
+    let p = params(5, 1.0, 0, 1.0, 16);
+    let (answer, elapsed) = grid_call(&miner, prompt, &p).await;
+    let want = local(&model, prompt, &p);
+    assert_eq!((answer.tokens, answer.stopped_at_eos), (want.tokens, want.stopped_at_eos));
+    assert!(elapsed >= latency, "answered after {elapsed:?}");
+    let last = answer.token_times_ms.last().copied().unwrap_or(0.0);
+    assert!(
+        last < elapsed.as_secs_f64() * 1000.0 - 700.0,
+        "token times include the added latency: last {last} ms of {elapsed:?}"
+    );
+    // The text synapses are delayed too.
+    let next = subtensor_axon::TextCausalLMNext::request(std::slice::from_ref(prompt), 3).unwrap();
+    let started = Instant::now();
+    miner.dendrite.call(&miner.target, &next, TIMEOUT).await.unwrap();
+    assert!(started.elapsed() >= latency, "TextCausalLMNext after {:?}", started.elapsed());
+    miner.stop().await;
+}
+
+#[cfg(feature = "test-utils")]
+mod cheats {
+    use super::*;
+    use subtensor_miner::cheat::{GridCheat, IGNORED_SEED};
+
+    async fn cheater(cheat: GridCheat) -> Miner {
+        custom_grid_miner(move |h| h.with_grid_cheat(cheat)).await
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn wrong_model_cheat_samples_honestly() {
+        let f = fixture();
+        let model = load(&f.model_dir);
+        let miner = cheater(GridCheat::WrongModel).await;
+        let prompt = &contexts(&f.standard, 1, 6)[0];
+        let p = params(7, 1.0, 0, 1.0, 16);
+        let (answer, _) = grid_call(&miner, prompt, &p).await;
+        assert_eq!(answer.tokens, local(&model, prompt, &p).tokens);
+        miner.stop().await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn ignore_seed_cheat_samples_with_seed_zero() {
+        let f = fixture();
+        let model = load(&f.model_dir);
+        let miner = cheater(GridCheat::IgnoreSeed).await;
+        let prompt = &contexts(&f.standard, 1, 6)[0];
+        let p = params(5, 1.0, 0, 1.0, 16);
+        let (answer, _) = grid_call(&miner, prompt, &p).await;
+        let honest = local(&model, prompt, &p);
+        let zero = local(&model, prompt, &GridParams { seed: IGNORED_SEED, ..p.clone() });
+        assert_ne!(honest.tokens, zero.tokens, "seed 5 and seed 0 must differ for this test");
+        assert_eq!(answer.tokens, zero.tokens);
+        assert_ne!(answer.tokens, honest.tokens);
+        miner.stop().await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn greedy_cheat_ignores_the_temperature() {
+        let f = fixture();
+        let model = load(&f.model_dir);
+        let miner = cheater(GridCheat::Greedy).await;
+        let prompt = &contexts(&f.standard, 1, 6)[0];
+        let greedy = local(&model, prompt, &params(1, 0.0, 0, 1.0, 16));
+        // A seed where sampling at T = 1 departs from the argmax.
+        let p = (1..50)
+            .map(|seed| params(seed, 1.0, 0, 1.0, 16))
+            .find(|p| local(&model, prompt, p).tokens != greedy.tokens)
+            .expect("some seed samples off the argmax at T = 1");
+        let (answer, _) = grid_call(&miner, prompt, &p).await;
+        assert_eq!(answer.tokens, greedy.tokens);
+        assert_ne!(answer.tokens, local(&model, prompt, &p).tokens);
+        miner.stop().await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn replay_cheat_repeats_its_first_answer() {
+        let f = fixture();
+        let model = load(&f.model_dir);
+        let miner = cheater(GridCheat::Replay).await;
+        let prompts = contexts(&f.standard, 2, 6);
+        let first_p = params(3, 1.0, 0, 1.0, 16);
+        let (first, _) = grid_call(&miner, &prompts[0], &first_p).await;
+        assert_eq!(first.tokens, local(&model, &prompts[0], &first_p).tokens, "honest at first");
+        let second_p = params(4, 1.0, 0, 1.0, 16);
+        let (second, _) = grid_call(&miner, &prompts[1], &second_p).await;
+        assert_eq!(second.tokens, first.tokens);
+        assert_eq!(second.stopped_at_eos, first.stopped_at_eos);
+        assert_ne!(second.tokens, local(&model, &prompts[1], &second_p).tokens);
+        // Truncated to a smaller max_new_tokens.
+        let short = params(9, 1.0, 0, 1.0, 3);
+        let (third, _) = grid_call(&miner, &prompts[1], &short).await;
+        let want: Vec<u32> = first.tokens.iter().take(3).copied().collect();
+        assert_eq!(third.tokens, want);
+        assert_eq!(third.stopped_at_eos, want.len() < 3);
+        miner.stop().await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn late_cheat_answers_honestly_after_the_delay() {
+        let f = fixture();
+        let model = load(&f.model_dir);
+        let delay = Duration::from_millis(1500);
+        let miner = cheater(GridCheat::Late(delay)).await;
+        let prompt = &contexts(&f.standard, 1, 6)[0];
+        let p = params(6, 1.0, 0, 1.0, 16);
+        let (answer, elapsed) = grid_call(&miner, prompt, &p).await;
+        assert_eq!(answer.tokens, local(&model, prompt, &p).tokens);
+        assert!(elapsed >= delay, "answered after {elapsed:?}");
+        miner.stop().await;
+    }
 }
