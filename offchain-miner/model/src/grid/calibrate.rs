@@ -190,15 +190,21 @@ pub fn suggest_tolerance(
     }
 }
 
-/// One calibration challenge: a prompt cut from the held-out stream and its request.
-struct Challenge {
-    prompt: Vec<u32>,
-    req: GridRequest,
+/// One grid challenge: a prompt cut from a held-out token stream and its request.
+#[derive(Clone, Debug, PartialEq)]
+pub struct GridChallenge {
+    /// The prompt.
+    pub prompt: Vec<u32>,
+    /// The request: `cfg.sampling`, its own noise seed, `cfg.max_new_tokens`, no
+    /// end-of-sequence token.
+    pub req: GridRequest,
 }
 
-/// `cfg.challenges` prompts of `cfg.prompt_len` tokens at pseudo-random offsets of `tokens`
-/// (ChaCha20 seeded with `cfg.seed`), each with its own noise seed.
-fn challenges(tokens: &[u32], cfg: &CalibrationConfig) -> Result<Vec<Challenge>> {
+/// The challenges [`calibrate`] uses (and benchmarks reuse): `cfg.challenges` prompts of
+/// `cfg.prompt_len` tokens at pseudo-random offsets of `tokens` (ChaCha20 seeded with
+/// `cfg.seed`), each with its own noise seed, `cfg.sampling` and `cfg.max_new_tokens`.
+/// Refused when `tokens` is shorter than one prompt.
+pub fn sample_challenges(tokens: &[u32], cfg: &CalibrationConfig) -> Result<Vec<GridChallenge>> {
     let last = tokens.len().checked_sub(cfg.prompt_len).ok_or_else(|| {
         ModelError::InvalidInput(format!(
             "calibration: {} held-out tokens cannot hold a prompt of {}",
@@ -220,7 +226,7 @@ fn challenges(tokens: &[u32], cfg: &CalibrationConfig) -> Result<Vec<Challenge>>
                 max_new_tokens: cfg.max_new_tokens,
                 eos_id: None,
             };
-            Ok(Challenge { prompt, req })
+            Ok(GridChallenge { prompt, req })
         })
         .collect()
 }
@@ -384,7 +390,7 @@ pub fn calibrate(
     cfg: &CalibrationConfig,
 ) -> Result<CalibrationReport> {
     cfg.validate()?;
-    let challenges = challenges(tokens, cfg)?;
+    let challenges = sample_challenges(tokens, cfg)?;
     for (i, c) in challenges.iter().enumerate() {
         model
             .check_grid_request(&c.prompt, &c.req)
@@ -413,7 +419,7 @@ pub fn calibrate(
 /// Every configuration of [`calibrate`], in report order.
 fn run(
     model: &LanguageModel,
-    challenges: &[Challenge],
+    challenges: &[GridChallenge],
     cfg: &CalibrationConfig,
 ) -> Result<Vec<CalibrationRow>> {
     let vocab = model.vocab_len();

@@ -77,9 +77,9 @@ use rand_chacha::rand_core::{RngCore, SeedableRng};
 use rand_chacha::ChaCha20Rng;
 
 pub use calibrate::{
-    calibrate, suggest_tolerance, CalibrationConfig, CalibrationReport, CalibrationRole,
-    CalibrationRow, CALIBRATION_HARD_FLOOR, CALIBRATION_MASK_SLACK_FLOOR, CALIBRATION_SAFETY,
-    CALIBRATION_SOFT_FLOOR,
+    calibrate, sample_challenges, suggest_tolerance, CalibrationConfig, CalibrationReport,
+    CalibrationRole, CalibrationRow, GridChallenge, CALIBRATION_HARD_FLOOR,
+    CALIBRATION_MASK_SLACK_FLOOR, CALIBRATION_SAFETY, CALIBRATION_SOFT_FLOOR,
 };
 pub use decode::{GridOutput, GridRequest, GridTolerance, GridVerdict};
 pub use digest::{
