@@ -1,0 +1,453 @@
+//! [`NetworkBackend`]: generations served by miners through the dendrite, routed by the
+//! latency map.
+//!
+//! * Heterogeneous subnets (model id `subnet-N`): `TextSeq2Seq`, the prompt encoded with the
+//!   network's standard tokenizer, the generated ids decoded with it and cut at its
+//!   end-of-text token. `temperature` 0 becomes `topk` 1 (greedy); otherwise `topk` 50,
+//!   `no_repeat_ngram_size` 0, no repetition penalty.
+//! * Grid subnets (model id = the grid spec's model name): `GridGenerate` in the grid model's
+//!   own ids, with the request's seed (random when absent), `temperature`, `top_p`, `top_k` 0.
+//!
+//! Miners answer whole generations. A non-streaming request goes to the routed miner and its
+//! backup at once and takes the first good answer; a streaming one goes to the routed miner
+//! and is hedged to the backup after the primary's hedge delay. A failure brings the backup
+//! in at once. Every call runs to its own end in the background, so every outcome (answer,
+//! unusable answer, error, timeout) lands in the latency map, the losers' included.
+
+use super::{Backend, Directory, GenerateRequest, Generation, Subnet, SubnetKind};
+use crate::{
+    error::GatewayError,
+    latency::{now_ms, LatencyMap, OutcomeKind},
+    route::{Candidate, RoutePolicy},
+    Result,
+};
+use std::{path::Path, sync::Arc, time::Duration};
+use subtensor_axon::{
+    synapse::{GenerationParams, GridParams, MAX_GENERATE, MAX_GRID_NEW_TOKENS, MAX_SEQ_LEN},
+    AxonTarget, Dendrite, GridGenerate, TextSeq2Seq,
+};
+use subtensor_model::{GptConfig, TextTokenizer};
+use tokio::{sync::mpsc, time::Instant};
+
+/// The grid model the gateway knows (`--grid-model DIR`): its tokenizer and context.
+#[derive(Clone, Debug)]
+pub struct GridModel {
+    /// The directory's name (the model id offline, where there is no grid spec).
+    pub name: String,
+    /// The model's own tokenizer.
+    pub tokenizer: TextTokenizer,
+    /// The model's context (`n_positions`).
+    pub n_positions: u32,
+    /// The model digest (`subtensor_model::grid::model_digest`).
+    pub digest: [u8; 32],
+}
+
+impl GridModel {
+    /// Loads `tokenizer.json` and `config.json` of the model in `dir` and computes its digest.
+    pub fn load(dir: &Path) -> Result<Self> {
+        let tokenizer = TextTokenizer::load(&dir.join(subtensor_model::TOKENIZER_FILE))?;
+        let (config, _) = GptConfig::load_hf(&dir.join(subtensor_model::CONFIG_FILE))?;
+        let n_positions = u32::try_from(config.n_positions).unwrap_or(u32::MAX);
+        let digest = subtensor_model::grid::model_digest(dir)?;
+        let name = dir
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "grid-model".to_owned());
+        Ok(Self { name, tokenizer, n_positions, digest })
+    }
+
+    /// The subnet kind of this model without a grid spec (offline): the model's own limits.
+    pub fn offline_kind(&self) -> SubnetKind {
+        SubnetKind::Grid {
+            model: self.name.clone(),
+            max_new_tokens: MAX_GRID_NEW_TOKENS.min(self.n_positions.saturating_sub(1)).max(1),
+            max_context: self.n_positions,
+        }
+    }
+}
+
+/// Settings of a [`NetworkBackend`].
+#[derive(Clone, Debug)]
+pub struct NetworkConfig {
+    /// Deadline of each miner call, and the hard deadline for the first token.
+    pub timeout: Duration,
+    /// The routing policy.
+    pub policy: RoutePolicy,
+}
+
+impl Default for NetworkConfig {
+    fn default() -> Self {
+        Self { timeout: Duration::from_secs(30), policy: RoutePolicy::default() }
+    }
+}
+
+/// The network backend over a [`Directory`].
+pub struct NetworkBackend<D> {
+    directory: D,
+    dendrite: Dendrite,
+    standard: Option<Arc<TextTokenizer>>,
+    grid: Option<Arc<GridModel>>,
+    map: LatencyMap,
+    config: NetworkConfig,
+}
+
+/// A request in synapse form.
+#[derive(Clone, Debug)]
+enum Job {
+    Seq(TextSeq2Seq),
+    Grid(GridGenerate),
+}
+
+/// A usable answer.
+#[derive(Clone, Debug)]
+struct Decoded {
+    text: String,
+    tokens: usize,
+    stopped: bool,
+}
+
+/// Everything one miner call needs.
+#[derive(Clone)]
+struct CallCtx {
+    dendrite: Dendrite,
+    map: LatencyMap,
+    tokenizer: Arc<TextTokenizer>,
+    netuid: u16,
+    deadline: Instant,
+}
+
+type Outcome = (u16, std::result::Result<Decoded, String>);
+
+impl CallCtx {
+    /// Calls one miner, records the outcome in the latency map, and reports it on `tx`.
+    fn launch(&self, uid: u16, target: AxonTarget, job: Job, tx: mpsc::Sender<Outcome>) {
+        let ctx = self.clone();
+        tokio::spawn(async move {
+            let _guard = ctx.map.start(ctx.netuid, uid, &target.hotkey);
+            let started = Instant::now();
+            let result = ctx.call(&target, job).await;
+            let elapsed = started.elapsed();
+            let (kind, tokens) = match &result {
+                Ok(d) => (OutcomeKind::Success, d.tokens),
+                Err(Failure::Unusable(_)) => (OutcomeKind::Partial, 0),
+                Err(Failure::Call(_)) => (OutcomeKind::Failure, 0),
+            };
+            ctx.map.record(ctx.netuid, uid, &target.hotkey, kind, elapsed, tokens);
+            if let Err(e) = &result {
+                tracing::debug!("subnet {} uid {uid}: {e}", ctx.netuid);
+            }
+            let _ = tx.send((uid, result.map_err(|e| e.to_string()))).await;
+        });
+    }
+
+    async fn call(&self, target: &AxonTarget, job: Job) -> std::result::Result<Decoded, Failure> {
+        let deadline = self.deadline.into_std();
+        let (mut ids, mut stopped) = match job {
+            Job::Seq(s) => {
+                let reply = self.dendrite.call_until(target, &s, deadline).await?;
+                let rows = reply.synapse.outputs().map_err(|e| Failure::Unusable(e.to_string()))?;
+                (rows.into_iter().next().unwrap_or_default(), false)
+            }
+            Job::Grid(g) => {
+                let reply = self.dendrite.call_until(target, &g, deadline).await?;
+                let answer =
+                    reply.synapse.outputs().map_err(|e| Failure::Unusable(e.to_string()))?;
+                (answer.tokens, answer.stopped_at_eos)
+            }
+        };
+        if let Some(at) = self.tokenizer.eot_id().and_then(|eot| ids.iter().position(|&t| t == eot))
+        {
+            ids.truncate(at);
+            stopped = true;
+        }
+        if ids.is_empty() && !stopped {
+            return Err(Failure::Unusable("empty generation".to_owned()));
+        }
+        let text = self.tokenizer.decode(&ids).map_err(|e| Failure::Unusable(e.to_string()))?;
+        Ok(Decoded { text, tokens: ids.len(), stopped })
+    }
+}
+
+/// Why one miner call gave nothing usable.
+#[derive(Debug, thiserror::Error)]
+enum Failure {
+    /// The call failed (refused, error status, timeout, bad signature …).
+    #[error("{0}")]
+    Call(#[from] subtensor_axon::AxonError),
+    /// The answer arrived but cannot be used.
+    #[error("unusable answer: {0}")]
+    Unusable(String),
+}
+
+impl<D: Directory> NetworkBackend<D> {
+    /// A backend signing with `dendrite`, with the standard tokenizer for heterogeneous
+    /// subnets and the grid model for grid subnets (each optional), recording into `map`.
+    pub fn new(
+        directory: D,
+        dendrite: Dendrite,
+        standard: Option<TextTokenizer>,
+        grid: Option<GridModel>,
+        map: LatencyMap,
+        config: NetworkConfig,
+    ) -> Self {
+        Self {
+            directory,
+            dendrite,
+            standard: standard.map(Arc::new),
+            grid: grid.map(Arc::new),
+            map,
+            config,
+        }
+    }
+
+    /// The latency map.
+    pub fn latency_map(&self) -> &LatencyMap {
+        &self.map
+    }
+
+    /// The synapse, tokenizer and prompt length for `req` on `subnet`; limits are checked here.
+    fn job(
+        &self,
+        subnet: &Subnet,
+        req: &GenerateRequest,
+    ) -> Result<(Job, Arc<TextTokenizer>, usize)> {
+        let s = &req.sampling;
+        let field = req.prompt_field;
+        let unavailable = || GatewayError::NoMiner(req.model.clone());
+        match &subnet.kind {
+            SubnetKind::Seq2Seq => {
+                let tokenizer = self.standard.clone().ok_or_else(unavailable)?;
+                let ids = tokenizer.encode(&req.prompt)?;
+                if ids.is_empty() {
+                    return Err(GatewayError::field(field, "the prompt is empty"));
+                }
+                if ids.len() > MAX_SEQ_LEN {
+                    return Err(GatewayError::field(
+                        field,
+                        format!("the prompt is {} tokens; at most {MAX_SEQ_LEN} fit", ids.len()),
+                    ));
+                }
+                if s.max_tokens > MAX_GENERATE {
+                    return Err(GatewayError::field(
+                        "max_tokens",
+                        format!(
+                            "max_tokens {} is above {MAX_GENERATE} on this model",
+                            s.max_tokens
+                        ),
+                    ));
+                }
+                let greedy = s.temperature <= 0.0;
+                let params = GenerationParams {
+                    topk: if greedy { 1 } else { 50 },
+                    num_to_generate: s.max_tokens,
+                    num_beams: 1,
+                    no_repeat_ngram_size: 0,
+                    top_p: s.top_p,
+                    temperature: if greedy { 1.0 } else { s.temperature },
+                    repetition_penalty: 1.0,
+                    seed: s.seed.unwrap_or_else(rand::random),
+                };
+                let len = ids.len();
+                let synapse = TextSeq2Seq::request(&[ids], &params)
+                    .map_err(|e| GatewayError::field(field, e.to_string()))?;
+                Ok((Job::Seq(synapse), tokenizer, len))
+            }
+            SubnetKind::Grid { max_new_tokens, max_context, .. } => {
+                let grid = self.grid.clone().ok_or_else(unavailable)?;
+                let ids = grid.tokenizer.encode(&req.prompt)?;
+                if ids.is_empty() {
+                    return Err(GatewayError::field(field, "the prompt is empty"));
+                }
+                if s.max_tokens > *max_new_tokens {
+                    return Err(GatewayError::field(
+                        "max_tokens",
+                        format!(
+                            "max_tokens {} is above {max_new_tokens} on this model",
+                            s.max_tokens
+                        ),
+                    ));
+                }
+                let context = (*max_context).min(grid.n_positions);
+                let room = usize::try_from(context.saturating_sub(s.max_tokens)).unwrap_or(0);
+                if ids.len() > room {
+                    return Err(GatewayError::field(
+                        field,
+                        format!(
+                            "the prompt is {} tokens; with max_tokens {} at most {room} fit the \
+                             context of {context}",
+                            ids.len(),
+                            s.max_tokens
+                        ),
+                    ));
+                }
+                let params = GridParams {
+                    seed: s.seed.unwrap_or_else(rand::random),
+                    temperature: s.temperature,
+                    top_k: 0,
+                    top_p: s.top_p,
+                    max_new_tokens: s.max_tokens,
+                };
+                let len = ids.len();
+                let synapse = GridGenerate::request(&ids, &params)
+                    .map_err(|e| GatewayError::field(field, e.to_string()))?;
+                Ok((Job::Grid(synapse), Arc::new(grid.tokenizer.clone()), len))
+            }
+        }
+    }
+
+    /// Sends `job` to the routed miners (see the module documentation) until one answers.
+    async fn race(
+        &self,
+        subnet: &Subnet,
+        job: Job,
+        tokenizer: Arc<TextTokenizer>,
+        fan_out: bool,
+    ) -> std::result::Result<(u16, Decoded), Vec<String>> {
+        let plan = {
+            let candidates: Vec<Candidate> = subnet
+                .miners
+                .iter()
+                .map(|m| Candidate {
+                    uid: m.uid,
+                    incentive: m.incentive,
+                    stats: self.map.summary(subnet.netuid, m.uid, &m.target.hotkey),
+                })
+                .collect();
+            self.config.policy.plan(&candidates, now_ms(), &mut rand::thread_rng())
+        };
+        let Some(plan) = plan else {
+            return Err(vec!["every miner is cooling down after repeated failures".to_owned()]);
+        };
+        let target =
+            |uid: u16| subnet.miners.iter().find(|m| m.uid == uid).map(|m| m.target.clone());
+        let now = Instant::now();
+        let deadline = now.checked_add(self.config.timeout).unwrap_or(now);
+        let ctx = CallCtx {
+            dendrite: self.dendrite.clone(),
+            map: self.map.clone(),
+            tokenizer,
+            netuid: subnet.netuid,
+            deadline,
+        };
+        let (tx, mut rx) = mpsc::channel::<Outcome>(4);
+        let mut pending = 0usize;
+        let launch = |uid: u16| match target(uid) {
+            Some(t) => {
+                ctx.launch(uid, t, job.clone(), tx.clone());
+                true
+            }
+            None => false,
+        };
+        if launch(plan.primary) {
+            pending = pending.saturating_add(1);
+        }
+        let mut backup = plan.backup;
+        if fan_out {
+            if let Some(uid) = backup.take() {
+                if launch(uid) {
+                    pending = pending.saturating_add(1);
+                }
+            }
+        }
+        let hedge = tokio::time::sleep(plan.hedge_delay);
+        tokio::pin!(hedge);
+        let mut reasons = Vec::new();
+        while pending > 0 || backup.is_some() {
+            tokio::select! {
+                got = rx.recv() => match got {
+                    Some((uid, Ok(answer))) => return Ok((uid, answer)),
+                    Some((uid, Err(e))) => {
+                        reasons.push(format!("uid {uid}: {e}"));
+                        pending = pending.saturating_sub(1);
+                        if let Some(b) = backup.take() {
+                            if launch(b) {
+                                pending = pending.saturating_add(1);
+                            }
+                        }
+                    }
+                    None => break,
+                },
+                () = &mut hedge, if backup.is_some() => {
+                    if let Some(b) = backup.take() {
+                        tracing::debug!("subnet {}: hedging to uid {b} after {:?}", subnet.netuid, plan.hedge_delay);
+                        if launch(b) {
+                            pending = pending.saturating_add(1);
+                        }
+                    }
+                }
+                () = tokio::time::sleep_until(deadline) => {
+                    reasons.push(format!("no answer within {:?}", self.config.timeout));
+                    break;
+                }
+            }
+        }
+        Err(reasons)
+    }
+}
+
+impl<D: Directory> Backend for NetworkBackend<D> {
+    fn models(&self) -> Vec<String> {
+        self.directory.subnets().iter().map(Subnet::model_id).collect()
+    }
+
+    async fn generate(&self, req: GenerateRequest) -> Result<Generation> {
+        let subnets = self.directory.subnets();
+        let subnet = subnets
+            .iter()
+            .find(|s| s.model_id() == req.model)
+            .ok_or_else(|| GatewayError::UnknownModel(req.model.clone()))?;
+        let (job, tokenizer, prompt_tokens) = self.job(subnet, &req)?;
+        if subnet.miners.is_empty() {
+            return Err(GatewayError::NoMiner(req.model.clone()));
+        }
+        match self.race(subnet, job, tokenizer, req.fan_out).await {
+            Ok((uid, d)) => {
+                tracing::info!(
+                    "{}: uid {uid} answered {} tokens{}",
+                    req.model,
+                    d.tokens,
+                    if d.stopped { " (end of text)" } else { "" }
+                );
+                Ok(Generation {
+                    text: d.text,
+                    prompt_tokens,
+                    completion_tokens: d.tokens,
+                    stopped: d.stopped,
+                    netuid: subnet.netuid,
+                    uid,
+                })
+            }
+            Err(reasons) => {
+                tracing::warn!("{}: no miner answered: {}", req.model, reasons.join("; "));
+                Err(GatewayError::MinersFailed { model: req.model, reasons: reasons.join("; ") })
+            }
+        }
+    }
+
+    fn map_json(&self) -> serde_json::Value {
+        let subnets = self.directory.subnets();
+        let view = self.map.view();
+        let out: serde_json::Map<String, serde_json::Value> = view
+            .into_iter()
+            .map(|(netuid, miners)| {
+                let addrs = subnets.iter().find(|s| s.netuid == netuid);
+                let miners: serde_json::Map<String, serde_json::Value> = miners
+                    .into_iter()
+                    .map(|(uid, summary)| {
+                        let mut v = serde_json::to_value(&summary).unwrap_or_default();
+                        if let (Some(obj), Some(m)) = (
+                            v.as_object_mut(),
+                            addrs.and_then(|s| s.miners.iter().find(|m| m.uid == uid)),
+                        ) {
+                            obj.insert("addr".into(), m.target.addr.to_string().into());
+                            obj.insert("incentive".into(), m.incentive.into());
+                        }
+                        (uid.to_string(), v)
+                    })
+                    .collect();
+                (netuid.to_string(), serde_json::Value::Object(miners))
+            })
+            .collect();
+        serde_json::Value::Object(out)
+    }
+}

@@ -1,0 +1,39 @@
+//! `subtensor-gateway`: an OpenAI-compatible HTTP API over the network's miners (`stgateway`).
+//!
+//! * [`openai`]: request parsing (a bad field is named in the error), responses, chunks.
+//! * [`error`]: [`GatewayError`], the crate's one error type, and its OpenAI-shaped JSON.
+//! * [`keys`]: API keys from a file and per-key token-bucket rate limits.
+//! * [`prompt`]: the chat prompt format (`"{role}: {content}\n"` … `"assistant:"`).
+//! * [`latency`]: the latency map (per miner: RTT EWMA, TTFT p50/p90, tokens/s, outcomes over
+//!   the recent window, in flight), saved atomically and restored.
+//! * [`route`]: the routing policy (weighted choice, power of two choices, hedge delay).
+//! * [`backend`]: the [`backend::Backend`] trait the server uses, the [`backend::Directory`]
+//!   of miners (chain metagraph or `--offline` list), and the network implementation.
+//! * [`server`]: the axum routes, SSE streaming, `/health`, `/map`.
+//! * [`config`], [`run`]: the `stgateway` command line and main loop.
+//!
+//! Not here yet: a streaming synapse (miners answer whole generations; streamed responses
+//! start when the chosen answer arrives), ranking answers of heterogeneous miners by a
+//! reference model, and checking grid answers with the grid model.
+
+#![cfg_attr(
+    test,
+    allow(clippy::unwrap_used, clippy::indexing_slicing, clippy::arithmetic_side_effects)
+)]
+
+pub mod backend;
+pub mod config;
+pub mod error;
+pub mod keys;
+pub mod latency;
+pub mod openai;
+pub mod prompt;
+pub mod route;
+pub mod run;
+pub mod server;
+#[cfg(feature = "test-utils")]
+pub mod test_utils;
+
+pub use config::Args;
+pub use error::{GatewayError, Result};
+pub use run::run;
