@@ -18,7 +18,7 @@ cargo test --release --locked -p subtensor-runtime --test weights_bound
 
 echo "[test] building the binaries the end-to-end tests run"
 cargo build --locked -p subtensor-node -p subtensor-cli -p subtensor-model -p subtensor-miner \
-    -p subtensor-validator
+    -p subtensor-validator -p subtensor-gateway
 cargo build --locked -p subtensor-axon --example interop
 cargo build --locked -p subtensor-miner --example evil_miner
 cargo build --locked -p subtensor-miner --example grid_cheater --features test-utils
@@ -29,7 +29,7 @@ cargo build --release --locked -p subtensor-node
 echo "[test] end-to-end tests (tests/, pytest, real processes)"
 export SUBTENSOR_NODE_BIN="$(pwd)/target/debug/subtensor-node" STCLI_BIN="$(pwd)/target/debug/stcli" \
     STMODEL_BIN="$(pwd)/target/debug/stmodel" STMINER_BIN="$(pwd)/target/debug/stminer" \
-    STVALIDATOR_BIN="$(pwd)/target/debug/stvalidator" \
+    STVALIDATOR_BIN="$(pwd)/target/debug/stvalidator" STGATEWAY_BIN="$(pwd)/target/debug/stgateway" \
     SUBTENSOR_NODE_RELEASE_BIN="$(pwd)/target/release/subtensor-node"
 .venv/bin/python -m pytest -c tests/pytest.ini tests -q --ignore=tests/test_model_interop.py
 echo "[test] model interop with PyTorch and transformers (.venv-torch)"

@@ -1,0 +1,199 @@
+"""The gateway end to end with the real `openai` Python client (issue 14).
+
+Two real `stminer --offline` processes (debug binaries) serve the `tiny` preset's `large` and
+`small` models (trained or reused by scripts/localnet.py's `prepare_models`); `stgateway
+--offline` routes to them with an API key file. Through `openai.OpenAI(base_url=...)`:
+models.list(), completions and chat completions, streaming and not, a bad key
+(AuthenticationError), a bad field (BadRequestError naming it), and clients that disconnect
+mid-stream or before the answer, after which the gateway is still healthy and serves.
+"""
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import openai
+import pytest
+
+from conftest import ROOT, built_binary, free_port
+
+sys.path.insert(0, str(ROOT / "scripts"))
+from localnet import prepare_models  # noqa: E402
+
+CORPUS = Path(os.environ.get("MARKET_CORPUS", "/usr/share/games/fortunes"))
+KEY = "test-key-1"
+MODEL = "subnet-1"
+
+
+def get_json(url: str, timeout: float = 5.0):
+    with urllib.request.urlopen(url, timeout=timeout) as r:
+        return r.status, json.loads(r.read())
+
+
+def wait_healthy(url: str, procs, timeout: float = 180.0):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        for name, p in procs:
+            if p.poll() is not None:
+                raise RuntimeError(f"{name} exited with {p.returncode}")
+        try:
+            if get_json(url, timeout=1.0)[0] == 200:
+                return
+        except OSError:
+            pass
+        time.sleep(0.3)
+    raise RuntimeError(f"{url} not healthy after {timeout} s")
+
+
+@pytest.fixture(scope="module")
+def gateway(tmp_path_factory):
+    if not CORPUS.is_dir():
+        pytest.fail(f"the corpus {CORPUS} is missing: run scripts/setup.sh (Debian's fortunes)")
+    stmodel = built_binary("stmodel", "subtensor-model", "STMODEL_BIN")
+    stminer = built_binary("stminer", "subtensor-miner", "STMINER_BIN")
+    stcli = built_binary("stcli", "subtensor-cli", "STCLI_BIN")
+    stgateway = built_binary("stgateway", "subtensor-gateway", "STGATEWAY_BIN")
+    tokenizer, models = prepare_models(stmodel, CORPUS, ROOT / ".local" / "test-models", "tiny")
+    by_name = dict(models)
+    work = tmp_path_factory.mktemp("gateway")
+    env = dict(os.environ, BT_WALLET_PATH=str(work / "wallets"), STCLI_PASSWORD="gateway-test")
+    for wallet in ["miner-large", "miner-small", "gateway"]:
+        subprocess.run([stcli, "--no-prompt", "--json", "wallet", "create", "--wallet-name",
+                        wallet], env=env, check=True, capture_output=True, timeout=300)
+    procs, logs = [], []
+
+    def spawn(name, cmd):
+        log = open(work / f"{name}.log", "wb")
+        logs.append((name, work / f"{name}.log"))
+        procs.append((name, subprocess.Popen([str(c) for c in cmd], stdout=log,
+                                             stderr=subprocess.STDOUT, env=env)))
+
+    miner_ports = []
+    for name in ["large", "small"]:
+        port = free_port()
+        miner_ports.append(port)
+        spawn(f"miner-{name}", [stminer, "--offline", "--model", by_name[name], "--tokenizer",
+                                tokenizer, "--wallet.name", f"miner-{name}", "--wallet.hotkey",
+                                "default", "--axon.ip", "127.0.0.1", "--axon.port", port,
+                                "--threads", "1"])
+    (work / "keys.txt").write_text(f"# gateway test keys\n{KEY}\n")
+    port = free_port()
+    spawn("gateway", [stgateway, "--offline", *sum((["--miner", f"127.0.0.1:{p}"]
+                                                    for p in miner_ports), []),
+                      "--tokenizer", tokenizer, "--api-keys", work / "keys.txt",
+                      "--wallet.name", "gateway", "--wallet.hotkey", "default",
+                      "--port", port, "--map-file", work / "map.json", "--timeout", "30",
+                      "--rate", "100", "--burst", "100", "--log", "info,subtensor_gateway=debug"])
+    base = f"http://127.0.0.1:{port}"
+    try:
+        wait_healthy(f"{base}/health", procs)
+        yield base, work
+    finally:
+        for _, p in procs:
+            p.terminate()
+        for _, p in procs:
+            try:
+                p.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                p.kill()
+        for name, path in logs:
+            lines = path.read_text(errors="replace").splitlines()[-15:]
+            print(f"----- {name} (last lines) -----\n" + "\n".join(lines))
+
+
+def client(base: str, key: str = KEY) -> openai.OpenAI:
+    return openai.OpenAI(base_url=f"{base}/v1", api_key=key, max_retries=0, timeout=60)
+
+
+def test_models_and_completions(gateway):
+    base, _ = gateway
+    c = client(base)
+    assert MODEL in [m.id for m in c.models.list()]
+    r = c.completions.create(model=MODEL, prompt="The", max_tokens=8, seed=3)
+    choice = r.choices[0]
+    assert isinstance(choice.text, str) and choice.text
+    assert choice.finish_reason in ("stop", "length")
+    assert 1 <= r.usage.completion_tokens <= 8
+    assert r.usage.total_tokens == r.usage.prompt_tokens + r.usage.completion_tokens
+    # The same seed and prompt on the same miner give the same text; a stop sequence cuts.
+    r = c.completions.create(model=MODEL, prompt="The", max_tokens=8, stop=[" "], temperature=0)
+    assert " " not in r.choices[0].text
+
+
+def test_chat_completions(gateway):
+    base, _ = gateway
+    c = client(base)
+    r = c.chat.completions.create(model=MODEL, max_tokens=8, messages=[
+        {"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hello"}])
+    assert r.object == "chat.completion"
+    assert r.choices[0].message.role == "assistant"
+    assert isinstance(r.choices[0].message.content, str)
+    assert r.usage.completion_tokens >= 1
+
+
+def test_streaming(gateway):
+    base, _ = gateway
+    c = client(base)
+    chunks = list(c.completions.create(model=MODEL, prompt="A", max_tokens=8, stream=True))
+    assert chunks and chunks[-1].choices[0].finish_reason in ("stop", "length")
+    assert all(ch.object == "text_completion" for ch in chunks)
+    stream = c.chat.completions.create(model=MODEL, max_tokens=8, stream=True,
+                                       stream_options={"include_usage": True},
+                                       messages=[{"role": "user", "content": "Hi"}])
+    chunks = list(stream)
+    assert chunks[0].choices[0].delta.role == "assistant"
+    text = "".join(ch.choices[0].delta.content or "" for ch in chunks if ch.choices)
+    assert isinstance(text, str)
+    assert chunks[-1].choices == [] and chunks[-1].usage.completion_tokens >= 1
+    assert any(ch.choices and ch.choices[0].finish_reason for ch in chunks)
+
+
+def test_bad_key_and_bad_field(gateway):
+    base, _ = gateway
+    with pytest.raises(openai.AuthenticationError):
+        client(base, "wrong-key").completions.create(model=MODEL, prompt="A", max_tokens=2)
+    with pytest.raises(openai.BadRequestError) as e:
+        client(base).completions.create(model=MODEL, prompt="A", max_tokens=2, temperature=5)
+    assert e.value.param == "temperature"
+    with pytest.raises(openai.BadRequestError) as e:
+        client(base).chat.completions.create(model=MODEL, max_tokens=2,
+                                             messages=[{"role": "robot", "content": "x"}])
+    assert e.value.param == "messages[0].role"
+    with pytest.raises(openai.NotFoundError):
+        client(base).completions.create(model="gpt-4", prompt="A", max_tokens=2)
+
+
+def test_clients_that_disconnect_leave_the_gateway_healthy(gateway):
+    base, _ = gateway
+    c = client(base)
+    # Mid-stream: read one chunk, then close the response.
+    stream = c.completions.create(model=MODEL, prompt="The", max_tokens=16, stream=True)
+    next(iter(stream))
+    stream.close()
+    # Before the answer: send a streaming request and hang up at once.
+    host, port = base.removeprefix("http://").split(":")
+    body = json.dumps({"model": MODEL, "prompt": "The", "max_tokens": 16, "stream": True})
+    with socket.create_connection((host, int(port))) as s:
+        s.sendall((f"POST /v1/completions HTTP/1.1\r\nHost: {host}\r\n"
+                   f"Authorization: Bearer {KEY}\r\nContent-Type: application/json\r\n"
+                   f"Content-Length: {len(body)}\r\n\r\n{body}").encode())
+    time.sleep(0.5)
+    assert get_json(f"{base}/health")[0] == 200
+    r = c.completions.create(model=MODEL, prompt="The", max_tokens=4)
+    assert r.choices[0].text
+
+
+def test_map_reflects_the_requests(gateway):
+    base, _ = gateway
+    status, m = get_json(f"{base}/map")
+    assert status == 200
+    miners = m["1"]
+    assert sum(v["successes"] for v in miners.values()) >= 5
+    for v in miners.values():
+        assert v["addr"].startswith("127.0.0.1:")
+        assert v["failures"] == 0
