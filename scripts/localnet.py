@@ -561,6 +561,43 @@ class Localnet:
         if self.grid_model:
             self.start_grid_validator()
 
+    def start_gateway(self, timeout: float = 120.0) -> str | None:
+        """`stgateway` over the chain (issue 14): the validator's hotkey signs its queries (miners
+        serve registered hotkeys only), `--no-auth`, a free port. Returns its base URL, or None
+        when the binary is not built (`cargo build -p subtensor-gateway`)."""
+        binary = self.bins.stminer.parent / "stgateway"
+        if not binary.is_file():
+            log(f"no gateway: {binary} is not built (cargo build -p subtensor-gateway)")
+            return None
+        port = free_port()
+        netuids = ["--netuid", NETUID] + (["--netuid", GRID_NETUID] if self.grid_model else [])
+        grid = ["--grid-model", self.grid_model] if self.grid_model else []
+        log(f"starting the gateway on port {port} (OpenAI API, no key)")
+        proc = self.spawn("gateway", [
+            binary, "--wallet.name", "validator", "--wallet.hotkey", "default", "--no-auth",
+            "--port", port, "--tokenizer", self.tokenizer, *netuids, *grid,
+            "--refresh-secs", "10", "--map-file", self.workdir / "gateway-map.json",
+        ])
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if not proc.alive():
+                raise RuntimeError(f"the gateway exited:\n{proc.tail()}")
+            try:
+                with urllib.request.urlopen(f"{base}/health", timeout=1) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                time.sleep(0.5)
+        else:
+            raise TimeoutError("the gateway did not come up in time")
+        body = json.dumps({"model": f"subnet-{NETUID}", "max_tokens": 16,
+                           "messages": [{"role": "user", "content": "Hello"}]})
+        log(f"gateway ready: {base}/v1 (latency map: {base}/map). Try:\n"
+            f"  curl -s {base}/v1/chat/completions -H 'Content-Type: application/json' "
+            f"-d '{body}'")
+        return base
+
     def stop(self) -> None:
         for p in reversed(self.procs):
             p.stop()
@@ -606,6 +643,7 @@ def main() -> int:
     started = float(os.environ.get("LOCALNET_T0") or time.time())
     try:
         net.start()
+        net.start_gateway()
         log("the market is running; the metagraph prints each epoch (Ctrl-C stops everything)")
         tempo = 10
         last_epoch, epochs, first_weights = None, 0, None

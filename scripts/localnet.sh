@@ -30,9 +30,9 @@ case "$profile" in
     debug) profile_flag=() ;;
     *) echo "[localnet] error: LOCALNET_PROFILE must be release or debug" >&2; exit 2 ;;
 esac
-echo "[localnet] building the node, stcli, stmodel, stminer, stvalidator ($profile; the first build takes a while)"
+echo "[localnet] building the node, stcli, stmodel, stminer, stvalidator, stgateway ($profile; the first build takes a while)"
 cargo build "${profile_flag[@]}" --locked -p subtensor-node -p subtensor-cli \
-    -p subtensor-model -p subtensor-miner -p subtensor-validator
+    -p subtensor-model -p subtensor-miner -p subtensor-validator -p subtensor-gateway
 
 exec .venv/bin/python scripts/localnet.py --profile "$profile" \
     --dir "${LOCALNET_DIR:-$root/.local/localnet}" --rpc-port "${RPC_PORT:-9944}" \
