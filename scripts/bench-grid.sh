@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Issue 13's grid benchmark: for 1000 held-out challenges, the miner's honest generate_grid
-# against the validator's verify_grid (default tolerance) of its output: generation and
-# verification ms p50 / p99 and their ratio (target <= 25%), honest rejections (target 0),
-# and the share of outputs of a copy of the model with perturbed weights (x0.01 of each
-# tensor's RMS, and x0.001) that verification rejects (target >= 99%).
+# against the validator's verify_grid_claim (default tolerance) of its output and per-token
+# log-probabilities: generation and verification ms p50 / p99 and their ratio (target <= 25%),
+# honest rejections (target 0), and the share of outputs of a copy of the model with perturbed
+# weights (x0.01 of each tensor's RMS, and x0.001) that verification rejects (target >= 99%),
+# on the tokens alone and with the copy's own log-probability claims.
 #
 # Builds offchain-miner/model/examples/bench_grid.rs in release and runs it (see its docs).
 # The default model is .local/test-models/large, the "large" model of the end-to-end tests'

@@ -6,15 +6,20 @@
 //! offsets, each with its own noise seed, no end-of-sequence token, so every output has
 //! exactly `--new-tokens` tokens). For each challenge:
 //!
-//! 1. the miner's side: [`LanguageModel::generate_grid`] (cached decoding), timed;
-//! 2. the validator's side: [`LanguageModel::verify_grid`] of that output with
-//!    [`GridTolerance::default`] (one teacher-forced pass), timed; a rejection here is an
-//!    honest rejection (a false positive);
+//! 1. the miner's side: [`LanguageModel::generate_grid`] (cached decoding, with each token's
+//!    log-probability), timed;
+//! 2. the validator's side: [`LanguageModel::verify_grid_claim`] of that output and its
+//!    log-probabilities with [`GridTolerance::default`] (one teacher-forced pass), timed; a
+//!    rejection here is an honest rejection (a false positive);
 //! 3. a copy of the model with every weight perturbed by `--perturb-scale` × its RMS
-//!    ([`LanguageModel::perturbed`], fixed seed) generates the same challenge and the honest
-//!    model verifies it: a rejection is a detection. The same at each of `--other-scales`.
-//!    An output token-for-token equal to the honest one cannot be detected by any verifier,
-//!    so detections are also reported among the outputs that differ.
+//!    ([`LanguageModel::perturbed`], fixed seed) generates the same challenge, with its own
+//!    log-probabilities, and the honest model checks it twice from one
+//!    [`LanguageModel::grid_reference`]: tokens only (the reference's verdict, as
+//!    [`LanguageModel::verify_grid`]) and with the log-probability claims
+//!    ([`grid::GridReference::judge`]); a rejection is a detection. The same at each of
+//!    `--other-scales`. An output token-for-token equal to the honest one cannot be detected
+//!    from its tokens, so token-only detections are also reported among the outputs that
+//!    differ.
 //!
 //! `--prompt-len + --new-tokens` must fit the model's context (`n_positions`): the defaults
 //! (16 + 48) fit the 64-token context of the end-to-end tests' "tiny" models. Run it through
@@ -77,7 +82,14 @@ const PERTURB_SEED: u64 = 1;
 struct Cheater {
     scale: f64,
     model: LanguageModel,
+    /// Rejected on its tokens alone.
     detected: usize,
+    /// Rejected with its log-probability claims.
+    detected_claim: usize,
+    /// Among the outputs identical to the honest one, rejected with the claims.
+    detected_identical: usize,
+    /// Each challenge's largest log-probability error of the claim.
+    claim_errors: Vec<f64>,
     /// Outputs token-for-token equal to the honest one (undetectable by any verifier).
     identical: usize,
 }
@@ -126,7 +138,15 @@ fn run(a: &Args) -> Result<()> {
     for &scale in std::iter::once(&a.perturb_scale).chain(&a.other_scales) {
         if scale > 0.0 {
             let model = model.perturbed(scale, PERTURB_SEED)?;
-            cheaters.push(Cheater { scale, model, detected: 0, identical: 0 });
+            cheaters.push(Cheater {
+                scale,
+                model,
+                detected: 0,
+                detected_claim: 0,
+                detected_identical: 0,
+                claim_errors: Vec::new(),
+                identical: 0,
+            });
         }
     }
     let tol = GridTolerance::default();
@@ -145,12 +165,13 @@ fn run(a: &Args) -> Result<()> {
     // Warm-up (allocations, thread pools), untimed.
     if let Some(c) = challenges.first() {
         let out = model.generate_grid(&c.prompt, &c.req)?;
-        model.verify_grid(&c.prompt, &c.req, &out.tokens, &tol)?;
+        model.verify_grid_claim(&c.prompt, &c.req, &out.tokens, &out.logprobs, &tol)?;
     }
     let mut gen_ms = Vec::with_capacity(challenges.len());
     let mut ver_ms = Vec::with_capacity(challenges.len());
     let mut rejected = 0usize;
     let mut first_rejection = None;
+    let mut honest_errors = Vec::with_capacity(challenges.len());
     let mut tokens = 0usize;
     let started = Instant::now();
     for (i, c) in challenges.iter().enumerate() {
@@ -159,19 +180,31 @@ fn run(a: &Args) -> Result<()> {
         gen_ms.push(t.elapsed().as_secs_f64() * 1000.0);
         tokens = tokens.saturating_add(out.tokens.len());
         let t = Instant::now();
-        let verdict = model.verify_grid(&c.prompt, &c.req, &out.tokens, &tol)?;
+        let verdict =
+            model.verify_grid_claim(&c.prompt, &c.req, &out.tokens, &out.logprobs, &tol)?;
         ver_ms.push(t.elapsed().as_secs_f64() * 1000.0);
+        honest_errors.push(verdict.max_logprob_error);
         if !verdict.accepted {
             rejected = rejected.saturating_add(1);
             first_rejection.get_or_insert((i, verdict.reason));
         }
         for cheater in &mut cheaters {
             let fake = cheater.model.generate_grid(&c.prompt, &c.req)?;
-            if fake.tokens == out.tokens {
+            let identical = fake.tokens == out.tokens;
+            if identical {
                 cheater.identical = cheater.identical.saturating_add(1);
             }
-            if !model.verify_grid(&c.prompt, &c.req, &fake.tokens, &tol)?.accepted {
+            let reference = model.grid_reference(&c.prompt, &c.req, &fake.tokens, &tol)?;
+            if !reference.verdict.accepted {
                 cheater.detected = cheater.detected.saturating_add(1);
+            }
+            let claim = reference.judge(&fake.logprobs, &tol);
+            cheater.claim_errors.push(claim.max_logprob_error);
+            if !claim.accepted {
+                cheater.detected_claim = cheater.detected_claim.saturating_add(1);
+                if identical {
+                    cheater.detected_identical = cheater.detected_identical.saturating_add(1);
+                }
             }
         }
         let done = i.saturating_add(1);
@@ -186,6 +219,7 @@ fn run(a: &Args) -> Result<()> {
     let (gen_ms, ver_ms) = (sorted(gen_ms), sorted(ver_ms));
     let (g50, g99) = (percentile(&gen_ms, 0.5), percentile(&gen_ms, 0.99));
     let (v50, v99) = (percentile(&ver_ms, 0.5), percentile(&ver_ms, 0.99));
+    let honest_errors = sorted(honest_errors);
     println!("grid benchmark ({}, tolerance {:?})", a.model.display(), tol);
     println!("{:<46} {:>14}", "challenges", n);
     println!(
@@ -213,24 +247,49 @@ fn run(a: &Args) -> Result<()> {
     );
     println!(
         "{:<46} {:>14}",
-        "honest rejections (target 0)",
+        "honest rejections, tokens + logprobs (target 0)",
         format!("{rejected} ({:.2}%)", pct(rejected))
+    );
+    println!(
+        "{:<46} {:>14}",
+        "honest max |Δ logprob| p50 / max",
+        format!(
+            "{:.1e} / {:.1e}",
+            percentile(&honest_errors, 0.5),
+            honest_errors.last().copied().unwrap_or(f64::NAN)
+        )
     );
     for c in &cheaters {
         println!(
             "{:<46} {:>14}",
-            format!("perturbed x{} detected (target >= 99%)", c.scale),
+            format!("perturbed x{} detected, tokens only", c.scale),
             format!("{} ({:.1}%)", c.detected, pct(c.detected))
+        );
+        println!(
+            "{:<46} {:>14}",
+            format!("perturbed x{} detected, + logprobs (>= 99%)", c.scale),
+            format!("{} ({:.1}%)", c.detected_claim, pct(c.detected_claim))
+        );
+        let errors = sorted(c.claim_errors.clone());
+        println!(
+            "{:<46} {:>14}",
+            format!("perturbed x{} max |Δ logprob| p1 / p50", c.scale),
+            format!("{:.1e} / {:.1e}", percentile(&errors, 0.01), percentile(&errors, 0.5))
         );
         println!(
             "{:<46} {:>14}",
             format!("perturbed x{} output identical to honest", c.scale),
             format!("{} ({:.1}%)", c.identical, pct(c.identical))
         );
+        println!(
+            "{:<46} {:>14}",
+            format!("perturbed x{} identical, detected + logprobs", c.scale),
+            format!("{} / {}", c.detected_identical, c.identical)
+        );
         let differing = n.saturating_sub(c.identical);
         println!(
             "{:<46} {:>14}",
-            format!("perturbed x{} detected among differing", c.scale),
+            format!("perturbed x{} tokens-only among differing", c.scale),
             format!(
                 "{} / {differing} ({:.1}%)",
                 c.detected,

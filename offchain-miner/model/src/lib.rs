@@ -33,8 +33,8 @@ pub use device::parse_device;
 pub use error::{ModelError, Result};
 pub use generate::GenerateParams;
 pub use grid::{
-    grid_pick, gumbel_row, token_margin, GridOutput, GridRequest, GridSampling, GridTolerance,
-    GridVerdict, GRID_SAMPLER_VERSION,
+    grid_pick, gumbel_row, token_logprob, token_margin, GridOutput, GridReference, GridRequest,
+    GridSampling, GridTolerance, GridVerdict, GRID_SAMPLER_VERSION,
 };
 pub use inference::TokenTopk;
 pub use model::{LanguageModel, CONFIG_FILE, TOKENIZER_FILE, WEIGHTS_FILE};

@@ -42,8 +42,9 @@ enum Command {
     /// Print the model's grid digest (SHA-256 over config.json, model.safetensors and
     /// tokenizer.json) and each file's SHA-256 as JSON.
     Digest(DigestArgs),
-    /// Measure logit differences between cached grid decoding and the verifier's pass across
-    /// thread counts and batch sizes on held-out text, and suggest a grid tolerance.
+    /// Measure logit and token log-probability differences between cached grid decoding and
+    /// the verifier's pass across thread counts and batch sizes on held-out text, and suggest
+    /// a grid tolerance.
     GridCalibrate(GridCalibrateArgs),
     /// Write a copy of a model with every weight tensor w perturbed by N(0, (scale * rms(w))^2)
     /// noise from --seed (for testing grid verification); prints its digest as JSON.
@@ -664,7 +665,8 @@ fn cmd_grid_calibrate(a: &GridCalibrateArgs) -> Result<()> {
 
 fn print_calibration(r: &CalibrationReport) {
     println!(
-        "{:<7} {:>7} {:>5} {:>7} {:>10} {:>10} {:>10} {:>10} {:>10} {:>5} {:>10} {:>9}",
+        "{:<7} {:>7} {:>5} {:>7} {:>10} {:>10} {:>10} {:>10} {:>10} {:>10} {:>10} {:>5} {:>10} \
+         {:>9}",
         "role",
         "threads",
         "batch",
@@ -673,6 +675,8 @@ fn print_calibration(r: &CalibrationReport) {
         "max|d|",
         "p99.9|d|",
         "mean|d|",
+        "max|dlp|",
+        "p99.9|dlp|",
         "max_margin",
         "flips",
         "min_gap",
@@ -680,7 +684,8 @@ fn print_calibration(r: &CalibrationReport) {
     );
     for row in &r.rows {
         println!(
-            "{:<7} {:>7} {:>5} {:>7} {:>10} {:>10.3e} {:>10.3e} {:>10.3e} {:>10.3e} {:>5} {:>10.3e} {:>9.1}",
+            "{:<7} {:>7} {:>5} {:>7} {:>10} {:>10.3e} {:>10.3e} {:>10.3e} {:>10.3e} {:>10.3e} \
+             {:>10.3e} {:>5} {:>10.3e} {:>9.1}",
             format!("{:?}", row.role).to_lowercase(),
             row.threads,
             row.batch,
@@ -689,6 +694,8 @@ fn print_calibration(r: &CalibrationReport) {
             row.max_abs_delta,
             row.p999_abs_delta,
             row.mean_abs_delta,
+            row.max_logprob_delta,
+            row.p999_logprob_delta,
             row.max_margin,
             row.flips,
             row.min_gap,
@@ -701,16 +708,24 @@ fn print_calibration(r: &CalibrationReport) {
         r.logit_bound, r.logit_bound_p999
     );
     println!(
+        "log-probability bound (worst decode + worst verify): max {:.3e}, p99.9 {:.3e}",
+        r.logprob_bound, r.logprob_bound_p999
+    );
+    println!(
         "suggested tolerance (safety {} x 2/T over the bound; floors hard {}, soft {}, mask slack \
-         {}): hard {:.4e}, soft {:.4e}, soft_allowance {}, mask_slack {:.4e}",
+         {}; log-probability safety {} x the bound, floor {}): hard {:.4e}, soft {:.4e}, \
+         soft_allowance {}, mask_slack {:.4e}, logprob {:.4e}",
         grid::CALIBRATION_SAFETY,
         grid::CALIBRATION_HARD_FLOOR,
         grid::CALIBRATION_SOFT_FLOOR,
         grid::CALIBRATION_MASK_SLACK_FLOOR,
+        grid::CALIBRATION_LOGPROB_SAFETY,
+        grid::CALIBRATION_LOGPROB_FLOOR,
         t.hard,
         t.soft,
         t.soft_allowance,
-        t.mask_slack
+        t.mask_slack,
+        t.logprob
     );
 }
 

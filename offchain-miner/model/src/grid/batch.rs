@@ -4,7 +4,7 @@
 
 use super::decode::{GridOutput, GridRequest};
 use super::gumbel_row;
-use super::sampling::grid_pick;
+use super::sampling::{grid_pick, token_logprob};
 use crate::forward::KvCache;
 use crate::inference::to_f32_vec;
 use crate::model::LanguageModel;
@@ -233,6 +233,7 @@ impl RowState<'_> {
         let next = grid_pick(&logits, &self.req.sampling, &noise).ok_or_else(|| {
             ModelError::InvalidInput(format!("no finite logit at output position {position}"))
         })?;
+        let logprob = token_logprob(&logits, next);
         if keep_logits {
             self.row.logits.push(logits);
         }
@@ -243,6 +244,7 @@ impl RowState<'_> {
             return Ok(());
         }
         out.tokens.push(next);
+        out.logprobs.push(logprob);
         out.token_times.push(start.elapsed());
         self.feed = vec![next];
         self.done = out.tokens.len() >= self.req.max_new_tokens;
@@ -305,6 +307,9 @@ mod tests {
             assert_eq!(batch[0].tokens, alone.tokens);
             assert_eq!(batch[0].stopped_at_eos, alone.stopped_at_eos);
             assert_eq!(batch[0].token_times.len(), alone.tokens.len());
+            assert_eq!(batch[0].logprobs, alone.logprobs);
+            assert_eq!(alone.logprobs.len(), alone.tokens.len());
+            assert!(alone.logprobs.iter().all(|l| l.is_finite() && *l <= 0.0));
             assert_eq!(alone.tokens.len(), req.max_new_tokens);
         }
         assert!(m.generate_grid_batch(&[], &[]).unwrap().is_empty());
@@ -343,6 +348,11 @@ mod tests {
             assert_eq!(got.output.stopped_at_eos, alone.output.stopped_at_eos, "row {i}");
             assert_eq!(got.output.token_times.len(), got.output.tokens.len());
             assert_eq!(got.logits.len(), alone.logits.len());
+            // Each token's log-probability comes from the row it was picked from.
+            assert_eq!(got.output.logprobs.len(), got.output.tokens.len());
+            for (j, (&t, &l)) in got.output.tokens.iter().zip(&got.output.logprobs).enumerate() {
+                assert_eq!(l, token_logprob(&got.logits[j], t), "row {i} token {j}");
+            }
             worst = worst.max(max_delta(&got.logits, &alone.logits));
             let verdict =
                 m.verify_grid(prompt, req, &got.output.tokens, &GridTolerance::default()).unwrap();

@@ -4,13 +4,14 @@
 //! A miner decodes with a key/value cache, in batches, with some number of threads; the
 //! validator runs one teacher-forced pass, also batched and threaded its own way. Each
 //! choice changes the order of floating-point reductions, so the logits differ by rounding.
-//! [`calibrate`] measures those differences on held-out text and derives a
-//! [`GridTolerance`] from them ([`suggest_tolerance`]).
+//! [`calibrate`] measures those differences, and those of the emitted tokens'
+//! log-probabilities ([`token_logprob`]), on held-out text and derives a [`GridTolerance`]
+//! from them ([`suggest_tolerance`]).
 
 use super::batch::DecodedRow;
 use super::decode::{GridRequest, GridTolerance};
 use super::gumbel_row;
-use super::sampling::{pick_gap, token_margin, GridSampling};
+use super::sampling::{pick_gap, token_logprob, token_margin, GridSampling};
 use crate::model::LanguageModel;
 use crate::{set_threads, ModelError, Result};
 use rand::{Rng, SeedableRng};
@@ -30,6 +31,11 @@ pub const CALIBRATION_HARD_FLOOR: f64 = 0.05;
 pub const CALIBRATION_SOFT_FLOOR: f64 = 1e-4;
 /// Least `mask_slack` [`suggest_tolerance`] suggests.
 pub const CALIBRATION_MASK_SLACK_FLOOR: f64 = 1e-3;
+/// Safety factor of [`suggest_tolerance`]'s `logprob` over the worst measured difference of
+/// log-probabilities.
+pub const CALIBRATION_LOGPROB_SAFETY: f64 = 100.0;
+/// Least `logprob` limit [`suggest_tolerance`] suggests.
+pub const CALIBRATION_LOGPROB_FLOOR: f64 = 1e-4;
 
 /// What [`calibrate`] measures.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -119,6 +125,12 @@ pub struct CalibrationRow {
     pub max_abs_delta: f64,
     /// 99.9th percentile (nearest rank) of |Δlogit|.
     pub p999_abs_delta: f64,
+    /// Largest |Δ log-probability| of an emitted token ([`token_logprob`]) against the
+    /// reference verifier: the miner's reported value for decoding rows, the row's verifier's
+    /// for verification rows.
+    pub max_logprob_delta: f64,
+    /// 99.9th percentile (nearest rank) of |Δ log-probability| (one value per token).
+    pub p999_logprob_delta: f64,
     /// Mean |Δlogit|.
     pub mean_abs_delta: f64,
     /// Largest [`token_margin`] (mask slack 0) of the emitted tokens, under the verifier's
@@ -152,12 +164,20 @@ pub struct CalibrationReport {
     pub logit_bound: f64,
     /// The same bound from the `p999_abs_delta` columns.
     pub logit_bound_p999: f64,
-    /// The suggested tolerance ([`suggest_tolerance`] of the two bounds).
+    /// Worst |Δ log-probability| of an emitted token between any decoding and any
+    /// verification configuration, bounded by the worst decoding row's plus the worst
+    /// verification row's `max_logprob_delta`.
+    pub logprob_bound: f64,
+    /// The same bound from the `p999_logprob_delta` columns.
+    pub logprob_bound_p999: f64,
+    /// The suggested tolerance ([`suggest_tolerance`] of the logit bounds and
+    /// `logprob_bound`).
     pub tolerance: GridTolerance,
 }
 
 /// The tolerance calibration suggests for logit differences of at most `logit_bound`
-/// (99.9% of them at most `logit_bound_p999`) under `sampling`.
+/// (99.9% of them at most `logit_bound_p999`) and differences of emitted tokens'
+/// log-probabilities of at most `logprob_bound`, under `sampling`.
 ///
 /// Rule: a logit error of at most `δ` per token moves a [`token_margin`] by at most `2δ·u`,
 /// where `u = 1/T` (margins are in score units, logit / T) or `u = 1` at temperature 0. With
@@ -166,12 +186,16 @@ pub struct CalibrationReport {
 /// * `soft = max(F · 2u · logit_bound_p999, 1e-4)` ([`CALIBRATION_SOFT_FLOOR`]);
 /// * `mask_slack = max(F · 2u · logit_bound, 1e-3)` ([`CALIBRATION_MASK_SLACK_FLOOR`]; the
 ///   scores near a top-k / top-p boundary move by `u·δ`, log-probabilities by up to `2u·δ`);
-/// * `soft_allowance`: the default (1 beyond 1% of the output).
+/// * `soft_allowance`: the default (1 beyond 1% of the output);
+/// * `logprob = max(100 · logprob_bound, 1e-4)` ([`CALIBRATION_LOGPROB_SAFETY`],
+///   [`CALIBRATION_LOGPROB_FLOOR`]; log-probabilities are of the raw distribution, so the
+///   temperature plays no part).
 ///
 /// A non-finite bound gives infinite limits (no check): calibration found no usable figure.
 pub fn suggest_tolerance(
     logit_bound: f64,
     logit_bound_p999: f64,
+    logprob_bound: f64,
     sampling: &GridSampling,
 ) -> GridTolerance {
     let unit = if sampling.temperature > 0.0 { 1.0 / sampling.temperature } else { 1.0 };
@@ -186,6 +210,11 @@ pub fn suggest_tolerance(
         hard: scaled(logit_bound, CALIBRATION_HARD_FLOOR),
         soft: scaled(logit_bound_p999, CALIBRATION_SOFT_FLOOR),
         mask_slack: scaled(logit_bound, CALIBRATION_MASK_SLACK_FLOOR),
+        logprob: if logprob_bound.is_finite() {
+            (CALIBRATION_LOGPROB_SAFETY * logprob_bound).max(CALIBRATION_LOGPROB_FLOOR)
+        } else {
+            f64::INFINITY
+        },
         ..GridTolerance::default()
     }
 }
@@ -252,7 +281,11 @@ impl DeltaStats {
     }
 
     fn push(&mut self, a: f32, b: f32) {
-        let d = if a == b { 0.0 } else { (f64::from(a) - f64::from(b)).abs() };
+        self.push_f64(f64::from(a), f64::from(b));
+    }
+
+    fn push_f64(&mut self, a: f64, b: f64) {
+        let d = if a == b { 0.0 } else { (a - b).abs() };
         let d = if d.is_nan() { f64::INFINITY } else { d };
         self.count = self.count.saturating_add(1);
         self.sum += d;
@@ -323,20 +356,37 @@ struct RowBuilder {
     batch: usize,
     tokens: usize,
     deltas: DeltaStats,
+    logprobs: DeltaStats,
     margins: MarginStats,
     seconds: f64,
 }
 
 impl RowBuilder {
-    fn new(role: CalibrationRole, threads: usize, batch: usize, expected: usize) -> Self {
+    /// A row expecting `tokens` token positions of `vocab` logits each.
+    fn new(
+        role: CalibrationRole,
+        threads: usize,
+        batch: usize,
+        tokens: usize,
+        vocab: usize,
+    ) -> Self {
         Self {
             role,
             threads,
             batch,
             tokens: 0,
-            deltas: DeltaStats::new(expected),
+            deltas: DeltaStats::new(tokens.saturating_mul(vocab)),
+            logprobs: DeltaStats::new(tokens),
             margins: MarginStats::new(),
             seconds: 0.0,
+        }
+    }
+
+    /// Adds the log-probabilities of `output`'s tokens: `own` (one per token) against the
+    /// reference verifier's `reference` rows.
+    fn push_logprobs(&mut self, output: &[u32], own: &[f64], reference: &[Vec<f32>]) {
+        for ((&token, &mine), row) in output.iter().zip(own).zip(reference) {
+            self.logprobs.push_f64(mine, token_logprob(row, token));
         }
     }
 
@@ -351,6 +401,8 @@ impl RowBuilder {
             compared: self.deltas.count,
             max_abs_delta: self.deltas.max,
             p999_abs_delta: self.deltas.p999(),
+            max_logprob_delta: self.logprobs.max,
+            p999_logprob_delta: self.logprobs.p999(),
             mean_abs_delta: self.deltas.mean(),
             max_margin: self.margins.max_margin,
             flips: self.margins.flips,
@@ -407,12 +459,18 @@ pub fn calibrate(
         + worst(CalibrationRole::Verify, |r| r.max_abs_delta);
     let logit_bound_p999 = worst(CalibrationRole::Decode, |r| r.p999_abs_delta)
         + worst(CalibrationRole::Verify, |r| r.p999_abs_delta);
+    let logprob_bound = worst(CalibrationRole::Decode, |r| r.max_logprob_delta)
+        + worst(CalibrationRole::Verify, |r| r.max_logprob_delta);
+    let logprob_bound_p999 = worst(CalibrationRole::Decode, |r| r.p999_logprob_delta)
+        + worst(CalibrationRole::Verify, |r| r.p999_logprob_delta);
     Ok(CalibrationReport {
         config: cfg.clone(),
         rows,
         logit_bound,
         logit_bound_p999,
-        tolerance: suggest_tolerance(logit_bound, logit_bound_p999, &cfg.sampling),
+        logprob_bound,
+        logprob_bound_p999,
+        tolerance: suggest_tolerance(logit_bound, logit_bound_p999, logprob_bound, &cfg.sampling),
     })
 }
 
@@ -423,12 +481,12 @@ fn run(
     cfg: &CalibrationConfig,
 ) -> Result<Vec<CalibrationRow>> {
     let vocab = model.vocab_len();
-    let expected = challenges.len().saturating_mul(cfg.max_new_tokens).saturating_mul(vocab);
+    let expected = challenges.len().saturating_mul(cfg.max_new_tokens);
     let mut rows = Vec::new();
     let mut first_outputs: Option<Vec<Vec<u32>>> = None;
     for &threads in &cfg.threads {
         for &batch in &cfg.batches {
-            let mut row = RowBuilder::new(CalibrationRole::Decode, threads, batch, expected);
+            let mut row = RowBuilder::new(CalibrationRole::Decode, threads, batch, expected, vocab);
             let mut outputs = Vec::with_capacity(challenges.len());
             for group in challenges.chunks(batch) {
                 set_threads(threads);
@@ -441,6 +499,7 @@ fn run(
                     let reference = reference_logits(model, &c.prompt, &output.tokens)?;
                     row.tokens = row.tokens.saturating_add(output.tokens.len());
                     row.deltas.push_rows(&logits, &reference);
+                    row.push_logprobs(&output.tokens, &output.logprobs, &reference);
                     row.margins.push(&c.req, &output.tokens, &reference, vocab);
                     outputs.push(output.tokens);
                 }
@@ -454,7 +513,7 @@ fn run(
     let outputs = first_outputs.unwrap_or_default();
     for &threads in &cfg.threads {
         for &batch in cfg.batches.iter().filter(|&&b| !(threads == 1 && b == 1)) {
-            let mut row = RowBuilder::new(CalibrationRole::Verify, threads, batch, expected);
+            let mut row = RowBuilder::new(CalibrationRole::Verify, threads, batch, expected, vocab);
             let pairs: Vec<(&[u32], &[u32])> = challenges
                 .iter()
                 .zip(&outputs)
@@ -471,6 +530,9 @@ fn run(
                     let logits = logits.get(..n).unwrap_or_default();
                     row.tokens = row.tokens.saturating_add(n);
                     row.deltas.push_rows(logits, &reference);
+                    let own: Vec<f64> =
+                        output.iter().zip(logits).map(|(&t, r)| token_logprob(r, t)).collect();
+                    row.push_logprobs(output, &own, &reference);
                     row.margins.push(&c.req, output, logits, vocab);
                 }
             }
@@ -499,7 +561,7 @@ fn progress(cfg: &CalibrationConfig, r: &CalibrationRow) {
     if cfg.progress {
         eprintln!(
             "grid-calibrate: {:?} threads={} batch={}: {} tokens in {:.2} s, max |Δ| {:.3e}, \
-             p99.9 |Δ| {:.3e}, flips {}",
+             p99.9 |Δ| {:.3e}, max |Δ logprob| {:.3e}, flips {}",
             r.role,
             r.threads,
             r.batch,
@@ -507,6 +569,7 @@ fn progress(cfg: &CalibrationConfig, r: &CalibrationRow) {
             r.seconds,
             r.max_abs_delta,
             r.p999_abs_delta,
+            r.max_logprob_delta,
             r.flips
         );
     }
@@ -574,12 +637,16 @@ mod tests {
             assert_eq!(r.compared, 6 * 12 * 64);
             assert!(r.max_abs_delta.is_finite() && r.max_abs_delta < 1e-4, "{r:?}");
             assert!(r.p999_abs_delta <= r.max_abs_delta && r.mean_abs_delta <= r.p999_abs_delta);
+            assert!(r.max_logprob_delta.is_finite() && r.max_logprob_delta < 1e-4, "{r:?}");
+            assert!(r.p999_logprob_delta <= r.max_logprob_delta);
             assert_eq!((r.flips, r.max_margin), (0, 0.0), "{r:?}");
             assert!(r.min_gap > 0.0 && r.min_gap.is_finite(), "{r:?}");
         }
         let t = report.tolerance;
         eprintln!("bound {:e} / {:e}: {t:?}", report.logit_bound, report.logit_bound_p999);
         assert!(report.logit_bound < 2e-4);
+        assert!(report.logprob_bound < 2e-4 && report.logprob_bound_p999 <= report.logprob_bound);
+        assert_eq!(t.logprob, CALIBRATION_LOGPROB_FLOOR.max(100.0 * report.logprob_bound));
         assert_eq!(t.hard, CALIBRATION_HARD_FLOOR);
         assert!(t.soft >= CALIBRATION_SOFT_FLOOR && t.soft <= t.hard);
         assert!(t.mask_slack >= CALIBRATION_MASK_SLACK_FLOOR);
@@ -604,19 +671,28 @@ mod tests {
     #[test]
     fn grid_tolerance_rule() {
         let t1 = GridSampling::default();
-        let t = suggest_tolerance(1e-3, 1e-5, &t1);
+        let t = suggest_tolerance(1e-3, 1e-5, 2e-5, &t1);
         assert!((t.hard - 0.1).abs() < 1e-12 && (t.soft - 1e-3).abs() < 1e-12, "{t:?}");
+        assert!((t.logprob - 2e-3).abs() < 1e-12, "{t:?}");
         assert!((t.mask_slack - 0.1).abs() < 1e-12);
         let cold = GridSampling { temperature: 0.5, ..t1 };
-        assert!((suggest_tolerance(1e-3, 1e-5, &cold).hard - 0.2).abs() < 1e-12);
+        let t = suggest_tolerance(1e-3, 1e-5, 2e-5, &cold);
+        assert!((t.hard - 0.2).abs() < 1e-12);
+        assert!((t.logprob - 2e-3).abs() < 1e-12, "the temperature plays no part");
         let greedy = GridSampling { temperature: 0.0, ..t1 };
-        assert!((suggest_tolerance(1e-3, 0.0, &greedy).hard - 0.1).abs() < 1e-12);
-        let tiny = suggest_tolerance(1e-7, 1e-9, &t1);
+        assert!((suggest_tolerance(1e-3, 0.0, 0.0, &greedy).hard - 0.1).abs() < 1e-12);
+        let tiny = suggest_tolerance(1e-7, 1e-9, 1e-9, &t1);
         assert_eq!(
-            (tiny.hard, tiny.soft, tiny.mask_slack),
-            (CALIBRATION_HARD_FLOOR, CALIBRATION_SOFT_FLOOR, CALIBRATION_MASK_SLACK_FLOOR)
+            (tiny.hard, tiny.soft, tiny.mask_slack, tiny.logprob),
+            (
+                CALIBRATION_HARD_FLOOR,
+                CALIBRATION_SOFT_FLOOR,
+                CALIBRATION_MASK_SLACK_FLOOR,
+                CALIBRATION_LOGPROB_FLOOR
+            )
         );
-        assert_eq!(suggest_tolerance(f64::INFINITY, 0.0, &t1).hard, f64::INFINITY);
+        assert_eq!(suggest_tolerance(f64::INFINITY, 0.0, 0.0, &t1).hard, f64::INFINITY);
+        assert_eq!(suggest_tolerance(0.0, 0.0, f64::NAN, &t1).logprob, f64::INFINITY);
         let mut s = DeltaStats::new(2000);
         for i in 0..2000 {
             s.push(i as f32, 0.0);

@@ -2,7 +2,7 @@
 //! verification (the validator's side).
 
 use super::gumbel_row;
-use super::sampling::{token_margin, GridSampling};
+use super::sampling::{token_logprob, token_margin, GridSampling};
 use crate::model::LanguageModel;
 use crate::{ModelError, Result};
 use serde::{Deserialize, Serialize};
@@ -28,19 +28,24 @@ pub struct GridOutput {
     pub tokens: Vec<u32>,
     /// For each token, the time since the start of the call at which it was produced.
     pub token_times: Vec<Duration>,
+    /// For each token, its log-probability under the model's raw distribution
+    /// ([`super::token_logprob`] of the logits row it was picked from: temperature 1, no
+    /// masks). Validators compare these with their own ([`GridReference::judge`]).
+    pub logprobs: Vec<f64>,
     /// Whether generation stopped because `eos_id` was sampled (not `max_new_tokens`).
     pub stopped_at_eos: bool,
 }
 
 /// How far a miner's output may stray from the validator's recomputation
-/// ([`LanguageModel::verify_grid`]). Margins are those of [`token_margin`]: score units
-/// (logit / T), or logits at temperature 0.
+/// ([`LanguageModel::verify_grid`], [`LanguageModel::verify_grid_claim`]). Margins are those
+/// of [`token_margin`]: score units (logit / T), or logits at temperature 0.
 ///
 /// The [`Default`] values come from calibration on CPU (`stmodel grid-calibrate`, README
 /// "Grid verification"): honest cached decoding differed from the verifier's pass by at most
 /// 4.8e-6 in a logit over threads {1, 2} x batch {1, 4}, so a margin error is at most ~1e-5
 /// at T = 1. `soft` = 1e-3 leaves a factor 100 above that, `hard` = 0.05 a factor 5,000; other
-/// hardware (GPU kernels) should be calibrated and given its own values.
+/// hardware (GPU kernels) should be calibrated and given its own values. `logprob`: see
+/// [`DEFAULT_LOGPROB_TOLERANCE`].
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
 pub struct GridTolerance {
     /// Reject if any margin exceeds this.
@@ -51,21 +56,48 @@ pub struct GridTolerance {
     pub soft_allowance: usize,
     /// Score slack around the top-k / top-p boundaries (see [`token_margin`]).
     pub mask_slack: f64,
+    /// Largest allowed |claimed − recomputed| log-probability of any output token
+    /// ([`GridReference::judge`]); absent from older JSON, where it takes the default.
+    #[serde(default = "default_logprob_tolerance")]
+    pub logprob: f64,
+}
+
+/// The default [`GridTolerance::logprob`]. Calibrated on CPU (`stmodel grid-calibrate` on the
+/// end-to-end tests' "large" model, 64 challenges of 24 + 32 tokens at T = 1, threads {1, 2}
+/// x batch {1, 4}): honest miners' log-probabilities differed from the verifier's by at most
+/// 1.7e-6 (the calibration's own suggestion, 100x, is 1.7e-4), so 1e-3 leaves a factor of
+/// about 580 for CPUs and kernels calibration did not see. Other hardware (GPU kernels) should
+/// be calibrated and given its own value.
+pub const DEFAULT_LOGPROB_TOLERANCE: f64 = 1e-3;
+
+/// Serde default of [`GridTolerance::logprob`].
+fn default_logprob_tolerance() -> f64 {
+    DEFAULT_LOGPROB_TOLERANCE
 }
 
 impl Default for GridTolerance {
-    /// Calibrated on CPU: hard 0.05, soft 1e-3, allowance 1, mask slack 1e-3.
+    /// Calibrated on CPU: hard 0.05, soft 1e-3, allowance 1, mask slack 1e-3, log-probability
+    /// [`DEFAULT_LOGPROB_TOLERANCE`].
     fn default() -> Self {
-        Self { hard: 0.05, soft: 1e-3, soft_allowance: 1, mask_slack: 1e-3 }
+        Self {
+            hard: 0.05,
+            soft: 1e-3,
+            soft_allowance: 1,
+            mask_slack: 1e-3,
+            logprob: DEFAULT_LOGPROB_TOLERANCE,
+        }
     }
 }
 
 impl GridTolerance {
     /// Checks that the thresholds are not negative or NaN (infinity turns a check off).
     pub fn validate(&self) -> Result<()> {
-        for (name, value) in
-            [("hard", self.hard), ("soft", self.soft), ("mask_slack", self.mask_slack)]
-        {
+        for (name, value) in [
+            ("hard", self.hard),
+            ("soft", self.soft),
+            ("mask_slack", self.mask_slack),
+            ("logprob", self.logprob),
+        ] {
             if value.is_nan() || value < 0.0 {
                 return Err(ModelError::InvalidInput(format!(
                     "grid tolerance {name} = {value} must be >= 0"
@@ -86,7 +118,8 @@ fn exceeds(margin: f64, limit: f64) -> bool {
     margin.is_nan() || margin > limit
 }
 
-/// The validator's judgement of a grid output ([`LanguageModel::verify_grid`]).
+/// The validator's judgement of a grid output ([`LanguageModel::verify_grid`],
+/// [`LanguageModel::verify_grid_claim`]).
 #[derive(Clone, Debug, PartialEq)]
 pub struct GridVerdict {
     /// The margin of each output token (empty when the output was rejected before the
@@ -101,6 +134,10 @@ pub struct GridVerdict {
     pub max_margin: f64,
     /// How many of `margins` and `stop_margin` exceed the soft threshold.
     pub over_soft: usize,
+    /// The largest |claimed − recomputed| log-probability ([`GridReference::judge`]): 0 when
+    /// log-probabilities were not checked (tokens only, or the output was screened out),
+    /// infinity when the claims were malformed (wrong count, non-finite values).
+    pub max_logprob_error: f64,
     /// Whether the output passes.
     pub accepted: bool,
     /// Why it was rejected (`None` when accepted).
@@ -115,6 +152,7 @@ impl GridVerdict {
             stop_margin: None,
             max_margin: f64::INFINITY,
             over_soft: 0,
+            max_logprob_error: 0.0,
             accepted: false,
             reason: Some(reason),
         }
@@ -155,7 +193,77 @@ impl GridVerdict {
         } else {
             None
         };
-        Self { margins, stop_margin, max_margin, over_soft, accepted: reason.is_none(), reason }
+        Self {
+            margins,
+            stop_margin,
+            max_margin,
+            over_soft,
+            max_logprob_error: 0.0,
+            accepted: reason.is_none(),
+            reason,
+        }
+    }
+}
+
+/// The validator's teacher-forced recomputation of one grid output
+/// ([`LanguageModel::grid_reference`]): the token-level verdict and the verifier's own
+/// log-probability of each token. Several claims with the same tokens (miners that answered
+/// a challenge alike) are judged against one reference ([`Self::judge`]), one forward pass.
+#[derive(Clone, Debug, PartialEq)]
+pub struct GridReference {
+    /// The token-level verdict (margins only), as [`LanguageModel::verify_grid`] gives it.
+    pub verdict: GridVerdict,
+    /// The verifier's [`super::token_logprob`] of each output token (empty when the output
+    /// was screened out before the forward pass).
+    pub logprobs: Vec<f64>,
+}
+
+impl GridReference {
+    /// Judges a miner's claimed per-token log-probabilities against this reference: the
+    /// token verdict, additionally rejected when the number of claims is not the number of
+    /// output tokens, a claim is not finite, or a claim differs from the verifier's value by
+    /// more than `tol.logprob` (the reason names the first such token and both values).
+    /// [`GridVerdict::max_logprob_error`] is the largest difference. A verdict already
+    /// rejected keeps its reason. A rejected verdict without reference log-probabilities (an
+    /// output screened out before the forward pass) is returned unchanged.
+    pub fn judge(&self, claimed: &[f64], tol: &GridTolerance) -> GridVerdict {
+        let mut verdict = self.verdict.clone();
+        if self.logprobs.is_empty() && !verdict.accepted {
+            // Screened out before the pass (or an empty output rejected): nothing to compare.
+            return verdict;
+        }
+        let tokens = self.logprobs.len();
+        let problem = if claimed.len() != tokens {
+            verdict.max_logprob_error = f64::INFINITY;
+            Some(format!("{} log-probabilities claimed for {tokens} tokens", claimed.len()))
+        } else if let Some(j) = claimed.iter().position(|c| !c.is_finite()) {
+            verdict.max_logprob_error = f64::INFINITY;
+            let c = claimed.get(j).copied().unwrap_or(f64::NAN);
+            Some(format!("token {j} has a non-finite claimed log-probability {c}"))
+        } else {
+            let errors: Vec<f64> =
+                claimed.iter().zip(&self.logprobs).map(|(c, r)| (c - r).abs()).collect();
+            verdict.max_logprob_error = errors
+                .iter()
+                .map(|e| if e.is_nan() { f64::INFINITY } else { *e })
+                .fold(0.0, f64::max);
+            errors.iter().position(|e| exceeds(*e, tol.logprob)).map(|j| {
+                let c = claimed.get(j).copied().unwrap_or(f64::NAN);
+                let r = self.logprobs.get(j).copied().unwrap_or(f64::NAN);
+                format!(
+                    "token {j} has claimed log-probability {c} but the model gives {r} (limit \
+                     {})",
+                    tol.logprob
+                )
+            })
+        };
+        if let Some(reason) = problem {
+            if verdict.accepted {
+                verdict.accepted = false;
+                verdict.reason = Some(reason);
+            }
+        }
+        verdict
     }
 }
 
@@ -221,7 +329,8 @@ impl LanguageModel {
     }
 
     /// Checks that `output` is what this model's grid sampler produces for `prompt` and `req`,
-    /// within `tol`.
+    /// within `tol`: the token-level check only (no log-probabilities; see
+    /// [`Self::verify_grid_claim`]). It is [`Self::grid_reference`]'s verdict.
     ///
     /// Runs [`Self::teacher_forced_logits`] and takes the [`token_margin`] of each output
     /// token against its row and its position's noise. Rejected (a verdict with
@@ -243,10 +352,49 @@ impl LanguageModel {
         output: &[u32],
         tol: &GridTolerance,
     ) -> Result<GridVerdict> {
+        Ok(self.grid_reference(prompt, req, output, tol)?.verdict)
+    }
+
+    /// Checks a miner's whole claim: `output` as [`Self::verify_grid`] checks it, and
+    /// `claimed_logprobs` (one per output token, [`GridOutput::logprobs`]) within
+    /// `tol.logprob` of this model's: [`Self::grid_reference`] then [`GridReference::judge`].
+    /// A model whose weights differ slightly mostly samples the same tokens, but its
+    /// log-probabilities differ by far more than rounding.
+    ///
+    /// Errors as [`Self::verify_grid`].
+    pub fn verify_grid_claim(
+        &self,
+        prompt: &[u32],
+        req: &GridRequest,
+        output: &[u32],
+        claimed_logprobs: &[f64],
+        tol: &GridTolerance,
+    ) -> Result<GridVerdict> {
+        Ok(self.grid_reference(prompt, req, output, tol)?.judge(claimed_logprobs, tol))
+    }
+
+    /// The validator's recomputation of `output` for `prompt` and `req`, from one
+    /// teacher-forced pass: the token-level verdict of [`Self::verify_grid`] (margins under
+    /// `tol`) and this model's [`super::token_logprob`] of each output token, to judge any
+    /// number of claims with these tokens ([`GridReference::judge`]). An output screened out
+    /// before the pass (too long, bad ids, `eos_id` inside) gets a rejected verdict and no
+    /// log-probabilities.
+    ///
+    /// Errors as [`Self::verify_grid`].
+    pub fn grid_reference(
+        &self,
+        prompt: &[u32],
+        req: &GridRequest,
+        output: &[u32],
+        tol: &GridTolerance,
+    ) -> Result<GridReference> {
         self.check_grid_request(prompt, req)?;
         tol.validate()?;
         if let Some(reason) = self.screen_grid_output(req, output) {
-            return Ok(GridVerdict::screened_out(reason));
+            return Ok(GridReference {
+                verdict: GridVerdict::screened_out(reason),
+                logprobs: Vec::new(),
+            });
         }
         let rows = self.teacher_forced_logits(prompt, output)?;
         let vocab = self.vocab_len();
@@ -261,7 +409,12 @@ impl LanguageModel {
             Some(eos) if output.len() < req.max_new_tokens => Some(margin_at(output.len(), eos)),
             _ => None,
         };
-        Ok(GridVerdict::judge(margins, stop_margin, req, tol))
+        let logprobs = output
+            .iter()
+            .enumerate()
+            .map(|(j, &t)| rows.get(j).map_or(f64::NEG_INFINITY, |row| token_logprob(row, t)))
+            .collect();
+        Ok(GridReference { verdict: GridVerdict::judge(margins, stop_margin, req, tol), logprobs })
     }
 
     /// Why `output` fails before any forward pass (too long, bad ids, contains `eos_id`).
@@ -375,6 +528,90 @@ mod tests {
             );
             assert!(!v.accepted, "{v:?}");
         }
+    }
+
+    #[test]
+    fn logprob_claims_are_checked_against_one_reference() {
+        let m = tiny(7);
+        let tol = GridTolerance::default();
+        let req = request(51, 1.0, None);
+        let out = m.generate_grid(&PROMPT, &req).unwrap();
+        assert_eq!(out.logprobs.len(), out.tokens.len());
+        let reference = m.grid_reference(&PROMPT, &req, &out.tokens, &tol).unwrap();
+        assert_eq!(reference.verdict, m.verify_grid(&PROMPT, &req, &out.tokens, &tol).unwrap());
+        assert!(reference.verdict.accepted && reference.verdict.max_logprob_error == 0.0);
+        // The reference's values are token_logprob of the teacher-forced rows.
+        let forced = m.teacher_forced_logits(&PROMPT, &out.tokens).unwrap();
+        for (j, &t) in out.tokens.iter().enumerate() {
+            assert_eq!(reference.logprobs[j], token_logprob(&forced[j], t));
+        }
+        // Honest claims pass, within rounding.
+        let v = reference.judge(&out.logprobs, &tol);
+        eprintln!("honest max |claimed - recomputed logprob| = {:e}", v.max_logprob_error);
+        assert!(v.accepted && v.max_logprob_error < 1e-5, "{v:?}");
+        assert_eq!(
+            v,
+            m.verify_grid_claim(&PROMPT, &req, &out.tokens, &out.logprobs, &tol).unwrap()
+        );
+        // One reference judges many claims with the same tokens.
+        let mut off = out.logprobs.clone();
+        off[7] -= 0.01;
+        let v = reference.judge(&off, &tol);
+        assert!(!v.accepted && v.max_logprob_error > 0.009, "{v:?}");
+        assert!(v.reason.as_deref().unwrap().contains("token 7"), "{v:?}");
+        // Within the limit is fine; the limit is the tolerance's.
+        off[7] = out.logprobs[7] + 0.5 * tol.logprob;
+        assert!(reference.judge(&off, &tol).accepted);
+        assert!(
+            !reference.judge(&off, &GridTolerance { logprob: 0.1 * tol.logprob, ..tol }).accepted
+        );
+        // Wrong counts and non-finite claims.
+        for bad in
+            [out.logprobs[1..].to_vec(), [out.logprobs.clone(), vec![-1.0]].concat(), Vec::new()]
+        {
+            let v = reference.judge(&bad, &tol);
+            assert!(!v.accepted && v.max_logprob_error == f64::INFINITY, "{v:?}");
+            assert!(v.reason.as_deref().unwrap().contains("log-probabilities claimed"), "{v:?}");
+        }
+        for value in [f64::NAN, f64::INFINITY, f64::NEG_INFINITY] {
+            let mut bad = out.logprobs.clone();
+            bad[3] = value;
+            let v = reference.judge(&bad, &tol);
+            assert!(!v.accepted && v.reason.as_deref().unwrap().contains("non-finite"), "{v:?}");
+        }
+        // A rejected token verdict keeps its reason; the claims are still measured.
+        let wrong_seed = GridRequest { seed: 52, ..req.clone() };
+        let r = m.grid_reference(&PROMPT, &wrong_seed, &out.tokens, &tol).unwrap();
+        let v = r.judge(&out.logprobs, &tol);
+        assert_eq!(v.reason, r.verdict.reason);
+        assert!(!v.accepted && v.max_logprob_error < 1e-5, "{v:?}");
+        // A screened-out output has no reference values and keeps its verdict.
+        let mut long = out.tokens.clone();
+        long.push(1);
+        let r = m.grid_reference(&PROMPT, &req, &long, &tol).unwrap();
+        assert!(r.logprobs.is_empty() && !r.verdict.accepted);
+        assert_eq!(r.judge(&[0.0; 41], &tol), r.verdict);
+        // Another model's own log-probabilities differ even where its tokens pass.
+        let other = tiny(8);
+        let fake = other.generate_grid(&PROMPT, &req).unwrap();
+        let v = m.verify_grid_claim(&PROMPT, &req, &fake.tokens, &fake.logprobs, &tol).unwrap();
+        assert!(!v.accepted && v.max_logprob_error > 1e-2, "{v:?}");
+        // Tolerances: the log-probability limit is validated and defaults for old JSON.
+        assert!(m
+            .verify_grid_claim(
+                &PROMPT,
+                &req,
+                &out.tokens,
+                &out.logprobs,
+                &GridTolerance { logprob: -1.0, ..tol }
+            )
+            .is_err());
+        let old: GridTolerance = serde_json::from_str(
+            r#"{"hard": 0.05, "soft": 0.001, "soft_allowance": 1, "mask_slack": 0.001}"#,
+        )
+        .unwrap();
+        assert_eq!(old, tol);
+        assert_eq!(tol.logprob, DEFAULT_LOGPROB_TOLERANCE);
     }
 
     #[test]

@@ -12,6 +12,13 @@
 //! differ), so the check is a *margin* with a tolerance: see [`token_margin`] and
 //! [`GridTolerance`].
 //!
+//! Gumbel-max is robust to small logit changes, so a slightly different model (perturbed or
+//! quantised weights) mostly samples the very same tokens. Miners therefore also report each
+//! token's log-probability under the model's raw distribution ([`token_logprob`]:
+//! temperature 1, no masks), and the validator compares them with its own
+//! ([`GridReference::judge`], [`LanguageModel::verify_grid_claim`]): honest rounding moves
+//! them by ~1e-6, a different model by far more.
+//!
 //! # Wire contract, version 1 ([`GRID_SAMPLER_VERSION`])
 //!
 //! Miner and validator must compute the same noise. For the output position `j` (0-based
@@ -63,6 +70,7 @@
 //! [`LanguageModel::generate_grid_batch`]: crate::LanguageModel::generate_grid_batch
 //! [`LanguageModel::teacher_forced_logits_batch`]: crate::LanguageModel::teacher_forced_logits_batch
 //! [`LanguageModel::perturbed`]: crate::LanguageModel::perturbed
+//! [`LanguageModel::verify_grid_claim`]: crate::LanguageModel::verify_grid_claim
 
 mod batch;
 mod calibrate;
@@ -79,14 +87,17 @@ use rand_chacha::ChaCha20Rng;
 pub use calibrate::{
     calibrate, sample_challenges, suggest_tolerance, CalibrationConfig, CalibrationReport,
     CalibrationRole, CalibrationRow, GridChallenge, CALIBRATION_HARD_FLOOR,
-    CALIBRATION_MASK_SLACK_FLOOR, CALIBRATION_SAFETY, CALIBRATION_SOFT_FLOOR,
+    CALIBRATION_LOGPROB_FLOOR, CALIBRATION_LOGPROB_SAFETY, CALIBRATION_MASK_SLACK_FLOOR,
+    CALIBRATION_SAFETY, CALIBRATION_SOFT_FLOOR,
 };
-pub use decode::{GridOutput, GridRequest, GridTolerance, GridVerdict};
+pub use decode::{
+    GridOutput, GridReference, GridRequest, GridTolerance, GridVerdict, DEFAULT_LOGPROB_TOLERANCE,
+};
 pub use digest::{
     file_sha256, model_digest, model_digest_hex, ModelDigest, GRID_MODEL_DOMAIN, GRID_MODEL_FILES,
 };
 pub use perturb::{perturb_model, PERTURB_DOMAIN};
-pub use sampling::{grid_pick, token_margin, GridSampling};
+pub use sampling::{grid_pick, token_logprob, token_margin, GridSampling};
 
 /// Version of the grid sampler: the noise construction and the sampling rule described in the
 /// module documentation. Miner and validator must agree on it.

@@ -202,6 +202,24 @@ pub fn grid_pick<L: Copy + Into<f64>>(
     u32::try_from(id).ok()
 }
 
+/// The log-probability of `token` under the raw distribution of `row` (temperature 1, no
+/// top-k or top-p mask: independent of the sampling parameters), in `f64`:
+/// `row[token] - logsumexp(row)`, with the largest logit subtracted before exponentiating.
+/// Non-finite logits are excluded from the sum, as [`grid_pick`] excludes them.
+/// `f64::NEG_INFINITY` for a token out of range or with a non-finite logit.
+///
+/// Miners report it for every generated token and validators compare it with their own: a
+/// model whose weights differ slightly mostly samples the same tokens (Gumbel-max is robust
+/// to small logit changes) but cannot reproduce these values.
+pub fn token_logprob<L: Copy + Into<f64>>(row: &[L], token: u32) -> f64 {
+    let Some(id) = usize::try_from(token).ok() else { return f64::NEG_INFINITY };
+    let Some(own) = finite(row, id) else { return f64::NEG_INFINITY };
+    let values = || row.iter().map(|&l| -> f64 { l.into() }).filter(|l| l.is_finite());
+    let max = values().fold(f64::NEG_INFINITY, f64::max);
+    let sum: f64 = values().map(|l| (l - max).exp()).sum();
+    own - max - sum.ln()
+}
+
 /// How close the grid sampler's pick was to another token: the pick's noisy score minus
 /// the best noisy score of the other tokens the exact masks keep (score units), or the
 /// largest logit minus the second largest at temperature 0. A logit error of `δ` per token
@@ -495,6 +513,41 @@ mod tests {
         // With top-k 2 both are surely kept: 0 loses to 1 by the noise gap minus 1e-4.
         let k2 = sampling(1.0, 2, 1.0);
         assert!((token_margin(&logits, &k2, &noise, 0, 1e-3) - (2.0 - 1e-4)).abs() < 1e-9);
+    }
+
+    /// `ln(exp(row[token]) / Σ exp(row))` computed directly (no shift), for rows whose
+    /// logits are small enough not to overflow.
+    fn direct_logprob(row: &[f64], token: usize) -> f64 {
+        let z: f64 = row.iter().filter(|l| l.is_finite()).map(|l| l.exp()).sum();
+        (row[token].exp() / z).ln()
+    }
+
+    #[test]
+    fn token_logprobs_match_a_direct_computation() {
+        for t in 0..LOGITS.len() {
+            let got = token_logprob(&LOGITS, t as u32);
+            let want = direct_logprob(&LOGITS, t);
+            assert!((got - want).abs() < 1e-12, "token {t}: {got} vs {want}");
+        }
+        // The probabilities sum to 1.
+        let total: f64 = (0..6u32).map(|t| token_logprob(&LOGITS, t).exp()).sum();
+        assert!((total - 1.0).abs() < 1e-12, "{total}");
+        // f32 rows go through f64.
+        let row32: Vec<f32> = LOGITS.iter().map(|&l| l as f32).collect();
+        assert!((token_logprob(&row32, 4) - direct_logprob(&LOGITS, 4)).abs() < 1e-6);
+        // Independent of a common shift, and stable for huge logits.
+        let shifted: Vec<f64> = LOGITS.iter().map(|l| l + 1000.0).collect();
+        assert!((token_logprob(&shifted, 2) - direct_logprob(&LOGITS, 2)).abs() < 1e-9);
+        // Non-finite logits are excluded; a token with one, or out of range, gets -inf.
+        let holes = [1.0, f64::NAN, 0.5, f64::INFINITY, -0.5, f64::NEG_INFINITY];
+        let finite_only = [1.0, 0.5, -0.5];
+        assert!((token_logprob(&holes, 2) - direct_logprob(&finite_only, 1)).abs() < 1e-12);
+        for t in [1, 3, 5, 6, u32::MAX] {
+            assert_eq!(token_logprob(&holes, t), f64::NEG_INFINITY, "token {t}");
+        }
+        assert_eq!(token_logprob::<f64>(&[], 0), f64::NEG_INFINITY);
+        // A single finite logit has probability 1.
+        assert_eq!(token_logprob(&[f64::NAN, 3.0], 1), 0.0);
     }
 
     #[test]
