@@ -1,17 +1,20 @@
 //! [`GridGenerate`]: one verifiable generation on a grid subnet (issue 13): a prompt of
-//! model-native ids, the grid sampler's parameters and seed in; the sampled tokens, when each
-//! was produced, and whether generation stopped at the end-of-sequence token out.
+//! model-native ids, the grid sampler's parameters and seed in; the sampled tokens, each
+//! token's log-probability under the model, when each was produced, and whether generation
+//! stopped at the end-of-sequence token out.
 //!
 //! On a grid subnet every miner serves the one model named by the subnet's on-chain grid spec
 //! (its digest covers the tokenizer too), so ids on this synapse are that model's own ids, not
 //! the standard tokenizer's. The validator re-runs the model over the prompt and the tokens and
-//! checks each token against the sampler (`subtensor_model::grid`), so the tokens are covered
-//! by the body hash (and by the axon's response signature).
+//! checks each token against the sampler (`subtensor_model::grid`) and each claimed
+//! log-probability against its own (a slightly different model mostly samples the same
+//! tokens but cannot reproduce these), so the tokens and the log-probabilities are covered by
+//! the body hash (and by the axon's response signature).
 //!
 //! # Wire form
 //!
-//! Plain JSON (no `bt.Tensor`): the prompt and the tokens are lists of integers, the times a
-//! list of floats. A Python counterpart is
+//! Plain JSON (no `bt.Tensor`): the prompt and the tokens are lists of integers, the
+//! log-probabilities and the times lists of floats. A Python counterpart is
 //!
 //! ```python
 //! class GridGenerate(bt.Synapse):
@@ -22,15 +25,23 @@
 //!     top_k: int = 0
 //!     top_p: float = 1.0
 //!     tokens: Optional[list[int]] = None
+//!     token_logprobs: Optional[list[float]] = None
 //!     token_times_ms: Optional[list[float]] = None
 //!     stopped_at_eos: Optional[bool] = None
 //!     required_hash_fields: ClassVar[tuple[str, ...]] = (
 //!         "prompt", "seed", "temperature", "top_k", "top_p", "max_new_tokens", "tokens",
-//!         "stopped_at_eos")
+//!         "token_logprobs", "stopped_at_eos")
 //! ```
+//!
+//! The hashed form of `token_logprobs` is Python's `str()` of the list of floats (`repr` of
+//! each, shortest round-trip digits: `[-0.5, -1.25e-05]`), as for the float request fields.
 
 use super::{Synapse, VOCAB_SIZE};
 use crate::{wire::python_float, AxonError, Result};
+
+/// Highest log-probability accepted: 0 plus slack for rounding (a probability of 1 computed
+/// in floating point may come out a hair above 0).
+pub const MAX_GRID_LOGPROB: f64 = 1e-9;
 use serde::{Deserialize, Serialize};
 
 /// Most tokens one request may ask to generate (a subnet's grid spec may allow fewer).
@@ -101,6 +112,9 @@ impl GridParams {
 pub struct GridAnswer {
     /// The generated ids (model-native), without the end-of-sequence token.
     pub tokens: Vec<u32>,
+    /// For each token, its log-probability under the model's raw distribution (temperature 1,
+    /// no masks: `subtensor_model::token_logprob`), finite and `<= MAX_GRID_LOGPROB`.
+    pub token_logprobs: Vec<f64>,
     /// For each token, milliseconds from the request's arrival at the miner to its production.
     pub token_times_ms: Vec<f64>,
     /// Whether generation stopped because the end-of-sequence token was sampled.
@@ -113,13 +127,16 @@ pub struct GridAnswer {
 /// [`MAX_GRID_PROMPT`]), `seed`, `max_new_tokens` (required), and `temperature`, `top_k`,
 /// `top_p` (defaults 1.0, 0, 1.0); bounds in [`GridParams::validate`].
 ///
-/// Response: `tokens` (at most `max_new_tokens` ids), `token_times_ms` (one per token,
-/// finite, `≥ 0`, non-decreasing: milliseconds since the request reached the miner), and
+/// Response: `tokens` (at most `max_new_tokens` ids), `token_logprobs` (one per token, finite,
+/// `≤` [`MAX_GRID_LOGPROB`]: each token's log-probability under the model at temperature 1,
+/// without masks), `token_times_ms` (one per token, finite, `≥ 0`, non-decreasing:
+/// milliseconds since the request reached the miner), and
 /// `stopped_at_eos`, which must be true exactly when fewer than `max_new_tokens` tokens came
 /// back (generation ends at the end-of-sequence token or at `max_new_tokens`, nowhere else).
 ///
-/// Hashed: every request field, `tokens` and `stopped_at_eos`; `token_times_ms` is not (a
-/// self-reported figure; the validator measures time to first token itself).
+/// Hashed: every request field, `tokens`, `token_logprobs` and `stopped_at_eos`;
+/// `token_times_ms` is not (a self-reported figure; the validator measures time to first token
+/// itself).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct GridGenerate {
     /// The prompt: model-native token ids.
@@ -140,6 +157,9 @@ pub struct GridGenerate {
     /// The generated ids, filled by the axon.
     #[serde(default)]
     pub tokens: Option<Vec<u32>>,
+    /// Each generated token's log-probability under the model, filled by the axon.
+    #[serde(default)]
+    pub token_logprobs: Option<Vec<f64>>,
     /// Per-token times in milliseconds since the request's arrival, filled by the axon.
     #[serde(default)]
     pub token_times_ms: Option<Vec<f64>>,
@@ -165,6 +185,12 @@ fn int_list_repr(ids: &[u32]) -> String {
     format!("[{}]", items.join(", "))
 }
 
+/// Python `str()` of a list of floats.
+fn float_list_repr(values: &[f64]) -> String {
+    let items: Vec<String> = values.iter().map(|&v| python_float(v)).collect();
+    format!("[{}]", items.join(", "))
+}
+
 impl GridGenerate {
     /// A request to continue `prompt` with `params`.
     pub fn request(prompt: &[u32], params: &GridParams) -> Result<Self> {
@@ -176,6 +202,7 @@ impl GridGenerate {
             top_p: params.top_p,
             max_new_tokens: params.max_new_tokens,
             tokens: None,
+            token_logprobs: None,
             token_times_ms: None,
             stopped_at_eos: None,
         };
@@ -197,12 +224,18 @@ impl GridGenerate {
     /// Fills the response; on an invalid answer (see [`GridGenerate`]) the synapse is left
     /// unchanged.
     pub fn set_outputs(&mut self, answer: GridAnswer) -> Result<()> {
-        let previous = (self.tokens.take(), self.token_times_ms.take(), self.stopped_at_eos.take());
+        let previous = (
+            self.tokens.take(),
+            self.token_logprobs.take(),
+            self.token_times_ms.take(),
+            self.stopped_at_eos.take(),
+        );
         self.tokens = Some(answer.tokens);
+        self.token_logprobs = Some(answer.token_logprobs);
         self.token_times_ms = Some(answer.token_times_ms);
         self.stopped_at_eos = Some(answer.stopped_at_eos);
         if let Err(e) = self.outputs() {
-            (self.tokens, self.token_times_ms, self.stopped_at_eos) = previous;
+            (self.tokens, self.token_logprobs, self.token_times_ms, self.stopped_at_eos) = previous;
             return Err(e);
         }
         Ok(())
@@ -211,10 +244,12 @@ impl GridGenerate {
     /// The validated answer.
     pub fn outputs(&self) -> Result<GridAnswer> {
         let bad = |m: String| Err(AxonError::Invalid(m));
-        let (Some(tokens), Some(times), Some(stopped)) =
-            (&self.tokens, &self.token_times_ms, self.stopped_at_eos)
+        let (Some(tokens), Some(logprobs), Some(times), Some(stopped)) =
+            (&self.tokens, &self.token_logprobs, &self.token_times_ms, self.stopped_at_eos)
         else {
-            return bad("tokens, token_times_ms and stopped_at_eos are required".to_owned());
+            return bad(
+                "tokens, token_logprobs, token_times_ms and stopped_at_eos are required".to_owned()
+            );
         };
         let max = usize::try_from(self.max_new_tokens).unwrap_or(usize::MAX);
         if tokens.len() > max {
@@ -222,6 +257,18 @@ impl GridGenerate {
         }
         if times.len() != tokens.len() {
             return bad(format!("{} token times for {} tokens", times.len(), tokens.len()));
+        }
+        if logprobs.len() != tokens.len() {
+            return bad(format!(
+                "{} token log-probabilities for {} tokens",
+                logprobs.len(),
+                tokens.len()
+            ));
+        }
+        if let Some(l) = logprobs.iter().find(|l| !(l.is_finite() && **l <= MAX_GRID_LOGPROB)) {
+            return bad(format!(
+                "token log-probability {l} must be finite and <= {MAX_GRID_LOGPROB}"
+            ));
         }
         if let Some(id) = tokens.iter().find(|&&id| id >= VOCAB_SIZE) {
             return bad(format!("generated id {id} out of range"));
@@ -241,6 +288,7 @@ impl GridGenerate {
         }
         Ok(GridAnswer {
             tokens: tokens.clone(),
+            token_logprobs: logprobs.clone(),
             token_times_ms: times.clone(),
             stopped_at_eos: stopped,
         })
@@ -271,6 +319,7 @@ impl Synapse for GridGenerate {
         "top_p",
         "max_new_tokens",
         "tokens",
+        "token_logprobs",
         "stopped_at_eos",
     ];
     const REQUIRED_INPUT_DEFAULTS: &'static [(&'static str, &'static str)] =
@@ -285,6 +334,9 @@ impl Synapse for GridGenerate {
             "top_p" => python_float(self.top_p),
             "max_new_tokens" => self.max_new_tokens.to_string(),
             "tokens" => self.tokens.as_deref().map_or_else(|| "None".to_owned(), int_list_repr),
+            "token_logprobs" => {
+                self.token_logprobs.as_deref().map_or_else(|| "None".to_owned(), float_list_repr)
+            }
             "stopped_at_eos" => match self.stopped_at_eos {
                 None => "None",
                 Some(true) => "True",
@@ -301,6 +353,7 @@ impl Synapse for GridGenerate {
         // Requests normally carry no outputs; if one does, it must at least be bounded.
         let max = usize::try_from(self.max_new_tokens).unwrap_or(usize::MAX);
         if self.tokens.as_ref().is_some_and(|t| t.len() > max)
+            || self.token_logprobs.as_ref().is_some_and(|t| t.len() > max)
             || self.token_times_ms.as_ref().is_some_and(|t| t.len() > max)
         {
             return Err(AxonError::Invalid("outputs longer than max_new_tokens".to_owned()));
@@ -318,7 +371,7 @@ impl Synapse for GridGenerate {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::wire::{body_hash_of, sha3_hex};
+    use crate::wire::{body_hash_of, parse_hotkey, response_message, sha3_hex, sign, verify};
 
     fn params(max_new_tokens: u32) -> GridParams {
         GridParams { seed: 42, temperature: 0.7, top_k: 40, top_p: 0.9, max_new_tokens }
@@ -326,7 +379,15 @@ mod tests {
 
     fn answer(tokens: Vec<u32>, stopped_at_eos: bool) -> GridAnswer {
         let token_times_ms = (0..tokens.len()).map(|i| 5.0 + i as f64 * 1.5).collect();
-        GridAnswer { tokens, token_times_ms, stopped_at_eos }
+        let token_logprobs = (0..tokens.len()).map(|i| -0.25 - i as f64).collect();
+        GridAnswer { tokens, token_logprobs, token_times_ms, stopped_at_eos }
+    }
+
+    /// A valid answer of three tokens with `f` applied.
+    fn three(f: impl FnOnce(&mut GridAnswer)) -> GridAnswer {
+        let mut a = answer(vec![1, 2, 3], false);
+        f(&mut a);
+        a
     }
 
     #[test]
@@ -429,26 +490,17 @@ mod tests {
             answer(vec![1, 2], false),
             answer(vec![1, 2, 3], true),
             answer(vec![VOCAB_SIZE, 2, 3], false),
-            GridAnswer {
-                tokens: vec![1, 2, 3],
-                token_times_ms: vec![1.0, 2.0],
-                stopped_at_eos: false,
-            },
-            GridAnswer {
-                tokens: vec![1, 2, 3],
-                token_times_ms: vec![1.0, 3.0, 2.0],
-                stopped_at_eos: false,
-            },
-            GridAnswer {
-                tokens: vec![1, 2, 3],
-                token_times_ms: vec![1.0, f64::NAN, 2.0],
-                stopped_at_eos: false,
-            },
-            GridAnswer {
-                tokens: vec![1, 2, 3],
-                token_times_ms: vec![-1.0, 1.0, 2.0],
-                stopped_at_eos: false,
-            },
+            three(|a| a.token_times_ms = vec![1.0, 2.0]),
+            three(|a| a.token_times_ms = vec![1.0, 3.0, 2.0]),
+            three(|a| a.token_times_ms = vec![1.0, f64::NAN, 2.0]),
+            three(|a| a.token_times_ms = vec![-1.0, 1.0, 2.0]),
+            three(|a| a.token_logprobs = vec![-1.0, -2.0]),
+            three(|a| a.token_logprobs = vec![-1.0, -2.0, -3.0, -4.0]),
+            three(|a| a.token_logprobs = vec![-1.0, f64::NAN, -2.0]),
+            three(|a| a.token_logprobs = vec![-1.0, f64::NEG_INFINITY, -2.0]),
+            three(|a| a.token_logprobs = vec![-1.0, f64::INFINITY, -2.0]),
+            three(|a| a.token_logprobs = vec![-1.0, 0.5, -2.0]),
+            three(|a| a.token_logprobs = vec![-1.0, 2.0 * MAX_GRID_LOGPROB, -2.0]),
         ];
         for b in bad {
             assert!(s.set_outputs(b.clone()).is_err(), "{b:?}");
@@ -461,6 +513,11 @@ mod tests {
         let mut t = s.clone();
         t.stopped_at_eos = None;
         assert!(t.validate_response().is_err());
+        let mut t = s.clone();
+        t.token_logprobs = None;
+        assert!(t.validate_response().is_err(), "the log-probabilities are required");
+        // Log-probabilities of 0 (and a rounding hair above) are fine.
+        s.set_outputs(three(|a| a.token_logprobs = vec![0.0, MAX_GRID_LOGPROB, -30.0])).unwrap();
         // Equal times are fine (tokens of one step).
         let mut t = s.clone();
         t.token_times_ms = Some(vec![2.0, 2.0, 2.0]);
@@ -481,10 +538,11 @@ mod tests {
         assert_eq!(s.hash_field_repr("top_p").unwrap(), "0.9");
         assert_eq!(s.hash_field_repr("max_new_tokens").unwrap(), "2");
         assert_eq!(s.hash_field_repr("tokens").unwrap(), "None");
+        assert_eq!(s.hash_field_repr("token_logprobs").unwrap(), "None");
         assert_eq!(s.hash_field_repr("stopped_at_eos").unwrap(), "None");
         assert!(s.hash_field_repr("token_times_ms").is_none());
         // The Python rule: sha3 over the concatenated sha3 hex of each field's str().
-        let reprs = ["[10, 20]", "42", "0.7", "40", "0.9", "2", "None", "None"];
+        let reprs = ["[10, 20]", "42", "0.7", "40", "0.9", "2", "None", "None", "None"];
         let concat: String = reprs.iter().map(|r| sha3_hex(r.as_bytes())).collect();
         assert_eq!(s.body_hash(), sha3_hex(concat.as_bytes()));
         assert_eq!(s.body_hash(), body_hash_of(reprs));
@@ -502,14 +560,39 @@ mod tests {
             change(&mut t);
             assert_ne!(t.body_hash(), request_hash);
         }
-        s.set_outputs(answer(vec![3, 4], false)).unwrap();
+        s.set_outputs(GridAnswer {
+            token_logprobs: vec![-0.5, -1.25e-5],
+            ..answer(vec![3, 4], false)
+        })
+        .unwrap();
         assert_eq!(s.hash_field_repr("tokens").unwrap(), "[3, 4]");
+        assert_eq!(s.hash_field_repr("token_logprobs").unwrap(), "[-0.5, -1.25e-05]");
         assert_eq!(s.hash_field_repr("stopped_at_eos").unwrap(), "False");
+        let reprs =
+            ["[10, 20]", "42", "0.7", "40", "0.9", "2", "[3, 4]", "[-0.5, -1.25e-05]", "False"];
+        assert_eq!(s.body_hash(), body_hash_of(reprs));
         let answered = s.body_hash();
         assert_ne!(answered, request_hash);
         let mut t = s.clone();
         t.tokens = Some(vec![3, 5]);
         assert_ne!(t.body_hash(), answered, "the tokens are covered");
+        let mut t = s.clone();
+        t.token_logprobs = Some(vec![-0.5, -1.26e-5]);
+        assert_ne!(t.body_hash(), answered, "the log-probabilities are covered");
+        // So the axon's response signature (over the body hash) fails for a tampered answer.
+        let bob = subtensor_wallet::Keypair::from_uri("//Bob").unwrap();
+        let message = |hash: &str| response_message(7, "alice", &bob.ss58(), "u", 200, hash);
+        let signature = sign(&bob, &message(&answered));
+        let signer = parse_hotkey(&bob.ss58()).unwrap();
+        verify(&signer, &message(&answered), &signature).unwrap();
+        for tampered in [
+            GridGenerate { tokens: Some(vec![3, 5]), ..s.clone() },
+            GridGenerate { token_logprobs: Some(vec![-0.5, -1.26e-5]), ..s.clone() },
+            GridGenerate { token_logprobs: Some(vec![-0.4, -1.25e-5]), ..s.clone() },
+        ] {
+            let err = verify(&signer, &message(&tampered.body_hash()), &signature).unwrap_err();
+            assert!(matches!(err, AxonError::BadSignature), "{err:?}");
+        }
         let mut t = s.clone();
         t.stopped_at_eos = Some(true);
         assert_ne!(t.body_hash(), answered, "the stop flag is covered");

@@ -31,7 +31,7 @@ mod seq2seq;
 pub use causal_lm::{full_log_probs, TextCausalLM, TokenProbs, DEFAULT_CAUSAL_LM_TOPK};
 pub use causal_lm_next::{decode_topk, encode_topk, TextCausalLMNext, TopkPhrases};
 pub use grid_generate::{
-    GridAnswer, GridGenerate, GridParams, MAX_GRID_NEW_TOKENS, MAX_GRID_PROMPT,
+    GridAnswer, GridGenerate, GridParams, MAX_GRID_LOGPROB, MAX_GRID_NEW_TOKENS, MAX_GRID_PROMPT,
     MAX_GRID_TEMPERATURE,
 };
 pub use hidden_state::{pad_hidden, TextLastHiddenState, NETWORK_DIM};

@@ -60,8 +60,14 @@ async fn axon() -> RunningAxon {
             let last = *s.prompt.last().unwrap();
             let tokens: Vec<u32> = (1..=s.max_new_tokens).map(|i| last + i).collect();
             let token_times_ms = (1..=tokens.len()).map(|i| i as f64).collect();
-            s.set_outputs(GridAnswer { tokens, token_times_ms, stopped_at_eos: false })
-                .map_err(|e| e.to_string())?;
+            let token_logprobs = (1..=tokens.len()).map(|i| -0.5 * i as f64).collect();
+            s.set_outputs(GridAnswer {
+                tokens,
+                token_logprobs,
+                token_times_ms,
+                stopped_at_eos: false,
+            })
+            .map_err(|e| e.to_string())?;
             Ok(s)
         })
         .spawn("127.0.0.1:0".parse().unwrap())
@@ -115,6 +121,7 @@ async fn new_synapses_round_trip() {
     let out = r.synapse.outputs().unwrap();
     assert_eq!(out.tokens, vec![9, 10, 11]);
     assert_eq!(out.token_times_ms, vec![1.0, 2.0, 3.0]);
+    assert_eq!(out.token_logprobs, vec![-0.5, -1.0, -1.5]);
     assert!(!out.stopped_at_eos);
     assert_eq!(r.synapse.params(), params);
     let mut bad = GridGenerate::request(&[7, 8], &params).unwrap();
