@@ -24,7 +24,8 @@ enum Cheat {
     IgnoreSeed,
     /// Sample at temperature 0 whatever the request says.
     Greedy,
-    /// Answer the first request honestly, then replay its tokens to every later one.
+    /// Answer the first request honestly, then replay its tokens (and their log-probabilities)
+    /// to every later one.
     Replay,
     /// Answer honestly, --late-ms late.
     Late,

@@ -21,7 +21,8 @@ pub enum GridCheat {
     /// Samples at temperature 0 (argmax) whatever the request's temperature.
     Greedy,
     /// Answers the first request honestly, then every later one with the first answer's
-    /// tokens (truncated to the request's `max_new_tokens`) without computing anything.
+    /// tokens and their log-probabilities (truncated to the request's `max_new_tokens`)
+    /// without computing anything.
     Replay,
     /// Answers honestly, but only after sleeping this long (buffers and sends late).
     Late(Duration),
@@ -30,12 +31,27 @@ pub enum GridCheat {
 /// The seed [`GridCheat::IgnoreSeed`] samples with.
 pub const IGNORED_SEED: u64 = 0;
 
+/// What [`CheatState::replay`] sends: the remembered answer cut to a request's length.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Replayed {
+    /// The first answer's tokens, at most the request's `max_new_tokens`.
+    pub tokens: Vec<u32>,
+    /// Their log-probabilities, as the first answer claimed them.
+    pub logprobs: Vec<f64>,
+    /// Whether they count as stopped at the end-of-sequence token (fewer than
+    /// `max_new_tokens`, as the wire format requires).
+    pub stopped_at_eos: bool,
+}
+
+/// A remembered answer: tokens and their log-probabilities.
+type Remembered = (Vec<u32>, Vec<f64>);
+
 /// A cheat and what it remembers (the answer [`GridCheat::Replay`] replays). Cheap to clone;
 /// clones share the memory.
 #[derive(Clone, Debug)]
 pub struct CheatState {
     cheat: GridCheat,
-    first: Arc<Mutex<Option<Vec<u32>>>>,
+    first: Arc<Mutex<Option<Remembered>>>,
 }
 
 impl CheatState {
@@ -59,26 +75,27 @@ impl CheatState {
         req
     }
 
-    /// For [`GridCheat::Replay`] once an answer was remembered: the tokens to send for a
-    /// request of `max_new_tokens`, and whether they count as stopped at the end-of-sequence
-    /// token (fewer than `max_new_tokens`, as the wire format requires). `None` otherwise.
-    pub fn replay(&self, max_new_tokens: usize) -> Option<(Vec<u32>, bool)> {
+    /// For [`GridCheat::Replay`] once an answer was remembered: what to send for a request
+    /// of `max_new_tokens`. `None` otherwise.
+    pub fn replay(&self, max_new_tokens: usize) -> Option<Replayed> {
         if self.cheat != GridCheat::Replay {
             return None;
         }
         let first = self.first.lock().unwrap_or_else(PoisonError::into_inner);
-        first.as_ref().map(|tokens| {
-            let kept: Vec<u32> = tokens.iter().take(max_new_tokens).copied().collect();
-            let stopped = kept.len() < max_new_tokens;
-            (kept, stopped)
+        first.as_ref().map(|(tokens, logprobs)| {
+            let tokens: Vec<u32> = tokens.iter().take(max_new_tokens).copied().collect();
+            let logprobs: Vec<f64> = logprobs.iter().take(max_new_tokens).copied().collect();
+            let stopped_at_eos = tokens.len() < max_new_tokens;
+            Replayed { tokens, logprobs, stopped_at_eos }
         })
     }
 
-    /// Remembers `tokens` as the answer to replay, if none is remembered yet.
-    pub fn remember(&self, tokens: &[u32]) {
+    /// Remembers `tokens` and their `logprobs` as the answer to replay, if none is remembered
+    /// yet.
+    pub fn remember(&self, tokens: &[u32], logprobs: &[f64]) {
         if self.cheat == GridCheat::Replay {
             let mut first = self.first.lock().unwrap_or_else(PoisonError::into_inner);
-            first.get_or_insert_with(|| tokens.to_vec());
+            first.get_or_insert_with(|| (tokens.to_vec(), logprobs.to_vec()));
         }
     }
 

@@ -271,12 +271,15 @@ impl Handlers {
         }
         let arrival = caller.expires_at.checked_sub(caller.deadline).unwrap_or_else(Instant::now);
         #[cfg(feature = "test-utils")]
-        if let Some((tokens, stopped_at_eos)) =
-            self.cheat.as_ref().and_then(|c| c.replay(max_new_tokens))
-        {
+        if let Some(replayed) = self.cheat.as_ref().and_then(|c| c.replay(max_new_tokens)) {
             let now = arrival.elapsed().as_secs_f64() * 1000.0;
-            let token_times_ms = vec![now; tokens.len()];
-            s.set_outputs(GridAnswer { tokens, token_times_ms, stopped_at_eos })?;
+            let token_times_ms = vec![now; replayed.tokens.len()];
+            s.set_outputs(GridAnswer {
+                tokens: replayed.tokens,
+                token_logprobs: replayed.logprobs,
+                token_times_ms,
+                stopped_at_eos: replayed.stopped_at_eos,
+            })?;
             return Ok(s);
         }
         let req = GridRequest {
@@ -303,7 +306,7 @@ impl Handlers {
             .collect();
         #[cfg(feature = "test-utils")]
         if let Some(c) = &self.cheat {
-            c.remember(&output.tokens);
+            c.remember(&output.tokens, &output.logprobs);
             let delay = c.delay();
             if !delay.is_zero() {
                 tokio::time::sleep(delay).await;
@@ -311,6 +314,7 @@ impl Handlers {
         }
         s.set_outputs(GridAnswer {
             tokens: output.tokens,
+            token_logprobs: output.logprobs,
             token_times_ms,
             stopped_at_eos: output.stopped_at_eos,
         })?;

@@ -482,6 +482,27 @@ mod tests {
     }
 
     #[test]
+    fn hashed_log_probabilities_survive_json() {
+        // Arbitrary doubles (not short decimals): the receiver must parse exactly the values
+        // the sender hashed, or the body hash (and the signature) would not match.
+        let n = 200u32;
+        let mut s = GridGenerate::request(&[1], &params(n)).unwrap();
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        let token_logprobs: Vec<f64> = (0..n)
+            .map(|_| {
+                x = x
+                    .wrapping_mul(6_364_136_223_846_793_005)
+                    .wrapping_add(1_442_695_040_888_963_407);
+                -((x >> 11) as f64) / (1u64 << 49) as f64
+            })
+            .collect();
+        s.set_outputs(GridAnswer { token_logprobs, ..answer((0..n).collect(), false) }).unwrap();
+        let back: GridGenerate = serde_json::from_str(&serde_json::to_string(&s).unwrap()).unwrap();
+        assert_eq!(back.token_logprobs, s.token_logprobs);
+        assert_eq!(back.body_hash(), s.body_hash());
+    }
+
+    #[test]
     fn bad_answers_are_invalid() {
         let mut s = GridGenerate::request(&[1], &params(3)).unwrap();
         assert!(s.validate_response().is_err(), "no outputs");

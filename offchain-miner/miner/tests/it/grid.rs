@@ -1,5 +1,6 @@
 //! `GridGenerate` in grid mode: the answer is the model's own grid sampler output, batching
-//! concurrent requests changes nothing, requests beyond the grid's limits are refused, added
+//! concurrent requests changes nothing (tokens, and log-probabilities up to rounding),
+//! requests beyond the grid's limits are refused, added
 //! latency delays answers but not token times; with `test-utils`, each grid cheat departs
 //! from the honest output as it should.
 
@@ -44,11 +45,20 @@ fn local(model: &LanguageModel, prompt: &[u32], p: &GridParams) -> GridOutput {
     model.generate_grid(prompt, &req).unwrap()
 }
 
-/// Asserts that a reply carries `want`'s tokens and stop flag, with sane times.
+/// Largest difference between a batched row's log-probabilities and the same request decoded
+/// alone (rounding only; the validator's default tolerance is 1e-3).
+const BATCH_LOGPROB_SLACK: f64 = 1e-5;
+
+/// Asserts that a reply carries `want`'s tokens and stop flag, its log-probabilities up to
+/// batching's rounding, with sane times.
 fn assert_answer(reply: &GridGenerate, want: &GridOutput) {
     let got = reply.outputs().unwrap();
     assert_eq!(got.tokens, want.tokens);
     assert_eq!(got.stopped_at_eos, want.stopped_at_eos);
+    assert_eq!(got.token_logprobs.len(), want.logprobs.len());
+    for (a, b) in got.token_logprobs.iter().zip(&want.logprobs) {
+        assert!((a - b).abs() <= BATCH_LOGPROB_SLACK, "log-probability {a} vs {b}");
+    }
     let times = &got.token_times_ms;
     assert_eq!(times.len(), got.tokens.len());
     assert!(times.iter().all(|t| t.is_finite() && *t >= 0.0), "{times:?}");
@@ -82,6 +92,8 @@ async fn grid_generate_is_the_models_grid_sampler() {
             let reply = miner.dendrite.call(&miner.target, &request, TIMEOUT).await.unwrap();
             let want = local(&model, &prompt, p);
             assert_answer(&reply.synapse, &want);
+            // Decoded alone, as generate_grid decodes: the very same log-probabilities.
+            assert_eq!(reply.synapse.token_logprobs.as_ref(), Some(&want.logprobs));
             stops.push(want.stopped_at_eos);
             assert_eq!(reply.synapse.params(), *p, "the request fields come back unchanged");
             assert_eq!(reply.synapse.prompt, prompt);
@@ -282,7 +294,9 @@ mod cheats {
         let prompt = &contexts(&f.standard, 1, 6)[0];
         let p = params(7, 1.0, 0, 1.0, 16);
         let (answer, _) = grid_call(&miner, prompt, &p).await;
-        assert_eq!(answer.tokens, local(&model, prompt, &p).tokens);
+        let honest = local(&model, prompt, &p);
+        assert_eq!(answer.tokens, honest.tokens);
+        assert_eq!(answer.token_logprobs, honest.logprobs, "its own model's log-probabilities");
         miner.stop().await;
     }
 
@@ -298,6 +312,7 @@ mod cheats {
         let zero = local(&model, prompt, &GridParams { seed: IGNORED_SEED, ..p.clone() });
         assert_ne!(honest.tokens, zero.tokens, "seed 5 and seed 0 must differ for this test");
         assert_eq!(answer.tokens, zero.tokens);
+        assert_eq!(answer.token_logprobs, zero.logprobs);
         assert_ne!(answer.tokens, honest.tokens);
         miner.stop().await;
     }
@@ -316,6 +331,9 @@ mod cheats {
             .expect("some seed samples off the argmax at T = 1");
         let (answer, _) = grid_call(&miner, prompt, &p).await;
         assert_eq!(answer.tokens, greedy.tokens);
+        // Log-probabilities are of the raw distribution: right for the greedy tokens (only
+        // the token margins give this cheat away).
+        assert_eq!(answer.token_logprobs, greedy.logprobs);
         assert_ne!(answer.tokens, local(&model, prompt, &p).tokens);
         miner.stop().await;
     }
@@ -328,10 +346,13 @@ mod cheats {
         let prompts = contexts(&f.standard, 2, 6);
         let first_p = params(3, 1.0, 0, 1.0, 16);
         let (first, _) = grid_call(&miner, &prompts[0], &first_p).await;
-        assert_eq!(first.tokens, local(&model, &prompts[0], &first_p).tokens, "honest at first");
+        let honest = local(&model, &prompts[0], &first_p);
+        assert_eq!(first.tokens, honest.tokens, "honest at first");
+        assert_eq!(first.token_logprobs, honest.logprobs);
         let second_p = params(4, 1.0, 0, 1.0, 16);
         let (second, _) = grid_call(&miner, &prompts[1], &second_p).await;
         assert_eq!(second.tokens, first.tokens);
+        assert_eq!(second.token_logprobs, first.token_logprobs, "replayed with its tokens");
         assert_eq!(second.stopped_at_eos, first.stopped_at_eos);
         assert_ne!(second.tokens, local(&model, &prompts[1], &second_p).tokens);
         // Truncated to a smaller max_new_tokens.
@@ -339,6 +360,7 @@ mod cheats {
         let (third, _) = grid_call(&miner, &prompts[1], &short).await;
         let want: Vec<u32> = first.tokens.iter().take(3).copied().collect();
         assert_eq!(third.tokens, want);
+        assert_eq!(third.token_logprobs, first.token_logprobs[..want.len()].to_vec());
         assert_eq!(third.stopped_at_eos, want.len() < 3);
         miner.stop().await;
     }
@@ -352,7 +374,8 @@ mod cheats {
         let prompt = &contexts(&f.standard, 1, 6)[0];
         let p = params(6, 1.0, 0, 1.0, 16);
         let (answer, elapsed) = grid_call(&miner, prompt, &p).await;
-        assert_eq!(answer.tokens, local(&model, prompt, &p).tokens);
+        let honest = local(&model, prompt, &p);
+        assert_eq!((answer.tokens, answer.token_logprobs), (honest.tokens, honest.logprobs));
         assert!(elapsed >= delay, "answered after {elapsed:?}");
         miner.stop().await;
     }
