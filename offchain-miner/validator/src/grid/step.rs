@@ -1,11 +1,12 @@
 //! One grid step without the chain: the walk's next miners, one challenge to all of them,
-//! identical answers accepted at once, every other answer verified with one teacher-forced
-//! pass, the outcomes folded into the state.
+//! identical answers (same tokens, log-probabilities within the tolerance) accepted at once,
+//! every other answer verified with one teacher-forced pass per distinct token sequence, the
+//! outcomes folded into the state.
 //!
 //! [`run_grid_step`] is called by the binary ([`crate::Validator`] on a grid subnet) and by the
 //! tests (axons on loopback). Answers are judged against the request the validator sent (the
-//! echoed request fields of a response are ignored): only the tokens and the end-of-sequence
-//! flag are taken from the miner.
+//! echoed request fields of a response are ignored): only the tokens, their log-probabilities
+//! and the end-of-sequence flag are taken from the miner.
 
 use super::{
     challenge::SeedSource,
@@ -146,27 +147,38 @@ pub async fn run_grid_step(
                 .push(i);
         }
     }
-    // One judgement per distinct answer: agreement or a verification pass.
+    // One judgement per distinct token sequence: agreement (identical tokens and matching
+    // log-probabilities, not spot-checked) or one teacher-forced pass that every answer with
+    // these tokens is judged against (each with its own log-probabilities).
     let verify_started = Instant::now();
     let mut verifications = 0usize;
     let mut judged: BTreeMap<usize, (bool, Option<String>)> = BTreeMap::new();
     for members in groups.values() {
-        let Some(first) =
-            members.first().and_then(|&i| usable.get(i)).and_then(|u| u.as_ref().ok())
-        else {
+        let answers: Vec<(usize, &GridAnswer)> = members
+            .iter()
+            .filter_map(|&i| Some((i, &usable.get(i)?.as_ref().ok()?.answer)))
+            .collect();
+        let Some(&(_, first)) = answers.first() else {
             continue;
         };
-        let agreed = members.len() >= 2;
-        let (by_agreement, rejection) =
-            if agreed && !rng.gen_bool(params.spot_check.clamp(0.0, 1.0)) {
-                (true, None)
-            } else {
-                verifications = verifications.saturating_add(1);
-                let verdict = verifier.verify(&prompt, &request_params, &first.answer)?;
-                (false, (!verdict.accepted).then(|| verdict.reason.unwrap_or_default()))
-            };
-        for &i in members {
-            judged.insert(i, (by_agreement, rejection.clone()));
+        let agreed = answers.len() >= 2
+            && answers
+                .iter()
+                .all(|(_, a)| verifier.logprobs_agree(&a.token_logprobs, &first.token_logprobs));
+        if agreed && !rng.gen_bool(params.spot_check.clamp(0.0, 1.0)) {
+            for &(i, _) in &answers {
+                judged.insert(i, (true, None));
+            }
+            continue;
+        }
+        verifications = verifications.saturating_add(1);
+        let reference = verifier.reference(&prompt, &request_params, &first.tokens)?;
+        for &(i, answer) in &answers {
+            let verdict = verifier.judge(&reference, &request_params, answer);
+            judged.insert(
+                i,
+                (false, (!verdict.accepted).then(|| verdict.reason.unwrap_or_default())),
+            );
         }
     }
     let verifying = verify_started.elapsed();

@@ -5,8 +5,8 @@ use std::path::Path;
 use subtensor_axon::synapse::{GridAnswer, GridParams};
 use subtensor_client::primitives::GridSpec;
 use subtensor_model::{
-    grid::model_digest, GridRequest, GridSampling, GridTolerance, GridVerdict, LanguageModel,
-    GRID_SAMPLER_VERSION,
+    grid::{model_digest, GridReference},
+    GridRequest, GridSampling, GridTolerance, GridVerdict, LanguageModel, GRID_SAMPLER_VERSION,
 };
 
 /// Lower-case hex of `bytes`.
@@ -135,31 +135,63 @@ impl GridVerifier {
         }
     }
 
-    /// Judges `answer` to the challenge (`prompt`, `params`): one teacher-forced pass, each
-    /// token's margin against the sampler, the end-of-sequence and length checks
-    /// ([`LanguageModel::verify_grid`]), and the answer's own end-of-sequence flag.
+    /// The teacher-forced reference of `tokens` answering the challenge (`prompt`, `params`):
+    /// one pass, each token's margin against the sampler, the length and end-of-sequence
+    /// checks, and the verifier's own log-probabilities. Every answer with these tokens is
+    /// judged against it ([`Self::judge`]).
+    pub fn reference(
+        &self,
+        prompt: &[u32],
+        params: &GridParams,
+        tokens: &[u32],
+    ) -> Result<GridReference> {
+        self.model
+            .grid_reference(prompt, &self.request(params), tokens, &self.tolerance)
+            .map_err(|e| ValidatorError::Query(format!("grid verification: {e}")))
+    }
+
+    /// Judges `answer` against the `reference` of its tokens: the token verdict, its claimed
+    /// log-probabilities against the verifier's, and its end-of-sequence flag.
+    pub fn judge(
+        &self,
+        reference: &GridReference,
+        params: &GridParams,
+        answer: &GridAnswer,
+    ) -> GridVerdict {
+        let mut verdict = reference.judge(&answer.token_logprobs, &self.tolerance);
+        let max = usize::try_from(params.max_new_tokens).unwrap_or(usize::MAX);
+        let short = answer.tokens.len() < max;
+        if verdict.accepted && answer.stopped_at_eos != short {
+            verdict.accepted = false;
+            verdict.reason = Some(format!(
+                "stopped_at_eos is {} for {} of {max} tokens",
+                answer.stopped_at_eos,
+                answer.tokens.len()
+            ));
+        }
+        verdict
+    }
+
+    /// Judges one `answer` to the challenge (`prompt`, `params`): [`Self::reference`] then
+    /// [`Self::judge`].
     pub fn verify(
         &self,
         prompt: &[u32],
         params: &GridParams,
         answer: &GridAnswer,
     ) -> Result<GridVerdict> {
-        let req = self.request(params);
-        let mut verdict = self
-            .model
-            .verify_grid(prompt, &req, &answer.tokens, &self.tolerance)
-            .map_err(|e| ValidatorError::Query(format!("grid verification: {e}")))?;
-        let short = answer.tokens.len() < req.max_new_tokens;
-        if verdict.accepted && answer.stopped_at_eos != short {
-            verdict.accepted = false;
-            verdict.reason = Some(format!(
-                "stopped_at_eos is {} for {} of {} tokens",
-                answer.stopped_at_eos,
-                answer.tokens.len(),
-                req.max_new_tokens
-            ));
-        }
-        Ok(verdict)
+        let reference = self.reference(prompt, params, &answer.tokens)?;
+        Ok(self.judge(&reference, params, answer))
+    }
+
+    /// Whether two answers' claimed log-probabilities agree within the tolerance (same
+    /// length, every difference at most `logprob`): honest miners' do, a near-copy of the
+    /// model's do not.
+    pub fn logprobs_agree(&self, a: &[f64], b: &[f64]) -> bool {
+        a.len() == b.len()
+            && a.iter().zip(b).all(|(x, y)| {
+                x.is_finite() && y.is_finite() && (x - y).abs() <= self.tolerance.logprob
+            })
     }
 
     /// The model (to generate reference answers in tests and benchmarks).

@@ -1,6 +1,6 @@
 //! Grid mode end to end without a chain: `grid::run_grid_step` challenges axons on loopback
-//! that serve the grid model honestly or cheat (greedy, another seed, another model, replayed
-//! answers, answers held past the deadline); honest answers are never rejected, every cheater
+//! that serve the grid model honestly or cheat (greedy, another seed, another model, the model
+//! with slightly perturbed weights, replayed answers, answers held past the deadline); honest answers are never rejected, every cheater
 //! is, and only honest miners get weight.
 
 use crate::key;
@@ -48,6 +48,8 @@ enum Behaviour {
     IgnoreSeed,
     /// Another model of the same architecture.
     OtherModel,
+    /// The grid model with its weights perturbed by 1% of their RMS.
+    Perturbed,
     /// The first answer it ever gave, every time.
     Replay,
     /// An honest answer, after the validator's deadline.
@@ -87,6 +89,7 @@ async fn spawn(model: Arc<Mutex<LanguageModel>>, behaviour: Behaviour) -> Runnin
                             .map(|t| t.as_secs_f64() * 1000.0)
                             .collect(),
                         tokens: out.tokens,
+                        token_logprobs: out.logprobs,
                         stopped_at_eos: out.stopped_at_eos,
                     }
                 })
@@ -114,6 +117,7 @@ async fn honest_miners_pass_cheaters_are_rejected_and_get_no_weight() {
     let model = || LanguageModel::random(config(), Device::Cpu, 7).unwrap();
     let shared = Arc::new(Mutex::new(model()));
     let other = Arc::new(Mutex::new(LanguageModel::random(config(), Device::Cpu, 8).unwrap()));
+    let perturbed = Arc::new(Mutex::new(model().perturbed(0.01, 1).unwrap()));
     let behaviours = [
         (1u16, Behaviour::Honest),
         (2, Behaviour::Honest),
@@ -122,11 +126,16 @@ async fn honest_miners_pass_cheaters_are_rejected_and_get_no_weight() {
         (5, Behaviour::OtherModel),
         (6, Behaviour::Replay),
         (7, Behaviour::Late),
+        (8, Behaviour::Perturbed),
     ];
     let mut axons = Vec::new();
     let mut targets = BTreeMap::new();
     for (uid, b) in behaviours {
-        let m = if b == Behaviour::OtherModel { other.clone() } else { shared.clone() };
+        let m = match b {
+            Behaviour::OtherModel => other.clone(),
+            Behaviour::Perturbed => perturbed.clone(),
+            _ => shared.clone(),
+        };
         let axon = spawn(m, b).await;
         targets.insert(uid, AxonTarget { addr: axon.addr, hotkey: key("//Bob").ss58() });
         axons.push(axon);
@@ -157,7 +166,7 @@ async fn honest_miners_pass_cheaters_are_rejected_and_get_no_weight() {
     let seeds = SeedSource { hotkey: [1; 32], block_hash: [2; 32], secret: [3; 32] };
     let mut verifications = 0;
     let mut agreements = 0;
-    for step in 0..21u64 {
+    for step in 0..24u64 {
         let ctx = ChallengeContext { seeds, block: 100 + step };
         let report = run_grid_step(
             &dendrite, &verifier, &data, &mut state, &targets, &params, &ctx, &mut rng,
@@ -165,8 +174,8 @@ async fn honest_miners_pass_cheaters_are_rejected_and_get_no_weight() {
         .await
         .unwrap()
         .expect("serving uids are handed out");
-        // Walks of 7 uids in steps of 3, 3 and 1.
-        assert_eq!(report.outcomes.len(), if step % 3 == 2 { 1 } else { 3 });
+        // Walks of 8 uids in steps of 3, 3 and 2.
+        assert_eq!(report.outcomes.len(), if step % 3 == 2 { 2 } else { 3 });
         verifications += report.verifications;
         for o in &report.outcomes {
             if let GridObservation::Verified { by_agreement: true, .. } = o.observation {
@@ -174,30 +183,33 @@ async fn honest_miners_pass_cheaters_are_rejected_and_get_no_weight() {
             }
         }
     }
-    // Every uid was challenged once in each of the 7 walks of 3 steps.
-    assert_eq!(state.sampler.walks, 7);
-    assert_eq!(state.grid_counter, 21);
+    // Every uid was challenged once in each of the 8 walks of 3 steps.
+    assert_eq!(state.sampler.walks, 8);
+    assert_eq!(state.grid_counter, 24);
     for uid in [1, 2] {
         let s = &state.grid[&uid];
         assert_eq!((s.rejected, s.failed), (0, 0), "honest uid {uid}: {s:?}");
-        assert_eq!(s.verified + s.agreed, 7);
+        assert_eq!(s.verified + s.agreed, 8);
     }
-    for uid in 3..=6 {
+    for uid in [3, 4, 5, 6, 8] {
         let s = &state.grid[&uid];
         assert!(s.rejected >= 1, "cheater uid {uid} was never rejected: {s:?}");
         assert!(s.last_rejection.is_some());
     }
     // The replayer's first answer was honest; everything after it is rejected.
-    assert_eq!(state.grid[&6].rejected, 6, "{:?}", state.grid[&6]);
+    assert_eq!(state.grid[&6].rejected, 7, "{:?}", state.grid[&6]);
+    // The perturbed model is caught on every challenge (by its log-probabilities when its
+    // tokens are the honest ones).
+    assert_eq!(state.grid[&8].rejected, 8, "{:?}", state.grid[&8]);
     let late = &state.grid[&7];
-    assert_eq!((late.failed, late.verified + late.agreed), (7, 0), "{late:?}");
+    assert_eq!((late.failed, late.verified + late.agreed), (8, 0), "{late:?}");
     assert!(verifications > 0);
     // Honest pairs agreed at least once in 21 steps? Not guaranteed; counted only.
     let _ = agreements;
 
-    let rules = WeightRules { n: 8, own_uid: 0, min_allowed: 1, max_weight_limit: u16::MAX };
+    let rules = WeightRules { n: 9, own_uid: 0, min_allowed: 1, max_weight_limit: u16::MAX };
     let w = plan_grid_weights(&state.grid, 120, &scoring, &rules).unwrap();
-    for uid in 3..=7 {
+    for uid in 3..=8 {
         assert_eq!(w.share_of(uid), 0.0, "cheater uid {uid} got weight: {w:?}");
     }
     assert!(w.share_of(1) > 0.0 && w.share_of(2) > 0.0, "{w:?}");
