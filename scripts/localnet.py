@@ -370,6 +370,8 @@ class Localnet:
     def setup_grid(self) -> None:
         """The grid subnet: created by //Alice, its grid spec naming `grid_model`, the
         validator registered on it."""
+        # Creating a subnet registers the owner's hotkey on it.
+        self.stcli("wallet", "regen-hotkey", "--wallet-name", "alice", "--uri", "//Alice//grid")
         netuid = self.stcli("subnet", "create", "--wallet-name", "alice")["netuid"]
         if netuid != GRID_NETUID:
             raise RuntimeError(f"the grid subnet got netuid {netuid}, not {GRID_NETUID}")
