@@ -1,7 +1,7 @@
 """A grid subnet end to end (issue 13), headless, with the `Localnet` class of
 scripts/localnet.py: a dev node; subnet 2 whose grid spec names the tiny preset's best model;
-three honest `stminer --grid` miners of that model (2 threads with batching; 1 thread without
-batching and 250 ms of added latency; 1 thread with batching and 900 ms); six cheaters (the
+three honest `stminer --grid` miners of that model (1 thread with batching; 1 thread without
+batching and 300 ms of added latency; 2 threads with batching and 1,000 ms); six cheaters (the
 `grid_cheater` example): a model with slightly perturbed weights, a different checkpoint of the
 same architecture, a miner that ignores the seed, one that answers greedily, one that replays
 its first answer, one that holds its answers past the validator's deadline; and `stvalidator`
@@ -160,3 +160,20 @@ def test_honest_miners_pass_cheaters_are_caught_and_incentive_follows_speed(grid
     paid = [by_name[name] for name in honest]
     assert all(x > 0 for x in paid) and paid == sorted(paid, reverse=True) and \
         len(set(paid)) == len(paid), by_name
+
+
+def test_miners_and_validator_stop_when_the_grid_spec_is_cleared(grid):
+    """Runs after the test above (same module fixture): the owner clears the grid spec; the
+    honest grid miners and the grid validator notice within a few seconds and exit with an
+    error saying why (they serve and check a model the subnet no longer names)."""
+    net = grid
+    net.stcli("subnet", "grid", "clear", "--netuid", GRID_NETUID, "--wallet-name", "alice")
+    watched = [n for n in net.neurons if n.netuid == GRID_NETUID and
+               n.role in ("grid-miner", "validator")]
+    deadline = time.time() + 90
+    while time.time() < deadline and any(n.proc.alive() for n in watched):
+        time.sleep(1)
+    for n in watched:
+        assert not n.proc.alive(), f"{n.name} still runs:\n{n.proc.tail()}"
+        assert n.proc.popen.returncode != 0, n.name
+        assert "grid spec was cleared" in n.proc.tail(5), (n.name, n.proc.tail(5))

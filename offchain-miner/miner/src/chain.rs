@@ -6,7 +6,8 @@ use std::net::IpAddr;
 use std::time::Duration;
 use subtensor_axon::{Member, MetagraphPolicy};
 use subtensor_client::{
-    calls, neuron_stake, register::PowEvent, Client, ClientError, Metagraph, Wait,
+    calls, neuron_stake, primitives::GridSpec, register::PowEvent, Client, ClientError, Metagraph,
+    Wait,
 };
 use subtensor_wallet::{Keypair, Wallet};
 
@@ -163,5 +164,45 @@ pub async fn refresh_policy(
             Err(e) => tracing::warn!(target: "miner", "metagraph refresh failed: {e}"),
         }
         tokio::time::sleep(every).await;
+    }
+}
+
+/// Reads subnet `netuid`'s grid spec every `every` until it is no longer `loaded` (changed or
+/// cleared) and returns why, for the miner to stop: it serves the model the old spec named.
+/// Failed reads are logged and retried (the connection to `url` is reopened).
+pub async fn watch_grid_spec(
+    url: String,
+    netuid: u16,
+    loaded: GridSpec,
+    every: Duration,
+) -> String {
+    let mut client: Option<Client> = None;
+    loop {
+        tokio::time::sleep(every).await;
+        if client.is_none() {
+            client = Client::connect(&url).await.ok();
+        }
+        let Some(c) = client.as_ref() else { continue };
+        match c.grid_spec(netuid, None).await {
+            Ok(Some(now)) if now.spec == loaded => {}
+            Ok(Some(now)) => {
+                return format!(
+                    "subnet {netuid}'s grid spec changed at block #{} (it now names {}): restart \
+                     with the model it names",
+                    now.set_at_block,
+                    String::from_utf8_lossy(&now.spec.model_name)
+                )
+            }
+            Ok(None) => {
+                return format!(
+                    "subnet {netuid}'s grid spec was cleared: it is no longer a grid subnet; \
+                     restart without --grid"
+                )
+            }
+            Err(e) => {
+                tracing::warn!(target: "miner", "grid spec check failed: {e}; reconnecting");
+                client = None;
+            }
+        }
     }
 }

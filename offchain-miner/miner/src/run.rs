@@ -336,7 +336,32 @@ pub async fn run_with(args: Args, options: Options) -> Result<()> {
     let axon = handlers.attach(axon);
     tracing::info!(target: "miner", "axon listening on {addr} (published as {}:{external_port})", args.external_ip);
     let reporter = tokio::spawn(report_stats(engine.clone(), Duration::from_secs(60)));
-    axon.serve(listener, shutdown_signal()).await?;
+    // A grid miner stops (with an error) when the subnet's grid spec changes under it.
+    let spec_watch = spec.clone().filter(|_| !args.offline).map(|loaded| {
+        let every = Duration::from_secs(args.refresh_secs.max(1));
+        tokio::spawn(chain::watch_grid_spec(args.network.clone(), args.netuid, loaded, every))
+    });
+    let stop_reason: Arc<std::sync::Mutex<Option<String>>> = Arc::default();
+    let shutdown = {
+        let stop_reason = stop_reason.clone();
+        async move {
+            let changed = async {
+                match spec_watch {
+                    Some(task) => task.await.ok(),
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                () = shutdown_signal() => {}
+                reason = changed => {
+                    if let Ok(mut slot) = stop_reason.lock() {
+                        *slot = reason;
+                    }
+                }
+            }
+        }
+    };
+    axon.serve(listener, shutdown).await?;
     reporter.abort();
     if let Some(task) = refresher {
         task.abort();
@@ -351,7 +376,11 @@ pub async fn run_with(args: Args, options: Options) -> Result<()> {
         s.merged_rows.load(Ordering::Relaxed),
         s.merged_passes.load(Ordering::Relaxed)
     );
-    Ok(())
+    let reason = stop_reason.lock().ok().and_then(|mut slot| slot.take());
+    match reason {
+        Some(reason) => Err(MinerError::Config(reason)),
+        None => Ok(()),
+    }
 }
 
 /// Grid mode: starts the batcher and adds `GridGenerate` to `handlers`, within the limits of
