@@ -14,13 +14,14 @@ import socket
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import openai
 import pytest
 
 from conftest import ROOT, built_binary, free_port
+from gateway_procs import Procs, get_json
+from gateway_procs import client as gateway_client
 
 sys.path.insert(0, str(ROOT / "scripts"))
 from localnet import prepare_models  # noqa: E402
@@ -28,26 +29,6 @@ from localnet import prepare_models  # noqa: E402
 CORPUS = Path(os.environ.get("MARKET_CORPUS", "/usr/share/games/fortunes"))
 KEY = "test-key-1"
 MODEL = "subnet-1"
-
-
-def get_json(url: str, timeout: float = 5.0):
-    with urllib.request.urlopen(url, timeout=timeout) as r:
-        return r.status, json.loads(r.read())
-
-
-def wait_healthy(url: str, procs, timeout: float = 180.0):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        for name, p in procs:
-            if p.poll() is not None:
-                raise RuntimeError(f"{name} exited with {p.returncode}")
-        try:
-            if get_json(url, timeout=1.0)[0] == 200:
-                return
-        except OSError:
-            pass
-        time.sleep(0.3)
-    raise RuntimeError(f"{url} not healthy after {timeout} s")
 
 
 @pytest.fixture(scope="module")
@@ -65,14 +46,8 @@ def gateway(tmp_path_factory):
     for wallet in ["miner-large", "miner-small", "gateway"]:
         subprocess.run([stcli, "--no-prompt", "--json", "wallet", "create", "--wallet-name",
                         wallet], env=env, check=True, capture_output=True, timeout=300)
-    procs, logs = [], []
-
-    def spawn(name, cmd):
-        log = open(work / f"{name}.log", "wb")
-        logs.append((name, work / f"{name}.log"))
-        procs.append((name, subprocess.Popen([str(c) for c in cmd], stdout=log,
-                                             stderr=subprocess.STDOUT, env=env)))
-
+    procs = Procs(work, env)
+    spawn = procs.spawn
     miner_ports = []
     for name in ["large", "small"]:
         port = free_port()
@@ -91,23 +66,14 @@ def gateway(tmp_path_factory):
                       "--rate", "100", "--burst", "100", "--log", "info,subtensor_gateway=debug"])
     base = f"http://127.0.0.1:{port}"
     try:
-        wait_healthy(f"{base}/health", procs)
+        procs.wait_healthy(f"{base}/health")
         yield base, work
     finally:
-        for _, p in procs:
-            p.terminate()
-        for _, p in procs:
-            try:
-                p.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                p.kill()
-        for name, path in logs:
-            lines = path.read_text(errors="replace").splitlines()[-15:]
-            print(f"----- {name} (last lines) -----\n" + "\n".join(lines))
+        procs.stop()
 
 
 def client(base: str, key: str = KEY) -> openai.OpenAI:
-    return openai.OpenAI(base_url=f"{base}/v1", api_key=key, max_retries=0, timeout=60)
+    return gateway_client(base, key)
 
 
 def test_models_and_completions(gateway):

@@ -48,7 +48,8 @@ pub struct Args {
     /// The network's standard tokenizer (tokenizer.json), for heterogeneous subnets.
     #[arg(long)]
     pub tokenizer: Option<PathBuf>,
-    /// The grid model's directory (tokenizer.json, config.json, weights), for grid subnets.
+    /// The grid model's directory (tokenizer.json, config.json, weights), for grid subnets;
+    /// with --offline the model id is the directory's name.
     #[arg(long)]
     pub grid_model: Option<PathBuf>,
     /// Address to listen on.
