@@ -2,7 +2,8 @@
 
 Two real `stminer --offline` processes (debug binaries) serve the `tiny` preset's `large` and
 `small` models (trained or reused by scripts/localnet.py's `prepare_models`); `stgateway
---offline` routes to them with an API key file. Through `openai.OpenAI(base_url=...)`:
+--offline` routes to them with an API key file, ranking non-streaming answers by the `large`
+model as the reference. Through `openai.OpenAI(base_url=...)`:
 models.list(), completions and chat completions, streaming and not, a bad key
 (AuthenticationError), a bad field (BadRequestError naming it), and clients that disconnect
 mid-stream or before the answer, after which the gateway is still healthy and serves.
@@ -61,6 +62,7 @@ def gateway(tmp_path_factory):
     spawn("gateway", [stgateway, "--offline", *sum((["--miner", f"127.0.0.1:{p}"]
                                                     for p in miner_ports), []),
                       "--tokenizer", tokenizer, "--api-keys", work / "keys.txt",
+                      "--reference-model", by_name["large"],
                       "--wallet.name", "gateway", "--wallet.hotkey", "default",
                       "--port", port, "--map-file", work / "map.json", "--timeout", "30",
                       "--rate", "100", "--burst", "100", "--log", "info,subtensor_gateway=debug"])
@@ -163,3 +165,11 @@ def test_map_reflects_the_requests(gateway):
     for v in miners.values():
         assert v["addr"].startswith("127.0.0.1:")
         assert v["failures"] == 0
+
+
+def test_non_streaming_answers_are_ranked_by_the_reference(gateway):
+    base, work = gateway
+    r = client(base).completions.create(model=MODEL, prompt="The", max_tokens=8, seed=9)
+    assert r.choices[0].text
+    log = (work / "gateway.log").read_text(errors="replace")
+    assert "reference scores (mean log-prob per token)" in log

@@ -16,8 +16,10 @@ use subtensor_wallet::DEFAULT_WALLET_PATH;
 /// standard tokenizer, --tokenizer); a grid subnet is its grid spec's model name (GridGenerate,
 /// needs --grid-model with the model the spec names). Requests are routed by a latency map
 /// (incentive x recent success rate x speed, power of two choices on in-flight requests);
-/// non-streaming requests go to two miners at once, streaming ones are hedged to a second
-/// miner after the first one's own p90 time to first token. Chat messages are rendered as
+/// non-streaming requests go to two miners at once (--fan-out) and return the first good
+/// answer, or with --reference-model on a heterogeneous subnet the answer the reference model
+/// finds most likely (highest mean token log-probability); streaming ones are hedged to a
+/// second miner after the first one's own p90 time to first token (--no-hedge: not). Chat messages are rendered as
 /// "{role}: {content}\n" lines followed by "assistant:".
 ///
 /// Queries are signed with the wallet's hotkey: on a real chain miners serve registered
@@ -86,6 +88,17 @@ pub struct Args {
     /// Seconds between metagraph refreshes.
     #[arg(long, default_value_t = 60)]
     pub refresh_secs: u64,
+    /// A model on the network's standard tokenizer (config.json, model.safetensors), run on
+    /// the CPU, that ranks the answers of non-streaming requests to heterogeneous subnets.
+    #[arg(long, value_name = "DIR")]
+    pub reference_model: Option<PathBuf>,
+    /// Miners asked at once for a non-streaming request (1 to 3).
+    #[arg(long, default_value_t = 2)]
+    pub fan_out: usize,
+    /// Do not hedge streaming requests to a second miner after the first one's p90 time to
+    /// first token (a failure still brings in the second).
+    #[arg(long)]
+    pub no_hedge: bool,
     /// Log filter (tracing `EnvFilter` syntax).
     #[arg(short = 'l', long = "log", default_value = "info")]
     pub log: String,
@@ -102,6 +115,17 @@ impl Args {
                 "nothing to serve: pass --tokenizer (heterogeneous subnets) and/or --grid-model \
                  (grid subnets)"
                     .to_owned(),
+            ));
+        }
+        if !(1..=crate::backend::MAX_FAN_OUT).contains(&self.fan_out) {
+            return Err(GatewayError::Config(format!(
+                "--fan-out must be 1 to {}",
+                crate::backend::MAX_FAN_OUT
+            )));
+        }
+        if self.reference_model.is_some() && self.tokenizer.is_none() {
+            return Err(GatewayError::Config(
+                "--reference-model ranks heterogeneous answers: it needs --tokenizer".to_owned(),
             ));
         }
         if self.refresh_secs == 0 {

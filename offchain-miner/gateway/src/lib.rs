@@ -6,6 +6,7 @@
 //! * [`prompt`]: the chat prompt format (`"{role}: {content}\n"` … `"assistant:"`).
 //! * [`latency`]: the latency map (per miner: RTT EWMA, TTFT p50/p90, tokens/s, outcomes over
 //!   the recent window, in flight), saved atomically and restored.
+//! * [`rank`]: ranking heterogeneous answers by a reference model's mean token log-probability.
 //! * [`route`]: the routing policy (weighted choice, power of two choices, hedge delay).
 //! * [`backend`]: the [`backend::Backend`] trait the server uses, the [`backend::Directory`]
 //!   of miners (chain metagraph or `--offline` list), and the network implementation.
@@ -13,8 +14,7 @@
 //! * [`config`], [`run`]: the `stgateway` command line and main loop.
 //!
 //! Not here yet: a streaming synapse (miners answer whole generations; streamed responses
-//! start when the chosen answer arrives), ranking answers of heterogeneous miners by a
-//! reference model, and checking grid answers with the grid model.
+//! start when the chosen answer arrives) and checking grid answers with the grid model.
 
 #![cfg_attr(
     test,
@@ -28,6 +28,7 @@ pub mod keys;
 pub mod latency;
 pub mod openai;
 pub mod prompt;
+pub mod rank;
 pub mod route;
 pub mod run;
 pub mod server;

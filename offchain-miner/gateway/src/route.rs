@@ -75,6 +75,9 @@ pub struct Plan {
     pub primary: u16,
     /// The second miner (fan-out partner, or hedge), if there is another eligible one.
     pub backup: Option<u16>,
+    /// Further distinct miners for a wider fan-out (see [`RoutePolicy::plan_wide`]), in draw
+    /// order; empty from [`RoutePolicy::plan`].
+    pub more: Vec<u16>,
     /// How long to wait for the primary before hedging to the backup.
     pub hedge_delay: Duration,
 }
@@ -132,9 +135,30 @@ impl RoutePolicy {
     /// Chooses the primary and backup among `candidates` (see the module documentation);
     /// `None` when none is eligible.
     pub fn plan(&self, candidates: &[Candidate], now_ms: u64, rng: &mut impl Rng) -> Option<Plan> {
+        self.plan_wide(candidates, 0, now_ms, rng)
+    }
+
+    /// [`Self::plan`], plus up to `extra` further distinct miners drawn by weight (for a
+    /// fan-out to more than two).
+    pub fn plan_wide(
+        &self,
+        candidates: &[Candidate],
+        extra: usize,
+        now_ms: u64,
+        rng: &mut impl Rng,
+    ) -> Option<Plan> {
         let weights = self.weights(candidates, now_ms);
-        let first = draw(&weights, None, rng)?;
-        let second = draw(&weights, Some(first), rng);
+        let first = draw(&weights, &[], rng)?;
+        let second = draw(&weights, &[first], rng);
+        let mut taken: Vec<usize> = std::iter::once(first).chain(second).collect();
+        let mut more = Vec::new();
+        while more.len() < extra {
+            let Some(i) = draw(&weights, &taken, rng) else { break };
+            taken.push(i);
+            if let Some(c) = candidates.get(i) {
+                more.push(c.uid);
+            }
+        }
         let (a, b) = (candidates.get(first)?, second.and_then(|i| candidates.get(i)));
         let (primary, backup) = match b {
             Some(b) => {
@@ -149,14 +173,15 @@ impl RoutePolicy {
         Some(Plan {
             primary: primary.uid,
             backup: backup.map(|c| c.uid),
+            more,
             hedge_delay: self.hedge_delay(&primary.stats),
         })
     }
 }
 
-/// An index drawn with probability proportional to `weights`, skipping `except`.
-fn draw(weights: &[f64], except: Option<usize>, rng: &mut impl Rng) -> Option<usize> {
-    let usable = |i: usize, w: f64| Some(i) != except && w > 0.0 && w.is_finite();
+/// An index drawn with probability proportional to `weights`, skipping those in `except`.
+fn draw(weights: &[f64], except: &[usize], rng: &mut impl Rng) -> Option<usize> {
+    let usable = |i: usize, w: f64| !except.contains(&i) && w > 0.0 && w.is_finite();
     let total: f64 =
         weights.iter().enumerate().filter(|(i, w)| usable(*i, **w)).map(|(_, w)| w).sum();
     if total <= 0.0 {
@@ -261,6 +286,24 @@ mod tests {
             let plan = p.plan(&cands, 0, &mut rng).unwrap();
             assert_eq!((plan.primary, plan.backup), (1, Some(0)));
         }
+    }
+
+    #[test]
+    fn wide_plans_draw_distinct_miners() {
+        let p = RoutePolicy::default();
+        let cands: Vec<Candidate> = (0..4).map(|u| cand(u, None, None, 0)).collect();
+        let mut rng = StdRng::seed_from_u64(9);
+        for _ in 0..50 {
+            let plan = p.plan_wide(&cands, 1, 0, &mut rng).unwrap();
+            let mut all = vec![plan.primary, plan.backup.unwrap()];
+            all.extend(&plan.more);
+            assert_eq!(all.len(), 3);
+            all.sort_unstable();
+            all.dedup();
+            assert_eq!(all.len(), 3, "{plan:?}");
+        }
+        let plan = p.plan_wide(&cands[..2], 5, 0, &mut rng).unwrap();
+        assert!(plan.more.is_empty() && plan.backup.is_some());
     }
 
     #[test]

@@ -10,6 +10,7 @@ use crate::{
     error::GatewayError,
     keys::{Auth, RateLimiter},
     latency::LatencyMap,
+    rank::Reference,
     server::{router, AppState},
     Result,
 };
@@ -54,7 +55,20 @@ pub async fn run(args: Args) -> Result<()> {
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .map_err(|e| GatewayError::Config(format!("cannot listen on {addr}: {e}")))?;
-    let config = NetworkConfig { timeout: args.timeout(), ..NetworkConfig::default() };
+    let reference = args.reference_model.as_deref().map(Reference::load).transpose()?;
+    if let (Some(r), Some(t)) = (&reference, &standard) {
+        r.check_vocab(t)?;
+    }
+    if let Some(dir) = &args.reference_model {
+        tracing::info!("ranking heterogeneous answers by the reference model {}", dir.display());
+    }
+    let config = NetworkConfig {
+        timeout: args.timeout(),
+        fan_out: args.fan_out,
+        hedge: !args.no_hedge,
+        reference,
+        ..NetworkConfig::default()
+    };
     tracing::info!("signing queries as {}", dendrite.hotkey());
     if args.offline {
         let netuid = args.netuids.first().copied().unwrap_or(1);

@@ -89,3 +89,39 @@ pub async fn spawn_miner(
     let target = AxonTarget { addr: axon.addr, hotkey };
     TestMiner { axon, target, calls }
 }
+
+/// The text [`reference_model`] learns.
+pub const REFERENCE_TEXT: &str = "the quick brown fox jumps over the lazy dog. hello world, \
+                                  hello gateway. a miner answers the prompt with generated text. ";
+
+/// A tiny model on [`tokenizer`], trained briefly on [`REFERENCE_TEXT`] so that it finds that
+/// text's continuations far likelier than shuffled words.
+pub fn reference_model() -> subtensor_model::LanguageModel {
+    use subtensor_model::{
+        train::{train, TrainConfig},
+        Device, GptConfig, LanguageModel,
+    };
+    let tok = tokenizer();
+    let config = GptConfig {
+        vocab_size: i64::try_from(tok.vocab_size()).unwrap(),
+        n_positions: 64,
+        n_embd: 32,
+        n_layer: 1,
+        n_head: 2,
+        layer_norm_epsilon: 1e-5,
+    };
+    let mut model = LanguageModel::random(config, Device::Cpu, 5).unwrap();
+    let tokens = tok.encode(&REFERENCE_TEXT.repeat(30)).unwrap();
+    let train_config = TrainConfig {
+        steps: 60,
+        batch_size: 8,
+        seq_len: 32,
+        learning_rate: 1e-2,
+        warmup_steps: 5,
+        eval_batches: 1,
+        progress: false,
+        ..TrainConfig::default()
+    };
+    train(&mut model, &tokens, &tokens, &train_config, None).unwrap();
+    model
+}

@@ -9,7 +9,7 @@ pub use directory::{
     discover_hotkey, parse_miner, ChainDirectory, Directory, Miner, StaticDirectory, Subnet,
     SubnetKind,
 };
-pub use network::{GridModel, NetworkBackend, NetworkConfig};
+pub use network::{GridModel, NetworkBackend, NetworkConfig, MAX_FAN_OUT};
 
 use crate::{openai::Sampling, Result};
 use std::future::Future;
@@ -25,8 +25,9 @@ pub struct GenerateRequest {
     pub prompt_field: &'static str,
     /// Sampling settings.
     pub sampling: Sampling,
-    /// Ask two miners at once and take the first good answer (non-streaming requests);
-    /// otherwise ask one and hedge to a second after its hedge delay.
+    /// Ask several miners at once and take the first good answer, or the best by the reference
+    /// model (non-streaming requests); otherwise ask one and hedge to a second after its hedge
+    /// delay.
     pub fan_out: bool,
 }
 

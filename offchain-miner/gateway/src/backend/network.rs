@@ -8,16 +8,20 @@
 //! * Grid subnets (model id = the grid spec's model name): `GridGenerate` in the grid model's
 //!   own ids, with the request's seed (random when absent), `temperature`, `top_p`, `top_k` 0.
 //!
-//! Miners answer whole generations. A non-streaming request goes to the routed miner and its
-//! backup at once and takes the first good answer; a streaming one goes to the routed miner
-//! and is hedged to the backup after the primary's hedge delay. A failure brings the backup
-//! in at once. Every call runs to its own end in the background, so every outcome (answer,
-//! unusable answer, error, timeout) lands in the latency map, the losers' included.
+//! Miners answer whole generations. A non-streaming request goes to [`NetworkConfig::fan_out`]
+//! routed miners at once (two by default) and takes the first good answer, or, with a
+//! [`NetworkConfig::reference`] model on a heterogeneous subnet, waits for all of them and
+//! takes the answer the reference finds most likely ([`crate::rank`]). A streaming one goes to
+//! the routed miner and is hedged to the backup after the primary's hedge delay (unless
+//! [`NetworkConfig::hedge`] is off). A failure brings the backup in at once. Every call runs
+//! to its own end in the background, so every outcome (answer, unusable answer, error,
+//! timeout) lands in the latency map, the losers' included.
 
 use super::{Backend, Directory, GenerateRequest, Generation, Subnet, SubnetKind};
 use crate::{
     error::GatewayError,
     latency::{now_ms, LatencyMap, OutcomeKind},
+    rank::{best, Reference},
     route::{Candidate, RoutePolicy},
     Result,
 };
@@ -73,11 +77,27 @@ pub struct NetworkConfig {
     pub timeout: Duration,
     /// The routing policy.
     pub policy: RoutePolicy,
+    /// Miners asked at once for a non-streaming request (1..=3).
+    pub fan_out: usize,
+    /// Hedge a slow primary to the backup after its hedge delay (`--no-hedge` turns it off;
+    /// a failure still brings the backup in).
+    pub hedge: bool,
+    /// Ranks the answers of a non-streaming request to a heterogeneous subnet.
+    pub reference: Option<Reference>,
 }
+
+/// Most miners one request fans out to.
+pub const MAX_FAN_OUT: usize = 3;
 
 impl Default for NetworkConfig {
     fn default() -> Self {
-        Self { timeout: Duration::from_secs(30), policy: RoutePolicy::default() }
+        Self {
+            timeout: Duration::from_secs(30),
+            policy: RoutePolicy::default(),
+            fan_out: 2,
+            hedge: true,
+            reference: None,
+        }
     }
 }
 
@@ -102,6 +122,7 @@ enum Job {
 #[derive(Clone, Debug)]
 struct Decoded {
     text: String,
+    ids: Vec<u32>,
     tokens: usize,
     stopped: bool,
 }
@@ -164,7 +185,7 @@ impl CallCtx {
             return Err(Failure::Unusable("empty generation".to_owned()));
         }
         let text = self.tokenizer.decode(&ids).map_err(|e| Failure::Unusable(e.to_string()))?;
-        Ok(Decoded { text, tokens: ids.len(), stopped })
+        Ok(Decoded { text, tokens: ids.len(), ids, stopped })
     }
 }
 
@@ -205,12 +226,12 @@ impl<D: Directory> NetworkBackend<D> {
         &self.map
     }
 
-    /// The synapse, tokenizer and prompt length for `req` on `subnet`; limits are checked here.
+    /// The synapse, tokenizer and prompt ids for `req` on `subnet`; limits are checked here.
     fn job(
         &self,
         subnet: &Subnet,
         req: &GenerateRequest,
-    ) -> Result<(Job, Arc<TextTokenizer>, usize)> {
+    ) -> Result<(Job, Arc<TextTokenizer>, Vec<u32>)> {
         let s = &req.sampling;
         let field = req.prompt_field;
         let unavailable = || GatewayError::NoMiner(req.model.clone());
@@ -247,10 +268,9 @@ impl<D: Directory> NetworkBackend<D> {
                     repetition_penalty: 1.0,
                     seed: s.seed.unwrap_or_else(rand::random),
                 };
-                let len = ids.len();
-                let synapse = TextSeq2Seq::request(&[ids], &params)
+                let synapse = TextSeq2Seq::request(std::slice::from_ref(&ids), &params)
                     .map_err(|e| GatewayError::field(field, e.to_string()))?;
-                Ok((Job::Seq(synapse), tokenizer, len))
+                Ok((Job::Seq(synapse), tokenizer, ids))
             }
             SubnetKind::Grid { max_new_tokens, max_context, .. } => {
                 let grid = self.grid.clone().ok_or_else(unavailable)?;
@@ -287,22 +307,24 @@ impl<D: Directory> NetworkBackend<D> {
                     top_p: s.top_p,
                     max_new_tokens: s.max_tokens,
                 };
-                let len = ids.len();
                 let synapse = GridGenerate::request(&ids, &params)
                     .map_err(|e| GatewayError::field(field, e.to_string()))?;
-                Ok((Job::Grid(synapse), Arc::new(grid.tokenizer.clone()), len))
+                Ok((Job::Grid(synapse), Arc::new(grid.tokenizer.clone()), ids))
             }
         }
     }
 
-    /// Sends `job` to the routed miners (see the module documentation) until one answers.
+    /// Sends `job` to the routed miners (see the module documentation): until one answers, or
+    /// with `gather`, until every miner asked at once has ended (the answers in arrival order).
     async fn race(
         &self,
         subnet: &Subnet,
         job: Job,
         tokenizer: Arc<TextTokenizer>,
         fan_out: bool,
-    ) -> std::result::Result<(u16, Decoded), Vec<String>> {
+        gather: bool,
+    ) -> std::result::Result<Vec<(u16, Decoded)>, Vec<String>> {
+        let width = self.config.fan_out.clamp(1, MAX_FAN_OUT);
         let plan = {
             let candidates: Vec<Candidate> = subnet
                 .miners
@@ -313,7 +335,8 @@ impl<D: Directory> NetworkBackend<D> {
                     stats: self.map.summary(subnet.netuid, m.uid, &m.target.hotkey),
                 })
                 .collect();
-            self.config.policy.plan(&candidates, now_ms(), &mut rand::thread_rng())
+            let extra = if fan_out { width.saturating_sub(2) } else { 0 };
+            self.config.policy.plan_wide(&candidates, extra, now_ms(), &mut rand::thread_rng())
         };
         let Some(plan) = plan else {
             return Err(vec!["every miner is cooling down after repeated failures".to_owned()]);
@@ -342,8 +365,8 @@ impl<D: Directory> NetworkBackend<D> {
             pending = pending.saturating_add(1);
         }
         let mut backup = plan.backup;
-        if fan_out {
-            if let Some(uid) = backup.take() {
+        if fan_out && width >= 2 {
+            for uid in backup.take().into_iter().chain(plan.more.iter().copied()) {
                 if launch(uid) {
                     pending = pending.saturating_add(1);
                 }
@@ -351,11 +374,17 @@ impl<D: Directory> NetworkBackend<D> {
         }
         let hedge = tokio::time::sleep(plan.hedge_delay);
         tokio::pin!(hedge);
+        let hedging = self.config.hedge;
         let mut reasons = Vec::new();
-        while pending > 0 || backup.is_some() {
+        let mut answers = Vec::new();
+        while pending > 0 || (backup.is_some() && answers.is_empty()) {
             tokio::select! {
                 got = rx.recv() => match got {
-                    Some((uid, Ok(answer))) => return Ok((uid, answer)),
+                    Some((uid, Ok(answer))) if !gather => return Ok(vec![(uid, answer)]),
+                    Some((uid, Ok(answer))) => {
+                        answers.push((uid, answer));
+                        pending = pending.saturating_sub(1);
+                    }
                     Some((uid, Err(e))) => {
                         reasons.push(format!("uid {uid}: {e}"));
                         pending = pending.saturating_sub(1);
@@ -367,7 +396,7 @@ impl<D: Directory> NetworkBackend<D> {
                     }
                     None => break,
                 },
-                () = &mut hedge, if backup.is_some() => {
+                () = &mut hedge, if hedging && backup.is_some() => {
                     if let Some(b) = backup.take() {
                         tracing::debug!("subnet {}: hedging to uid {b} after {:?}", subnet.netuid, plan.hedge_delay);
                         if launch(b) {
@@ -381,7 +410,58 @@ impl<D: Directory> NetworkBackend<D> {
                 }
             }
         }
-        Err(reasons)
+        if answers.is_empty() {
+            Err(reasons)
+        } else {
+            Ok(answers)
+        }
+    }
+
+    /// The answer to return: the only one, or the one the reference model ranks first (the
+    /// first to arrive when scoring fails).
+    async fn pick(
+        &self,
+        netuid: u16,
+        prompt: &[u32],
+        eot: Option<u32>,
+        mut answers: Vec<(u16, Decoded)>,
+    ) -> Option<(u16, Decoded)> {
+        let reference = match &self.config.reference {
+            Some(r) if answers.len() > 1 => r,
+            _ => return answers.into_iter().next(),
+        };
+        let continuations: Vec<Vec<u32>> = answers
+            .iter()
+            .map(|(_, d)| d.ids.iter().copied().chain(eot.filter(|_| d.stopped)).collect())
+            .collect();
+        let chosen = match reference.score(prompt.to_vec(), continuations).await {
+            Ok(scores) => {
+                let at = best(&scores).unwrap_or(0);
+                let table: Vec<String> = answers
+                    .iter()
+                    .zip(&scores)
+                    .map(|((uid, _), s)| match s {
+                        Some(s) => format!("uid {uid} {s:.4}"),
+                        None => format!("uid {uid} -"),
+                    })
+                    .collect();
+                let winner = answers.get(at).map_or(0, |(uid, _)| *uid);
+                tracing::debug!(
+                    "subnet {netuid}: reference scores (mean log-prob per token): {}; uid {winner} wins",
+                    table.join(", ")
+                );
+                at
+            }
+            Err(e) => {
+                tracing::warn!("subnet {netuid}: cannot rank the answers: {e}");
+                0
+            }
+        };
+        if chosen < answers.len() {
+            Some(answers.swap_remove(chosen))
+        } else {
+            answers.into_iter().next()
+        }
     }
 }
 
@@ -396,11 +476,22 @@ impl<D: Directory> Backend for NetworkBackend<D> {
             .iter()
             .find(|s| s.model_id() == req.model)
             .ok_or_else(|| GatewayError::UnknownModel(req.model.clone()))?;
-        let (job, tokenizer, prompt_tokens) = self.job(subnet, &req)?;
+        let (job, tokenizer, prompt_ids) = self.job(subnet, &req)?;
+        let prompt_tokens = prompt_ids.len();
         if subnet.miners.is_empty() {
             return Err(GatewayError::NoMiner(req.model.clone()));
         }
-        match self.race(subnet, job, tokenizer, req.fan_out).await {
+        let rank = req.fan_out
+            && self.config.reference.is_some()
+            && subnet.kind == SubnetKind::Seq2Seq
+            && self.config.fan_out > 1;
+        let eot = tokenizer.eot_id();
+        let answers = self.race(subnet, job, tokenizer, req.fan_out, rank).await;
+        let picked = match answers {
+            Ok(list) => self.pick(subnet.netuid, &prompt_ids, eot, list).await.ok_or_else(Vec::new),
+            Err(reasons) => Err(reasons),
+        };
+        match picked {
             Ok((uid, d)) => {
                 tracing::info!(
                     "{}: uid {uid} answered {} tokens{}",

@@ -109,7 +109,11 @@ async fn streaming_sends_chunks_then_done() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn keys_rate_limits_and_bad_requests() {
-    let gw = start(&[(0, A)], Opts { keys: Some("# keys\nsecret\n"), rate: 0.5, burst: 3.0 }).await;
+    let gw = start(
+        &[(0, A)],
+        Opts { keys: Some("# keys\nsecret\n"), rate: 0.5, burst: 3.0, ..Opts::default() },
+    )
+    .await;
     let url = format!("{}/v1/completions", gw.url);
     let ok = json!({"model": "subnet-1", "prompt": "hi", "max_tokens": 3});
     let (status, v) = post(&url, None, ok.clone()).await;

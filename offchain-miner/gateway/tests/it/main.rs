@@ -10,6 +10,7 @@
 )]
 
 mod api;
+mod rank;
 mod routing;
 
 use bytes::Bytes;
@@ -23,6 +24,7 @@ use subtensor_gateway::{
     backend::{Miner, NetworkBackend, NetworkConfig, StaticDirectory, Subnet, SubnetKind},
     keys::{Auth, RateLimiter},
     latency::LatencyMap,
+    rank::Reference,
     server::{router, AppState},
     test_utils::{key, spawn_miner, tokenizer, Behaviour, TestMiner},
 };
@@ -43,11 +45,14 @@ pub struct Opts {
     pub keys: Option<&'static str>,
     pub rate: f64,
     pub burst: f64,
+    /// Each miner's answer (by position; [`ANSWER`] for those not given).
+    pub answers: Vec<&'static str>,
+    pub reference: Option<Reference>,
 }
 
 impl Default for Opts {
     fn default() -> Self {
-        Self { keys: None, rate: 10_000.0, burst: 10_000.0 }
+        Self { keys: None, rate: 10_000.0, burst: 10_000.0, answers: Vec::new(), reference: None }
     }
 }
 
@@ -57,7 +62,8 @@ pub async fn start(miners: &[(u64, Behaviour)], opts: Opts) -> Gateway {
     let mut running = Vec::new();
     for (i, (ms, b)) in miners.iter().enumerate() {
         let uri = format!("//Miner{i}");
-        running.push(spawn_miner(&uri, &tok, ANSWER, Duration::from_millis(*ms), *b).await);
+        let answer = opts.answers.get(i).copied().unwrap_or(ANSWER);
+        running.push(spawn_miner(&uri, &tok, answer, Duration::from_millis(*ms), *b).await);
     }
     let subnet = Subnet {
         netuid: 1,
@@ -69,7 +75,11 @@ pub async fn start(miners: &[(u64, Behaviour)], opts: Opts) -> Gateway {
             .collect(),
     };
     let map = LatencyMap::new();
-    let config = NetworkConfig { timeout: Duration::from_secs(5), ..NetworkConfig::default() };
+    let config = NetworkConfig {
+        timeout: Duration::from_secs(5),
+        reference: opts.reference.clone(),
+        ..NetworkConfig::default()
+    };
     let backend = NetworkBackend::new(
         StaticDirectory::new(vec![subnet]),
         Dendrite::new(key("//Gateway")),
