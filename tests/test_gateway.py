@@ -173,3 +173,16 @@ def test_non_streaming_answers_are_ranked_by_the_reference(gateway):
     assert r.choices[0].text
     log = (work / "gateway.log").read_text(errors="replace")
     assert "reference scores (mean log-prob per token)" in log
+
+
+def test_stcli_subnet_map_reads_the_gateway(gateway):
+    base, _ = gateway
+    stcli = built_binary("stcli", "subtensor-cli", "STCLI_BIN")
+    out = subprocess.run([stcli, "--json", "subnet", "map", "--gateway", base],
+                         capture_output=True, text=True, timeout=30, check=True)
+    assert json.loads(out.stdout) == get_json(f"{base}/map")[1] or "1" in json.loads(out.stdout)
+    out = subprocess.run([stcli, "subnet", "map", "--gateway", base],
+                         capture_output=True, text=True, timeout=30, check=True)
+    lines = out.stdout.splitlines()
+    assert lines[0].split()[:3] == ["NETUID", "UID", "HOTKEY"]
+    assert len(lines) == 4, out.stdout  # header, rule, two miners

@@ -242,6 +242,14 @@ pub enum SubnetCommand {
         #[arg(long, default_value_t = 600)]
         pow_timeout: u64,
     },
+    /// A running gateway's latency map (stgateway's GET /map): per subnet and uid the round
+    /// trip, time to first token p50/p90, tokens/s, success/partial/failure counts over the
+    /// recent window and requests in flight. No node needed.
+    Map {
+        /// The gateway's base URL, e.g. http://127.0.0.1:8000.
+        #[arg(long)]
+        gateway: String,
+    },
     /// Grid subnets: show, set or clear the one model a subnet's miners serve.
     #[command(subcommand)]
     Grid(GridCommand),

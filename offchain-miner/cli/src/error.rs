@@ -21,6 +21,9 @@ pub enum CliError {
     /// The user declined the confirmation.
     #[error("aborted: nothing was sent")]
     Aborted,
+    /// A gateway (`stgateway`) could not be reached or answered something unexpected.
+    #[error("gateway: {0}")]
+    Gateway(String),
     /// Terminal input or output failed.
     #[error("terminal: {0}")]
     Io(#[from] std::io::Error),

@@ -2,6 +2,7 @@
 
 pub mod axon;
 pub mod grid;
+pub mod map;
 pub mod stake;
 pub mod subnet;
 pub mod wallet;

@@ -1,5 +1,6 @@
 //! `stcli subnet ...`: create, list and show subnets, hyperparameters, and registration by
-//! burn or proof of work. Grid specs (`subnet grid ...`) are in [`super::grid`].
+//! burn or proof of work. Grid specs (`subnet grid ...`) are in [`super::grid`], a gateway's
+//! latency map (`subnet map`) in [`super::map`].
 
 use super::grid;
 use crate::{
@@ -34,6 +35,7 @@ pub async fn run(ctx: &Ctx, command: SubnetCommand) -> Result<()> {
             register_pow(ctx, netuid, threads, Duration::from_secs(pow_timeout)).await
         }
         SubnetCommand::Grid(command) => grid::run(ctx, command).await,
+        SubnetCommand::Map { gateway } => super::map::run(ctx, &gateway).await,
         SubnetCommand::PowBenchmark { difficulty, threads, rounds } => {
             pow_benchmark(ctx, difficulty, threads.unwrap_or_else(Solver::all_cores), rounds)
         }
