@@ -19,8 +19,8 @@ use subtensor_wallet::DEFAULT_WALLET_PATH;
 /// non-streaming requests go to two miners at once (--fan-out) and return the first good
 /// answer, or with --reference-model on a heterogeneous subnet the answer the reference model
 /// finds most likely (highest mean token log-probability); streaming ones are hedged to a
-/// second miner after the first one's own p90 time to first token (--no-hedge: not). Chat messages are rendered as
-/// "{role}: {content}\n" lines followed by "assistant:".
+/// second miner after the shorter of the two miners' p90 time to first token (--no-hedge:
+/// not). Chat messages are rendered as "{role}: {content}\n" lines followed by "assistant:".
 ///
 /// Queries are signed with the wallet's hotkey: on a real chain miners serve registered
 /// hotkeys only, so run the gateway with a validator's hotkey. With --offline there is no chain:

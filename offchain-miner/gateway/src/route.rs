@@ -13,9 +13,11 @@
 //! * **Power of two choices**: two distinct miners are drawn by weight; the one with fewer
 //!   requests in flight is the primary (ties: the first drawn, so equal loads keep the
 //!   weighted choice), the other the backup.
-//! * **Hedge delay**: the primary's own TTFT p90, within
-//!   [`RoutePolicy::hedge_min`]..=[`RoutePolicy::hedge_max`] ([`RoutePolicy::hedge_default`]
-//!   before it has any).
+//! * **Hedge delay**: the primary's own TTFT p90, or the backup's when that is shorter (a
+//!   primary that has not answered by the time the backup usually would have is worth
+//!   hedging: otherwise a consistently slow miner, probed at the floor weight, would always
+//!   be waited for), within [`RoutePolicy::hedge_min`]..=[`RoutePolicy::hedge_max`]
+//!   ([`RoutePolicy::hedge_default`] for an unmeasured primary).
 
 use crate::latency::MinerSummary;
 use rand::Rng;
@@ -122,13 +124,15 @@ impl RoutePolicy {
             .collect()
     }
 
-    /// The hedge delay for a primary with these figures.
-    pub fn hedge_delay(&self, stats: &MinerSummary) -> Duration {
-        match stats.ttft_p90_ms {
-            Some(ms) if ms.is_finite() && ms >= 0.0 => {
+    /// The hedge delay for a primary with these figures and its backup's.
+    pub fn hedge_delay(&self, primary: &MinerSummary, backup: Option<&MinerSummary>) -> Duration {
+        let p90 = |s: &MinerSummary| s.ttft_p90_ms.filter(|ms| ms.is_finite() && *ms >= 0.0);
+        match p90(primary) {
+            Some(own) => {
+                let ms = backup.and_then(p90).map_or(own, |b| own.min(b));
                 Duration::from_secs_f64(ms / 1000.0).clamp(self.hedge_min, self.hedge_max)
             }
-            _ => self.hedge_default,
+            None => self.hedge_default,
         }
     }
 
@@ -174,7 +178,7 @@ impl RoutePolicy {
             primary: primary.uid,
             backup: backup.map(|c| c.uid),
             more,
-            hedge_delay: self.hedge_delay(&primary.stats),
+            hedge_delay: self.hedge_delay(&primary.stats, backup.map(|c| &c.stats)),
         })
     }
 }
@@ -307,12 +311,18 @@ mod tests {
     }
 
     #[test]
-    fn hedge_delay_is_own_p90_bounded() {
+    fn hedge_delay_is_the_shorter_p90_bounded() {
         let p = RoutePolicy::default();
         let s = |p90: Option<f64>| MinerSummary { ttft_p90_ms: p90, ..MinerSummary::default() };
-        assert_eq!(p.hedge_delay(&s(Some(300.0))), Duration::from_millis(300));
-        assert_eq!(p.hedge_delay(&s(Some(1.0))), p.hedge_min);
-        assert_eq!(p.hedge_delay(&s(Some(60_000.0))), p.hedge_max);
-        assert_eq!(p.hedge_delay(&s(None)), p.hedge_default);
+        assert_eq!(p.hedge_delay(&s(Some(300.0)), None), Duration::from_millis(300));
+        assert_eq!(p.hedge_delay(&s(Some(1.0)), None), p.hedge_min);
+        assert_eq!(p.hedge_delay(&s(Some(60_000.0)), None), p.hedge_max);
+        assert_eq!(p.hedge_delay(&s(None), None), p.hedge_default);
+        // A slow primary with a fast backup is hedged after the backup's p90.
+        let fast = s(Some(120.0));
+        assert_eq!(p.hedge_delay(&s(Some(2_000.0)), Some(&fast)), Duration::from_millis(120));
+        assert_eq!(p.hedge_delay(&s(Some(80.0)), Some(&fast)), Duration::from_millis(80));
+        assert_eq!(p.hedge_delay(&s(Some(900.0)), Some(&s(None))), Duration::from_millis(900));
+        assert_eq!(p.hedge_delay(&s(None), Some(&fast)), p.hedge_default);
     }
 }

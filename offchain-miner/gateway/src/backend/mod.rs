@@ -9,7 +9,7 @@ pub use directory::{
     discover_hotkey, parse_miner, ChainDirectory, Directory, Miner, StaticDirectory, Subnet,
     SubnetKind,
 };
-pub use network::{GridModel, NetworkBackend, NetworkConfig, MAX_FAN_OUT};
+pub use network::{seq2seq_request, GridModel, NetworkBackend, NetworkConfig, MAX_FAN_OUT};
 
 use crate::{openai::Sampling, Result};
 use std::future::Future;

@@ -18,6 +18,7 @@
 //! timeout) lands in the latency map, the losers' included.
 
 use super::{Backend, Directory, GenerateRequest, Generation, Subnet, SubnetKind};
+use crate::openai::Sampling;
 use crate::{
     error::GatewayError,
     latency::{now_ms, LatencyMap, OutcomeKind},
@@ -68,6 +69,48 @@ impl GridModel {
             max_context: self.n_positions,
         }
     }
+}
+
+/// The `TextSeq2Seq` request the gateway sends for `prompt` (from the request field `field`)
+/// with `sampling` on a heterogeneous subnet, and the prompt's ids in the standard
+/// `tokenizer`; a prompt or `max_tokens` beyond the synapse's limits is an
+/// [`GatewayError::InvalidField`] naming the field. `temperature` 0 becomes `topk` 1.
+pub fn seq2seq_request(
+    tokenizer: &TextTokenizer,
+    prompt: &str,
+    field: &'static str,
+    s: &Sampling,
+) -> Result<(TextSeq2Seq, Vec<u32>)> {
+    let ids = tokenizer.encode(prompt)?;
+    if ids.is_empty() {
+        return Err(GatewayError::field(field, "the prompt is empty"));
+    }
+    if ids.len() > MAX_SEQ_LEN {
+        return Err(GatewayError::field(
+            field,
+            format!("the prompt is {} tokens; at most {MAX_SEQ_LEN} fit", ids.len()),
+        ));
+    }
+    if s.max_tokens > MAX_GENERATE {
+        return Err(GatewayError::field(
+            "max_tokens",
+            format!("max_tokens {} is above {MAX_GENERATE} on this model", s.max_tokens),
+        ));
+    }
+    let greedy = s.temperature <= 0.0;
+    let params = GenerationParams {
+        topk: if greedy { 1 } else { 50 },
+        num_to_generate: s.max_tokens,
+        num_beams: 1,
+        no_repeat_ngram_size: 0,
+        top_p: s.top_p,
+        temperature: if greedy { 1.0 } else { s.temperature },
+        repetition_penalty: 1.0,
+        seed: s.seed.unwrap_or_else(rand::random),
+    };
+    let synapse = TextSeq2Seq::request(std::slice::from_ref(&ids), &params)
+        .map_err(|e| GatewayError::field(field, e.to_string()))?;
+    Ok((synapse, ids))
 }
 
 /// Settings of a [`NetworkBackend`].
@@ -238,38 +281,7 @@ impl<D: Directory> NetworkBackend<D> {
         match &subnet.kind {
             SubnetKind::Seq2Seq => {
                 let tokenizer = self.standard.clone().ok_or_else(unavailable)?;
-                let ids = tokenizer.encode(&req.prompt)?;
-                if ids.is_empty() {
-                    return Err(GatewayError::field(field, "the prompt is empty"));
-                }
-                if ids.len() > MAX_SEQ_LEN {
-                    return Err(GatewayError::field(
-                        field,
-                        format!("the prompt is {} tokens; at most {MAX_SEQ_LEN} fit", ids.len()),
-                    ));
-                }
-                if s.max_tokens > MAX_GENERATE {
-                    return Err(GatewayError::field(
-                        "max_tokens",
-                        format!(
-                            "max_tokens {} is above {MAX_GENERATE} on this model",
-                            s.max_tokens
-                        ),
-                    ));
-                }
-                let greedy = s.temperature <= 0.0;
-                let params = GenerationParams {
-                    topk: if greedy { 1 } else { 50 },
-                    num_to_generate: s.max_tokens,
-                    num_beams: 1,
-                    no_repeat_ngram_size: 0,
-                    top_p: s.top_p,
-                    temperature: if greedy { 1.0 } else { s.temperature },
-                    repetition_penalty: 1.0,
-                    seed: s.seed.unwrap_or_else(rand::random),
-                };
-                let synapse = TextSeq2Seq::request(std::slice::from_ref(&ids), &params)
-                    .map_err(|e| GatewayError::field(field, e.to_string()))?;
+                let (synapse, ids) = seq2seq_request(&tokenizer, &req.prompt, field, s)?;
                 Ok((Job::Seq(synapse), tokenizer, ids))
             }
             SubnetKind::Grid { max_new_tokens, max_context, .. } => {
