@@ -54,7 +54,7 @@ cleanup() {
     rm -rf "$WORK"
 }
 trap cleanup EXIT
-export BT_WALLET_PATH="$WORK/wallets" STCLI_PASSWORD=bench
+export BT_WALLET_PATH="$WORK/wallets" STCLI_PASSWORD=bench-gateway
 for w in bench-fast bench-stalled bench-gateway; do
     "$REL/stcli" --no-prompt --json wallet create --wallet-name "$w" >/dev/null
 done
