@@ -1,8 +1,9 @@
 """A grid subnet through the gateway, end to end with the real `openai` client (issue 14).
 
 Two real `stminer --grid --offline` processes serve the `tiny` preset's `large` model, one
-decoding alone (`--threads 1 --grid-batch-max 1`), one batching on two threads; `stgateway
---offline --grid-model DIR` routes to them. Offline there is no grid spec, so the model id is
+decoding alone (`--threads 1 --grid-batch-max 1`), one batching on two threads, and a cheater
+(`grid_cheater --cheat greedy`) answers greedily; `stgateway --offline --grid-model DIR` routes
+to them and verifies every grid answer with the model, so the cheater's never reach a user. Offline there is no grid spec, so the model id is
 the model directory's name (`large`) and the limits are the model's own (64 tokens of context,
 at most 63 new). The grid sampler is deterministic given prompt, seed and sampling settings, so
 whichever miner answers: a fixed seed gives the same text streamed or not and when asked again,
@@ -27,6 +28,8 @@ from localnet import prepare_models  # noqa: E402
 CORPUS = Path(os.environ.get("MARKET_CORPUS", "/usr/share/games/fortunes"))
 MODEL = "large"
 KEY = "unused"
+# The cheating miner's port, set by the fixture.
+CHEATER = {}
 
 
 @pytest.fixture(scope="module")
@@ -41,7 +44,11 @@ def gateway(tmp_path_factory):
     large = dict(models)["large"]
     work = tmp_path_factory.mktemp("gateway-grid")
     env = dict(os.environ, BT_WALLET_PATH=str(work / "wallets"), STCLI_PASSWORD="gateway-test")
-    for wallet in ["miner-a", "miner-b", "gateway"]:
+    cheater = Path(os.environ.get("GRID_CHEATER_BIN") or Path(
+        os.environ.get("CARGO_TARGET_DIR", ROOT / "target")) / "debug" / "examples" / "grid_cheater")
+    assert cheater.exists(), \
+        "build it: cargo build -p subtensor-miner --example grid_cheater --features test-utils"
+    for wallet in ["miner-a", "miner-b", "miner-cheat", "gateway"]:
         subprocess.run([stcli, "--no-prompt", "--json", "wallet", "create", "--wallet-name",
                         wallet], env=env, check=True, capture_output=True, timeout=300)
     procs = Procs(work, env)
@@ -54,6 +61,15 @@ def gateway(tmp_path_factory):
                                       "--wallet.name", f"miner-{name}", "--wallet.hotkey",
                                       "default", "--axon.ip", "127.0.0.1", "--axon.port", port,
                                       *extra])
+    # A third miner answers greedily whatever the temperature: the gateway must verify every
+    # grid answer and never hand this one to a user.
+    port = free_port()
+    ports.append(port)
+    CHEATER["port"] = port
+    procs.spawn("miner-cheat", [cheater, "--cheat", "greedy", "--grid", "--offline", "--model",
+                                large, "--wallet.name", "miner-cheat", "--wallet.hotkey",
+                                "default", "--axon.ip", "127.0.0.1", "--axon.port", port,
+                                "--threads", "1"])
     port = free_port()
     procs.spawn("gateway", [stgateway, "--offline", *sum((["--miner", f"127.0.0.1:{p}"]
                                                           for p in ports), []),
@@ -128,10 +144,20 @@ def test_limits_are_refused_naming_the_field(gateway):
     assert e.value.param == "messages"
 
 
-def test_both_miners_answered(gateway):
+def test_honest_miners_answered_and_the_cheater_never_did(gateway):
+    c = client(gateway, KEY)
+    kw = dict(prompt="A dog", max_tokens=24, seed=3, temperature=1.0)
+    first = completion(c, False, **kw)
+    for stream in [False, True] * 5:
+        assert completion(c, stream, **kw) == first
     status, m = get_json(f"{gateway}/map")
     assert status == 200
     miners = m["1"]
-    assert len(miners) == 2
-    for v in miners.values():
-        assert v["successes"] >= 1 and v["failures"] == 0, v
+    assert len(miners) == 3, miners
+    cheats = [v for v in miners.values() if v.get("addr", "").endswith(f":{CHEATER['port']}")]
+    honest = [v for v in miners.values() if v not in cheats]
+    assert len(cheats) == 1, miners
+    cheat = cheats[0]
+    assert cheat["successes"] == 0 and cheat["failures"] >= 1, cheat
+    for v in honest:
+        assert v["successes"] >= 1, v

@@ -8,6 +8,11 @@
 //! * Grid subnets (model id = the grid spec's model name): `GridGenerate` in the grid model's
 //!   own ids, with the request's seed (random when absent), `temperature`, `top_p`, `top_k` 0.
 //!
+//! Every grid answer is verified with the grid model before it is used (the validator's
+//! [`GridVerifier`]: token margins against the seed's noise, log-probability claims, length
+//! and end of sequence); a rejected answer counts as a failure in the latency map and brings
+//! in the backup.
+//!
 //! Miners answer whole generations. A non-streaming request goes to [`NetworkConfig::fan_out`]
 //! routed miners at once (two by default) and takes the first good answer, or, with a
 //! [`NetworkConfig::reference`] model on a heterogeneous subnet, waits for all of them and
@@ -28,14 +33,18 @@ use crate::{
 };
 use std::{path::Path, sync::Arc, time::Duration};
 use subtensor_axon::{
-    synapse::{GenerationParams, GridParams, MAX_GENERATE, MAX_GRID_NEW_TOKENS, MAX_SEQ_LEN},
+    synapse::{
+        GenerationParams, GridAnswer, GridParams, MAX_GENERATE, MAX_GRID_NEW_TOKENS, MAX_SEQ_LEN,
+    },
     AxonTarget, Dendrite, GridGenerate, TextSeq2Seq,
 };
-use subtensor_model::{GptConfig, TextTokenizer};
+use subtensor_model::{GptConfig, GridTolerance, LanguageModel, TextTokenizer};
+use subtensor_validator::grid::GridVerifier;
 use tokio::{sync::mpsc, time::Instant};
 
-/// The grid model the gateway knows (`--grid-model DIR`): its tokenizer and context.
-#[derive(Clone, Debug)]
+/// The grid model the gateway knows (`--grid-model DIR`): its tokenizer, its context and the
+/// model itself, which verifies every grid answer before it reaches a user.
+#[derive(Clone)]
 pub struct GridModel {
     /// The directory's name (the model id offline, where there is no grid spec).
     pub name: String,
@@ -45,10 +54,23 @@ pub struct GridModel {
     pub n_positions: u32,
     /// The model digest (`subtensor_model::grid::model_digest`).
     pub digest: [u8; 32],
+    /// The validator's verifier over the model (CPU), shared by concurrent calls.
+    pub verifier: Arc<parking_lot::Mutex<GridVerifier>>,
+}
+
+impl std::fmt::Debug for GridModel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GridModel")
+            .field("name", &self.name)
+            .field("n_positions", &self.n_positions)
+            .field("digest", &self.digest)
+            .finish_non_exhaustive()
+    }
 }
 
 impl GridModel {
-    /// Loads `tokenizer.json` and `config.json` of the model in `dir` and computes its digest.
+    /// Loads the model in `dir` (on the CPU, for verification) with its tokenizer and config,
+    /// and computes its digest.
     pub fn load(dir: &Path) -> Result<Self> {
         let tokenizer = TextTokenizer::load(&dir.join(subtensor_model::TOKENIZER_FILE))?;
         let (config, _) = GptConfig::load_hf(&dir.join(subtensor_model::CONFIG_FILE))?;
@@ -58,7 +80,16 @@ impl GridModel {
             .file_name()
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_else(|| "grid-model".to_owned());
-        Ok(Self { name, tokenizer, n_positions, digest })
+        let model = LanguageModel::load(dir, subtensor_model::Device::Cpu)?;
+        let verifier = GridVerifier::new(model, GridTolerance::default())
+            .map_err(|e| GatewayError::Config(e.to_string()))?;
+        Ok(Self {
+            name,
+            tokenizer,
+            n_positions,
+            digest,
+            verifier: Arc::new(parking_lot::Mutex::new(verifier)),
+        })
     }
 
     /// The subnet kind of this model without a grid spec (offline): the model's own limits.
@@ -178,6 +209,8 @@ struct CallCtx {
     tokenizer: Arc<TextTokenizer>,
     netuid: u16,
     deadline: Instant,
+    /// The grid model that verifies grid answers.
+    grid: Option<Arc<GridModel>>,
 }
 
 type Outcome = (u16, std::result::Result<Decoded, String>);
@@ -194,7 +227,7 @@ impl CallCtx {
             let (kind, tokens) = match &result {
                 Ok(d) => (OutcomeKind::Success, d.tokens),
                 Err(Failure::Unusable(_)) => (OutcomeKind::Partial, 0),
-                Err(Failure::Call(_)) => (OutcomeKind::Failure, 0),
+                Err(Failure::Call(_) | Failure::Rejected(_)) => (OutcomeKind::Failure, 0),
             };
             ctx.map.record(ctx.netuid, uid, &target.hotkey, kind, elapsed, tokens);
             if let Err(e) = &result {
@@ -216,6 +249,7 @@ impl CallCtx {
                 let reply = self.dendrite.call_until(target, &g, deadline).await?;
                 let answer =
                     reply.synapse.outputs().map_err(|e| Failure::Unusable(e.to_string()))?;
+                self.verify_grid(&g, &answer).await?;
                 (answer.tokens, answer.stopped_at_eos)
             }
         };
@@ -232,6 +266,31 @@ impl CallCtx {
     }
 }
 
+impl CallCtx {
+    /// Checks a grid `answer` to the request `sent` (ours, not the echoed one) with the grid
+    /// model, on a blocking thread: the same judgement as the validator's (token margins,
+    /// log-probability claims, length and end of sequence). Without a grid model there is
+    /// nothing to check against and the answer passes.
+    async fn verify_grid(
+        &self,
+        sent: &GridGenerate,
+        answer: &GridAnswer,
+    ) -> std::result::Result<(), Failure> {
+        let Some(grid) = self.grid.clone() else { return Ok(()) };
+        let (prompt, params, answer) = (sent.prompt.clone(), sent.params(), answer.clone());
+        let verdict = tokio::task::spawn_blocking(move || {
+            grid.verifier.lock().verify(&prompt, &params, &answer)
+        })
+        .await
+        .map_err(|e| Failure::Unusable(format!("verification did not run: {e}")))?
+        .map_err(|e| Failure::Unusable(e.to_string()))?;
+        match verdict.accepted {
+            true => Ok(()),
+            false => Err(Failure::Rejected(verdict.reason.unwrap_or_default())),
+        }
+    }
+}
+
 /// Why one miner call gave nothing usable.
 #[derive(Debug, thiserror::Error)]
 enum Failure {
@@ -241,6 +300,9 @@ enum Failure {
     /// The answer arrived but cannot be used.
     #[error("unusable answer: {0}")]
     Unusable(String),
+    /// A grid answer failed verification: not the grid model's sample (a cheat).
+    #[error("grid answer rejected: {0}")]
+    Rejected(String),
 }
 
 impl<D: Directory> NetworkBackend<D> {
@@ -363,6 +425,7 @@ impl<D: Directory> NetworkBackend<D> {
             tokenizer,
             netuid: subnet.netuid,
             deadline,
+            grid: self.grid.clone(),
         };
         let (tx, mut rx) = mpsc::channel::<Outcome>(4);
         let mut pending = 0usize;
