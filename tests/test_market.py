@@ -16,6 +16,7 @@ import json
 import os
 import sys
 import time
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -55,6 +56,8 @@ def market(tmp_path_factory):
                    python_neurons=PYTHON_BT.is_file())
     try:
         net.start()
+        # The gateway (issue 14) over the chain, signing with the validator's hotkey.
+        net.gateway_url = net.start_gateway()
         yield net
     finally:
         net.stop()
@@ -166,3 +169,32 @@ def test_a_miner_that_stops_answering_falls_to_zero(market):
     n = by_name(net, mg)
     assert n["miner-large"]["incentive"] > 0
     assert net.neurons[0].proc.alive()
+
+
+def test_the_gateway_serves_users_from_registered_miners(market):
+    """The unmodified `openai` client through `stgateway` on the local network: the gateway
+    reads subnet 1's metagraph from the chain, signs with the validator's hotkey (miners serve
+    registered callers only) and answers completions and chat completions, streamed or not,
+    from the registered miners (the misbehaving ones fail and are routed around)."""
+    import openai
+    net = market
+    assert net.gateway_url, "stgateway is not built (cargo build -p subtensor-gateway)"
+    c = openai.OpenAI(base_url=f"{net.gateway_url}/v1", api_key="unused", max_retries=0)
+    model = f"subnet-{NETUID}"
+    assert model in [m.id for m in c.models.list()]
+    r = c.completions.create(model=model, prompt="The cat", max_tokens=8, temperature=0)
+    assert r.choices[0].text and r.usage.completion_tokens >= 1
+    text = "".join(ch.choices[0].text for ch in c.completions.create(
+        model=model, prompt="A dog", max_tokens=8, stream=True) if ch.choices)
+    assert text
+    chat = c.chat.completions.create(model=model, max_tokens=8,
+                                     messages=[{"role": "user", "content": "Hello"}])
+    assert chat.choices[0].message.content is not None
+    with urllib.request.urlopen(f"{net.gateway_url}/map", timeout=5) as resp:
+        served = json.loads(resp.read())[str(NETUID)]
+    hotkeys = {n.hotkey: n for n in net.neurons}
+    mg = net.metagraph()
+    uid_role = {str(n["uid"]): hotkeys[n["hotkey"]].role for n in mg["neurons"]
+                if n["hotkey"] in hotkeys}
+    answered = [uid for uid, v in served.items() if v["successes"] > 0]
+    assert answered and all(uid_role.get(uid) == "miner" for uid in answered), (served, uid_role)

@@ -18,7 +18,9 @@
 //! [`NetworkConfig::reference`] model on a heterogeneous subnet, waits for all of them and
 //! takes the answer the reference finds most likely ([`crate::rank`]). A streaming one goes to
 //! the routed miner and is hedged to the backup after the primary's hedge delay (unless
-//! [`NetworkConfig::hedge`] is off). A failure brings the backup in at once. Every call runs
+//! [`NetworkConfig::hedge`] is off). A failure brings the backup in at once; when every
+//! miner asked has failed, up to [`RETRIES`] more, drawn by the same weights, are tried in
+//! turn before the deadline. Every call runs
 //! to its own end in the background, so every outcome (answer, unusable answer, error,
 //! timeout) lands in the latency map, the losers' included.
 
@@ -41,6 +43,9 @@ use subtensor_axon::{
 use subtensor_model::{GptConfig, GridTolerance, LanguageModel, TextTokenizer};
 use subtensor_validator::grid::GridVerifier;
 use tokio::{sync::mpsc, time::Instant};
+
+/// Further miners tried, one at a time, when every miner asked for a request has failed.
+const RETRIES: usize = 3;
 
 /// The grid model the gateway knows (`--grid-model DIR`): its tokenizer, its context and the
 /// model itself, which verifies every grid answer before it reaches a user.
@@ -410,7 +415,12 @@ impl<D: Directory> NetworkBackend<D> {
                 })
                 .collect();
             let extra = if fan_out { width.saturating_sub(2) } else { 0 };
-            self.config.policy.plan_wide(&candidates, extra, now_ms(), &mut rand::thread_rng())
+            self.config.policy.plan_wide(
+                &candidates,
+                extra.saturating_add(RETRIES),
+                now_ms(),
+                &mut rand::thread_rng(),
+            )
         };
         let Some(plan) = plan else {
             return Err(vec!["every miner is cooling down after repeated failures".to_owned()]);
@@ -440,8 +450,12 @@ impl<D: Directory> NetworkBackend<D> {
             pending = pending.saturating_add(1);
         }
         let mut backup = plan.backup;
+        // Miners drawn beyond the fan-out: asked in turn when every miner asked so far failed.
+        let fanned = if fan_out { width.saturating_sub(2) } else { 0 };
+        let mut retries: std::collections::VecDeque<u16> =
+            plan.more.iter().skip(fanned).copied().collect();
         if fan_out && width >= 2 {
-            for uid in backup.take().into_iter().chain(plan.more.iter().copied()) {
+            for uid in backup.take().into_iter().chain(plan.more.iter().take(fanned).copied()) {
                 if launch(uid) {
                     pending = pending.saturating_add(1);
                 }
@@ -466,6 +480,13 @@ impl<D: Directory> NetworkBackend<D> {
                         if let Some(b) = backup.take() {
                             if launch(b) {
                                 pending = pending.saturating_add(1);
+                            }
+                        } else if pending == 0 && answers.is_empty() {
+                            while let Some(next) = retries.pop_front() {
+                                if launch(next) {
+                                    pending = pending.saturating_add(1);
+                                    break;
+                                }
                             }
                         }
                     }
