@@ -39,6 +39,10 @@ pub enum ModelError {
     /// A caller passed input the model cannot take (bad token ids, ragged batch, ...).
     #[error("invalid input: {0}")]
     InvalidInput(String),
+    /// A distillation buffer or record is invalid (bad settings, a record that does not
+    /// verify or decode, a record too large for the buffer).
+    #[error("distillation buffer: {0}")]
+    Buffer(String),
     /// A device name is unknown or the device is not available.
     #[error("device: {0}")]
     Device(String),

@@ -7,6 +7,8 @@
 //! * [`Corpus`]: documents from files (the `fortune` format or paragraphs), with a fixed
 //!   held-out split.
 //! * [`train`]: AdamW training with exact checkpoint/resume.
+//! * [`distill`]: the distillation buffer, the KL to the network's answers, and distillation
+//!   training.
 //! * [`grid`]: the verifiable grid sampler (seeded Gumbel-max noise, cached decoding for the
 //!   miner, teacher-forced margins for the validator).
 //!
@@ -15,6 +17,7 @@
 mod config;
 mod corpus;
 mod device;
+pub mod distill;
 mod error;
 mod forward;
 mod fsutil;

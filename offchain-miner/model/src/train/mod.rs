@@ -165,7 +165,7 @@ pub struct TrainState {
     pub rng: String,
     /// Training tokens consumed so far.
     pub tokens_seen: u64,
-    /// Length of the training token stream (a resume on other data is refused).
+    /// Size of the training data ([`Objective::data_len`]; a resume on other data is refused).
     pub train_tokens: usize,
     /// The most recent step losses, oldest first.
     pub last_losses: Vec<f64>,
@@ -191,7 +191,8 @@ pub struct TrainReport {
     pub steps_run: usize,
     /// Mean loss of the last 10 steps (NaN if none ran).
     pub train_loss: f64,
-    /// Held-out loss at the end (`None` with fewer than 2 held-out tokens).
+    /// The objective's held-out measure at the end (the held-out loss for [`train`]; `None`
+    /// without held-out data).
     pub held_out_loss: Option<f64>,
     /// Every held-out measurement: (step, loss).
     pub held_out_history: Vec<(usize, f64)>,
@@ -211,7 +212,7 @@ fn splitmix64(mut x: u64) -> u64 {
 }
 
 /// The generator that draws the windows of `step`.
-fn step_rng(seed: u64, step: usize) -> StdRng {
+pub(crate) fn step_rng(seed: u64, step: usize) -> StdRng {
     StdRng::seed_from_u64(splitmix64(seed ^ splitmix64(step as u64)))
 }
 
@@ -274,6 +275,92 @@ fn mean_tail(losses: &[f64], n: usize) -> f64 {
     }
 }
 
+/// What a training run optimises: the loss of each step's batch, and a held-out measure.
+/// [`run`] drives any objective with the same optimizer, schedule, clipping, progress,
+/// checkpoints and resume; [`train`] is next-token prediction on a token stream
+/// ([`CorpusObjective`]) and [`crate::distill::DistillObjective`] is distillation.
+pub trait Objective {
+    /// The loss of step `step`'s batch (a scalar with gradients) and the tokens it covered.
+    /// The batch must depend on `(config.seed, step)` alone, so a resumed run draws the same.
+    fn loss(
+        &mut self,
+        model: &LanguageModel,
+        step: usize,
+        config: &TrainConfig,
+    ) -> Result<(Tensor, u64)>;
+    /// The held-out measure (`None` when there is no held-out data).
+    fn held_out(&self, model: &LanguageModel, config: &TrainConfig) -> Result<Option<f64>>;
+    /// Size of the training data (a checkpoint made on data of another size is not resumed).
+    fn data_len(&self) -> usize;
+    /// What [`Self::held_out`] measures, for progress lines (e.g. "held-out loss").
+    fn metric(&self) -> &'static str;
+}
+
+/// Next-token prediction on random windows of a token stream.
+#[derive(Clone, Copy, Debug)]
+pub struct CorpusObjective<'a> {
+    /// The training tokens.
+    pub train: &'a [u32],
+    /// The held-out tokens.
+    pub held_out: &'a [u32],
+}
+
+impl<'a> CorpusObjective<'a> {
+    /// Checks the tokens against the model and the window length of `config`.
+    pub fn new(
+        model: &LanguageModel,
+        train: &'a [u32],
+        held_out: &'a [u32],
+        config: &TrainConfig,
+    ) -> Result<Self> {
+        if train.len() <= config.seq_len {
+            return Err(ModelError::InvalidInput(format!(
+                "{} training tokens are too few for windows of {} (+1) tokens",
+                train.len(),
+                config.seq_len
+            )));
+        }
+        model.check_ids(train)?;
+        model.check_ids(held_out)?;
+        Ok(Self { train, held_out })
+    }
+}
+
+impl Objective for CorpusObjective<'_> {
+    fn loss(
+        &mut self,
+        model: &LanguageModel,
+        step: usize,
+        config: &TrainConfig,
+    ) -> Result<(Tensor, u64)> {
+        let (x, y) = batch(self.train, config, step, model.device())?;
+        let logits = model.head(&model.hidden(&x, None)?)?;
+        let loss = logits.f_view([-1, model.config().vocab_size])?.f_cross_entropy_loss::<Tensor>(
+            &y,
+            None,
+            Reduction::Mean,
+            -100,
+            0.0,
+        )?;
+        Ok((loss, config.batch_size.saturating_mul(config.seq_len) as u64))
+    }
+
+    fn held_out(&self, model: &LanguageModel, config: &TrainConfig) -> Result<Option<f64>> {
+        if self.held_out.len() < 2 {
+            return Ok(None);
+        }
+        model.held_out_loss(self.held_out, config.seq_len, config.eval_batches).map(Some)
+    }
+
+    fn data_len(&self) -> usize {
+        self.train.len()
+    }
+
+    fn metric(&self) -> &'static str {
+        "held-out loss"
+    }
+}
+
 /// Trains `model` on `train_tokens` for `config.steps` steps (or until `config.stop_after`),
 /// measuring the loss on `held_out_tokens` every `config.eval_every` steps and at the end, and
 /// checkpointing into `checkpoint.dir` every `config.checkpoint_every` steps and at the end.
@@ -286,17 +373,24 @@ pub fn train(
     config: &TrainConfig,
     checkpoint: Option<&Checkpointing>,
 ) -> Result<TrainReport> {
+    config.validate(model.config())?;
+    let mut objective = CorpusObjective::new(model, train_tokens, held_out_tokens, config)?;
+    run(model, &mut objective, config, checkpoint)
+}
+
+/// Trains `model` on `objective` for `config.steps` steps (or until `config.stop_after`):
+/// AdamW with clipping, warmup and cosine decay, the held-out measure every `config.eval_every`
+/// steps and at the end, checkpoints into `checkpoint.dir` every `config.checkpoint_every`
+/// steps and at the end, and with `checkpoint.resume` an exact continuation of the checkpoint
+/// there.
+pub fn run(
+    model: &mut LanguageModel,
+    objective: &mut dyn Objective,
+    config: &TrainConfig,
+    checkpoint: Option<&Checkpointing>,
+) -> Result<TrainReport> {
     let started = Instant::now();
     config.validate(model.config())?;
-    if train_tokens.len() <= config.seq_len {
-        return Err(ModelError::InvalidInput(format!(
-            "{} training tokens are too few for windows of {} (+1) tokens",
-            train_tokens.len(),
-            config.seq_len
-        )));
-    }
-    model.check_ids(train_tokens)?;
-    model.check_ids(held_out_tokens)?;
     let mut opt = AdamW::new(model.named_parameters(), config.adamw())?;
     let mut state = TrainState {
         step: 0,
@@ -307,7 +401,7 @@ pub fn train(
             config.seed
         ),
         tokens_seen: 0,
-        train_tokens: train_tokens.len(),
+        train_tokens: objective.data_len(),
         last_losses: Vec::new(),
         held_out: Vec::new(),
     };
@@ -320,7 +414,7 @@ pub fn train(
                     cp.dir.display()
                 )));
             }
-            state = resume(model, &mut opt, config, train_tokens.len(), &cp.dir)?;
+            state = resume(model, &mut opt, config, objective.data_len(), &cp.dir)?;
             state.config = config.clone();
         } else if has_state {
             return Err(ModelError::Checkpoint(format!(
@@ -332,27 +426,13 @@ pub fn train(
     let end = config.stop_after.map_or(config.steps, |s| s.min(config.steps)).max(state.step);
     let first = state.step;
     let progress = Progress::new(config.progress, first, config.steps);
-    let tokens_per_step = config.batch_size.saturating_mul(config.seq_len) as u64;
-    let eval = |model: &LanguageModel| -> Result<Option<f64>> {
-        if held_out_tokens.len() < 2 {
-            return Ok(None);
-        }
-        model.held_out_loss(held_out_tokens, config.seq_len, config.eval_batches).map(Some)
-    };
+    let metric = objective.metric();
     let mut step_time = 0.0f64;
-    let vocab = model.config().vocab_size;
+    let mut run_tokens = 0u64;
     for step in first..end {
         let t0 = Instant::now();
-        let (x, y) = batch(train_tokens, config, step, model.device())?;
         opt.zero_grad()?;
-        let logits = model.head(&model.hidden(&x, None)?)?;
-        let loss = logits.f_view([-1, vocab])?.f_cross_entropy_loss::<Tensor>(
-            &y,
-            None,
-            Reduction::Mean,
-            -100,
-            0.0,
-        )?;
+        let (loss, tokens) = objective.loss(model, step, config)?;
         loss.f_backward()?;
         let lr = schedule::learning_rate(
             step,
@@ -366,20 +446,20 @@ pub fn train(
         step_time += t0.elapsed().as_secs_f64();
         let done = step.saturating_add(1);
         state.step = done;
-        state.tokens_seen = state.tokens_seen.saturating_add(tokens_per_step);
+        state.tokens_seen = state.tokens_seen.saturating_add(tokens);
+        run_tokens = run_tokens.saturating_add(tokens);
         state.last_losses.push(loss);
         if state.last_losses.len() > KEEP_LOSSES {
             state.last_losses.remove(0);
         }
-        let run_tokens = (done.saturating_sub(first) as u64).saturating_mul(tokens_per_step);
         progress.update(done, loss, run_tokens as f64 / step_time.max(1e-9));
         if done == end {
             break;
         }
         if done.checked_rem(config.eval_every) == Some(0) {
-            if let Some(l) = eval(model)? {
+            if let Some(l) = objective.held_out(model, config)? {
                 state.held_out.push((done, l));
-                progress.println(&format!("step {done}: held-out loss {l:.4}"));
+                progress.println(&format!("step {done}: {metric} {l:.4}"));
             }
         }
         if let Some(cp) = checkpoint {
@@ -389,12 +469,12 @@ pub fn train(
         }
     }
     progress.finish();
-    let held_out_loss = eval(model)?;
+    let held_out_loss = objective.held_out(model, config)?;
     if let Some(l) = held_out_loss {
         if state.held_out.last().map(|(s, _)| *s) != Some(state.step) {
             state.held_out.push((state.step, l));
         }
-        progress.println(&format!("step {}: held-out loss {l:.4}", state.step));
+        progress.println(&format!("step {}: {metric} {l:.4}", state.step));
     }
     if let Some(cp) = checkpoint {
         write_checkpoint(model, &opt, &state, cp)?;
@@ -407,11 +487,7 @@ pub fn train(
         held_out_loss,
         held_out_history: state.held_out.clone(),
         tokens_seen: state.tokens_seen,
-        tokens_per_sec: if step_time > 0.0 {
-            (steps_run as u64).saturating_mul(tokens_per_step) as f64 / step_time
-        } else {
-            0.0
-        },
+        tokens_per_sec: if step_time > 0.0 { run_tokens as f64 / step_time } else { 0.0 },
         wall_time_secs: started.elapsed().as_secs_f64(),
     })
 }
@@ -435,7 +511,7 @@ fn resume(
     }
     if state.train_tokens != train_len {
         return Err(ModelError::Checkpoint(format!(
-            "{} was trained on {} tokens, but {train_len} were given: resume on the same corpus and tokenizer",
+            "{} was trained on data of size {}, but {train_len} was given: resume on the same data and tokenizer",
             dir.display(),
             state.train_tokens
         )));
