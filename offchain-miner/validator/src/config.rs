@@ -110,6 +110,13 @@ pub struct Config {
     /// Run one full walk of queries and one weight setting (reveal included), then exit.
     #[arg(long)]
     pub once: bool,
+    /// Append every loss-scored answer to the distillation buffer in this directory (one
+    /// record per row and answering miner, weighted by its score), for `stmodel distill`.
+    #[arg(long = "distill-buffer")]
+    pub distill_buffer: Option<PathBuf>,
+    /// The distillation buffer's size cap in MiB (the oldest segments are deleted).
+    #[arg(long = "distill-cap-mb", default_value_t = 1024)]
+    pub distill_cap_mb: u64,
     /// Grid subnets: the model directory the subnet's grid spec names (its digest is checked
     /// at start). Required when the subnet has a grid spec, refused when it has none.
     #[arg(long = "grid-model", help_heading = "Grid subnets")]

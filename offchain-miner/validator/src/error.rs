@@ -40,6 +40,9 @@ pub enum ValidatorError {
     /// this validator checks answers with is no longer the subnet's.
     #[error("{0}; restart the validator (with --grid-model naming the new model, if any)")]
     GridSpecChanged(String),
+    /// The distillation buffer could not be opened or written.
+    #[error("distillation buffer: {0}")]
+    Distill(String),
     /// Weights could not be set (only with `--once`, where this ends the run).
     #[error("weights not set: {0}")]
     Weights(String),

@@ -18,6 +18,7 @@
 //! - [`data`]: the evaluation batches (the only module that uses `subtensor-model`);
 //! - [`step`]: one step without the chain (sample, fan-out, score), shared by the binary, the
 //!   benchmark and the tests;
+//! - [`distill`]: the records of each step for the distillation buffer (`--distill-buffer`);
 //! - [`grid`]: grid mode (subnets with a grid spec): challenges, verification, speed scores;
 //! - [`chain`]: metagraph, hyperparameters, permit/stake checks, set/commit/reveal;
 //! - [`validator`]: the loop, `--once`, signals; [`config`]: the command line.
@@ -37,6 +38,7 @@
 pub mod chain;
 pub mod config;
 pub mod data;
+pub mod distill;
 mod error;
 pub mod grid;
 pub mod report;

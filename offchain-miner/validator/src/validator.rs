@@ -6,6 +6,7 @@
 //! query the next `--sample-size` uids of the walk with one random batch and fold the answers
 //! into the scores. The state is saved after every step.
 
+use crate::distill::DistillSink;
 use crate::{
     chain::{Chain, SubnetView},
     config::Config,
@@ -149,6 +150,8 @@ pub struct Validator {
     last_notice: Option<String>,
     /// No weight attempt before this block (after a refusal or an unmet rule).
     weights_retry_at: u64,
+    /// The distillation buffer (`--distill-buffer`, loss-scored subnets).
+    distill: Option<DistillSink>,
 }
 
 impl Validator {
@@ -214,6 +217,16 @@ impl Validator {
         }
         let serving = view.targets().keys().copied().collect();
         state.sampler.refresh(&serving, &mut rng);
+        let distill = match (&cfg.distill_buffer, &mode) {
+            (Some(dir), Mode::Loss(data)) => {
+                Some(DistillSink::open(dir, cfg.distill_cap_mb, data.vocab_size())?)
+            }
+            (Some(_), Mode::Grid(_)) => {
+                warn!("--distill-buffer ignored: a grid subnet has no next-token answers");
+                None
+            }
+            (None, _) => None,
+        };
         Ok(Self {
             last_sync: view.block,
             cfg,
@@ -229,6 +242,7 @@ impl Validator {
             rng,
             last_notice: None,
             weights_retry_at: 0,
+            distill,
         })
     }
 
@@ -447,7 +461,7 @@ impl Validator {
                     scoring: self.scoring,
                     thread_cpu: None,
                 };
-                step::run_step(
+                let report = step::run_step(
                     &self.dendrite,
                     data,
                     &mut self.state,
@@ -455,8 +469,14 @@ impl Validator {
                     &params,
                     &mut self.rng,
                 )
-                .await?
-                .map(|r| r.completes_walk)
+                .await?;
+                if let (Some(sink), Some(r)) = (self.distill.as_mut(), report.as_ref()) {
+                    // A full or failing disk must not stop validation.
+                    if let Err(e) = sink.record_step(r, &self.state) {
+                        warn!("{e}");
+                    }
+                }
+                report.map(|r| r.completes_walk)
             }
             Mode::Grid(grid) => {
                 let (block, block_hash) = self.chain.best_block_hash().await?;

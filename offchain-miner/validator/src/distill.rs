@@ -1,0 +1,82 @@
+//! Feeding the distillation buffer (`--distill-buffer`): after each loss-scored step, one
+//! record per (batch row, answering uid) with the row's context, the answer reduced to first
+//! tokens, its floor, the true next token and the uid's current score as its teacher weight.
+
+use crate::state::State;
+use crate::step::StepReport;
+use crate::{Result, ValidatorError};
+use std::path::Path;
+use subtensor_axon::synapse::TopkPhrases;
+use subtensor_model::distill::{first_token_probs, BufferConfig, BufferWriter, DistillRecord};
+
+/// One uid's answer rows as records: row `i` pairs `inputs[i]` with `rows[i]`, its true next
+/// token being the first of `targets[i]`; `weight` is the uid's teacher weight (negative or
+/// non-finite weights count as 0). Rows beyond the shorter list are ignored.
+pub fn answer_records(
+    inputs: &[Vec<u32>],
+    targets: &[Vec<u32>],
+    rows: &[TopkPhrases],
+    uid: u16,
+    weight: f64,
+    vocab: u32,
+) -> Vec<DistillRecord> {
+    let weight = if weight.is_finite() && weight > 0.0 { weight as f32 } else { 0.0 };
+    inputs
+        .iter()
+        .zip(rows)
+        .enumerate()
+        .map(|(i, (context, row))| DistillRecord {
+            context: context.clone(),
+            teacher: first_token_probs(&row.phrases),
+            floor: row.floor,
+            vocab,
+            true_next: targets.get(i).and_then(|t| t.first().copied()),
+            uid,
+            weight,
+        })
+        .collect()
+}
+
+/// The records of a step: every uid whose answer scored, weighted by its score in `state`
+/// (after the step's update).
+pub fn step_records(report: &StepReport, state: &State, vocab: u32) -> Vec<DistillRecord> {
+    let mut out = Vec::new();
+    for outcome in report.outcomes.iter().filter(|o| !o.observation.is_failure()) {
+        let Ok(reply) = &outcome.reply else { continue };
+        let Ok(rows) = reply.synapse.outputs() else { continue };
+        let weight = state.uids.get(&outcome.uid).map_or(0.0, |s| s.score);
+        out.extend(answer_records(
+            &report.batch.inputs,
+            &report.batch.targets,
+            &rows,
+            outcome.uid,
+            weight,
+            vocab,
+        ));
+    }
+    out
+}
+
+/// An open distillation buffer and the vocabulary its answers are over.
+#[derive(Debug)]
+pub struct DistillSink {
+    writer: BufferWriter,
+    vocab: u32,
+}
+
+impl DistillSink {
+    /// Opens (or creates) the buffer in `dir`, capped at `cap_mb` MiB.
+    pub fn open(dir: &Path, cap_mb: u64, vocab: u32) -> Result<Self> {
+        let config = BufferConfig::with_cap(cap_mb.saturating_mul(1 << 20));
+        let writer = BufferWriter::open(dir, config)
+            .map_err(|e| ValidatorError::Distill(format!("{}: {e}", dir.display())))?;
+        Ok(Self { writer, vocab })
+    }
+
+    /// Appends the records of `report` (one synced batch); returns how many.
+    pub fn record_step(&mut self, report: &StepReport, state: &State) -> Result<usize> {
+        let records = step_records(report, state, self.vocab);
+        self.writer.append_batch(&records).map_err(|e| ValidatorError::Distill(e.to_string()))?;
+        Ok(records.len())
+    }
+}
