@@ -80,3 +80,29 @@ impl DistillSink {
         Ok(records.len())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use subtensor_model::distill::read_records;
+
+    #[test]
+    fn answers_become_records_and_reach_the_buffer() {
+        let rows = vec![
+            TopkPhrases { phrases: vec![(0.5, vec![3, 4]), (0.25, vec![3])], floor: 0.125 },
+            TopkPhrases { phrases: vec![(0.5, vec![1]), (0.0, vec![0])], floor: 0.25 },
+        ];
+        let inputs = vec![vec![1, 2], vec![2, 3]];
+        let targets = vec![vec![3, 4], vec![1, 1]];
+        let records = answer_records(&inputs, &targets, &rows, 9, f64::NAN, 4);
+        assert_eq!(records.len(), 2);
+        assert_eq!(records[0].teacher, vec![(3, 0.75)]);
+        assert_eq!(records[1].teacher, vec![(1, 0.5)]);
+        assert_eq!(records[0].true_next, Some(3));
+        assert_eq!((records[1].uid, records[1].weight), (9, 0.0));
+        let dir = tempfile::tempdir().unwrap();
+        let config = BufferConfig::with_cap(1 << 20);
+        BufferWriter::open(dir.path(), config).unwrap().append_batch(&records).unwrap();
+        assert_eq!(read_records(dir.path()).unwrap().records, records);
+    }
+}

@@ -1,6 +1,7 @@
 //! `stmodel`: train, evaluate, inspect and benchmark the miner's language models.
 
-mod stmodel_distill;
+#[path = "stmodel/distill.rs"]
+mod distill;
 
 use clap::{Args, Parser, Subcommand};
 use serde_json::json;
@@ -54,10 +55,10 @@ enum Command {
     /// Train a student on a distillation buffer (the network's answers): KL to each context's
     /// score-weighted teacher mixture, optionally plus the true tokens' cross-entropy;
     /// checkpoints into --out and prints a final JSON line with the held-out KL and loss.
-    Distill(stmodel_distill::DistillArgs),
+    Distill(distill::DistillArgs),
     /// Print a model's held-out KL to a distillation buffer's teacher mixtures (and its
     /// held-out loss on --corpus) as JSON.
-    DistillEval(stmodel_distill::DistillEvalArgs),
+    DistillEval(distill::DistillEvalArgs),
 }
 
 #[derive(Args)]
@@ -752,8 +753,8 @@ fn main() -> ExitCode {
         Command::Digest(a) => cmd_digest(a),
         Command::GridCalibrate(a) => cmd_grid_calibrate(a),
         Command::GridPerturb(a) => cmd_grid_perturb(a),
-        Command::Distill(a) => stmodel_distill::cmd_distill(a),
-        Command::DistillEval(a) => stmodel_distill::cmd_distill_eval(a),
+        Command::Distill(a) => distill::cmd_distill(a),
+        Command::DistillEval(a) => distill::cmd_distill_eval(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -112,12 +112,15 @@ fn mix(answers: &[Answer]) -> (f64, Vec<u32>, Vec<f64>) {
     (base, ids, probs)
 }
 
+/// A context and its vocabulary size.
+type GroupKey<'a> = (&'a [u32], u32);
+
 /// Groups records by (context, vocabulary) and mixes each group's answers (see the module
 /// documentation). Groups come in the order of their first record; groups whose answers all
 /// have `Z = 0` are dropped.
 pub fn teacher_targets(records: &[DistillRecord]) -> Vec<TeacherTarget> {
     let mut order: Vec<(&[u32], u32)> = Vec::new();
-    let mut groups: HashMap<(&[u32], u32), (Option<u32>, Vec<Answer>)> = HashMap::new();
+    let mut groups: HashMap<GroupKey<'_>, (Option<u32>, Vec<Answer>)> = HashMap::new();
     for r in records {
         let key = (r.context.as_slice(), r.vocab);
         let entry = groups.entry(key).or_insert_with(|| {
@@ -230,7 +233,10 @@ mod tests {
 
     /// The dense reference: each answer's full distribution built token by token from the
     /// phrases, normalised, mixed by weight.
-    fn dense_reference(answers: &[(Vec<(f32, Vec<u32>)>, f32, f32)]) -> Vec<f64> {
+    /// (phrases, floor, weight) of one miner.
+    type Sent = (Vec<(f32, Vec<u32>)>, f32, f32);
+
+    fn dense_reference(answers: &[Sent]) -> Vec<f64> {
         let total_w: f64 = answers.iter().map(|a| f64::from(a.2)).sum();
         let mut mix = vec![0.0f64; V as usize];
         for (phrases, floor, weight) in answers {

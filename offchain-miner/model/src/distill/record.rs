@@ -66,7 +66,7 @@ impl DistillRecord {
             return Err(bad(format!("token id outside the vocabulary of {}", self.vocab)));
         }
         let unit = |p: f32| p.is_finite() && (0.0..=1.0).contains(&p);
-        if !unit(self.floor) || !(self.weight.is_finite() && self.weight >= 0.0) {
+        if !(unit(self.floor) && self.weight.is_finite() && self.weight >= 0.0) {
             return Err(bad(format!("floor {} or weight {} invalid", self.floor, self.weight)));
         }
         let mut prev: Option<u32> = None;
