@@ -92,6 +92,11 @@ pub struct Args {
     /// the CPU, that ranks the answers of non-streaming requests to heterogeneous subnets.
     #[arg(long, value_name = "DIR")]
     pub reference_model: Option<PathBuf>,
+    /// A distilled student model directory (`stmodel distill`, with its own tokenizer.json),
+    /// run on the CPU: it answers requests to heterogeneous subnets when no miner can, marked
+    /// by the response's `model` field (`student:NAME`) and `x-subtensor-source: student`.
+    #[arg(long, value_name = "DIR")]
+    pub student: Option<PathBuf>,
     /// Miners asked at once for a non-streaming request (1 to 3).
     #[arg(long, default_value_t = 2)]
     pub fan_out: usize,

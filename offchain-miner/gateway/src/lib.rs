@@ -32,6 +32,7 @@ pub mod rank;
 pub mod route;
 pub mod run;
 pub mod server;
+pub mod student;
 #[cfg(feature = "test-utils")]
 pub mod test_utils;
 

@@ -12,6 +12,7 @@ use crate::{
     latency::LatencyMap,
     rank::Reference,
     server::{router, AppState},
+    student::Student,
     Result,
 };
 use std::{net::SocketAddr, path::PathBuf, sync::Arc, time::Duration};
@@ -62,11 +63,16 @@ pub async fn run(args: Args) -> Result<()> {
     if let Some(dir) = &args.reference_model {
         tracing::info!("ranking heterogeneous answers by the reference model {}", dir.display());
     }
+    let student = args.student.as_deref().map(Student::load).transpose()?;
+    if let Some(s) = &student {
+        tracing::info!("the student {} answers when no miner can", s.name());
+    }
     let config = NetworkConfig {
         timeout: args.timeout(),
         fan_out: args.fan_out,
         hedge: !args.no_hedge,
         reference,
+        student,
         ..NetworkConfig::default()
     };
     tracing::info!("signing queries as {}", dendrite.hotkey());

@@ -16,7 +16,7 @@
 //! `--no-auth`, and passes the per-key (or, without keys, per-address) rate limit.
 
 use crate::{
-    backend::{Backend, GenerateRequest},
+    backend::{Backend, GenerateRequest, Generation},
     error::GatewayError,
     keys::{Auth, RateLimiter},
     openai::{
@@ -163,10 +163,14 @@ async fn serve<B: Backend>(
     if chat {
         text = text.trim_start().to_owned();
     }
+    let source = source_headers(&generation);
     let answer = Answer {
         id: new_id(if chat { "chatcmpl" } else { "cmpl" }),
         created: unix_now(),
-        model: req.model.clone(),
+        model: match &generation.student {
+            Some(name) => format!("student:{name}"),
+            None => req.model.clone(),
+        },
         text,
         finish_reason: if cut || generation.stopped {
             FinishReason::Stop
@@ -177,16 +181,40 @@ async fn serve<B: Backend>(
     };
     if !req.stream {
         let body = if chat { answer.chat_json() } else { answer.completion_json() };
-        return Ok(Json(body).into_response());
+        return Ok((source, Json(body)).into_response());
     }
     let events = stream_events(&answer, chat, req.include_usage);
     let stream = futures::stream::iter(events.into_iter().map(Ok::<_, std::convert::Infallible>));
     Ok((
         StatusCode::OK,
+        source,
         [(header::CONTENT_TYPE, "text/event-stream"), (header::CACHE_CONTROL, "no-cache")],
         Body::from_stream(stream),
     )
         .into_response())
+}
+
+/// Who answered, as response headers: `x-subtensor-source` (`miner` or `student`), and for a
+/// miner `x-subtensor-netuid` and `x-subtensor-uid`; for the student `x-subtensor-student`.
+fn source_headers(generation: &Generation) -> HeaderMap {
+    let mut headers = HeaderMap::new();
+    let mut put = |name: &'static str, value: String| {
+        if let Ok(v) = header::HeaderValue::from_str(&value) {
+            headers.insert(name, v);
+        }
+    };
+    match &generation.student {
+        Some(name) => {
+            put("x-subtensor-source", "student".to_owned());
+            put("x-subtensor-student", name.clone());
+        }
+        None => {
+            put("x-subtensor-source", "miner".to_owned());
+            put("x-subtensor-netuid", generation.netuid.to_string());
+            put("x-subtensor-uid", generation.uid.to_string());
+        }
+    }
+    headers
 }
 
 /// Splits `text` into word-sized pieces (each word with the whitespace before it).

@@ -46,6 +46,9 @@ pub struct Generation {
     pub netuid: u16,
     /// The miner that answered.
     pub uid: u16,
+    /// The student's name when the distilled student answered instead of a miner
+    /// ([`crate::student`]); `netuid` and `uid` are then meaningless.
+    pub student: Option<String>,
 }
 
 /// The network as the server sees it.

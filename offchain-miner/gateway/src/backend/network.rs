@@ -31,6 +31,7 @@ use crate::{
     latency::{now_ms, LatencyMap, OutcomeKind},
     rank::{best, Reference},
     route::{Candidate, RoutePolicy},
+    student::Student,
     Result,
 };
 use std::{path::Path, sync::Arc, time::Duration};
@@ -163,6 +164,8 @@ pub struct NetworkConfig {
     pub hedge: bool,
     /// Ranks the answers of a non-streaming request to a heterogeneous subnet.
     pub reference: Option<Reference>,
+    /// Answers requests to heterogeneous subnets that no miner could answer.
+    pub student: Option<Student>,
 }
 
 /// Most miners one request fans out to.
@@ -176,6 +179,7 @@ impl Default for NetworkConfig {
             fan_out: 2,
             hedge: true,
             reference: None,
+            student: None,
         }
     }
 }
@@ -567,6 +571,34 @@ impl<D: Directory> Backend for NetworkBackend<D> {
     }
 
     async fn generate(&self, req: GenerateRequest) -> Result<Generation> {
+        let answered = self.generate_by_miners(&req).await;
+        let Some(student) = self.config.student.as_ref() else { return answered };
+        match answered {
+            Err(e @ (GatewayError::NoMiner(_) | GatewayError::MinersFailed { .. })) => {
+                let heterogeneous = self
+                    .directory
+                    .subnets()
+                    .iter()
+                    .any(|s| s.model_id() == req.model && s.kind == SubnetKind::Seq2Seq);
+                if !heterogeneous {
+                    return Err(e);
+                }
+                tracing::warn!("{}: {e}; the student {} answers", req.model, student.name());
+                student.generate(&req.prompt, &req.sampling).await
+            }
+            other => other,
+        }
+    }
+
+    fn map_json(&self) -> serde_json::Value {
+        self.map_view()
+    }
+}
+
+impl<D: Directory> NetworkBackend<D> {
+    /// [`Backend::generate`] by the miners alone.
+    async fn generate_by_miners(&self, req: &GenerateRequest) -> Result<Generation> {
+        let req = req.clone();
         let subnets = self.directory.subnets();
         let subnet = subnets
             .iter()
@@ -602,6 +634,7 @@ impl<D: Directory> Backend for NetworkBackend<D> {
                     stopped: d.stopped,
                     netuid: subnet.netuid,
                     uid,
+                    student: None,
                 })
             }
             Err(reasons) => {
@@ -611,7 +644,8 @@ impl<D: Directory> Backend for NetworkBackend<D> {
         }
     }
 
-    fn map_json(&self) -> serde_json::Value {
+    /// The latency map with each miner's address and incentive, as JSON.
+    fn map_view(&self) -> serde_json::Value {
         let subnets = self.directory.subnets();
         let view = self.map.view();
         let out: serde_json::Map<String, serde_json::Value> = view
