@@ -117,6 +117,14 @@ pub struct Config {
     /// The distillation buffer's size cap in MiB (the oldest segments are deleted).
     #[arg(long = "distill-cap-mb", default_value_t = 1024)]
     pub distill_cap_mb: u64,
+    /// Loss-scored subnets: train the conditional computation gate (issue 14) with this
+    /// feature model (a model on the standard tokenizer: config.json, model.safetensors; run
+    /// on the CPU) after every step, for the gateway's routing. Refused on grid subnets.
+    #[arg(long = "gate-model", value_name = "DIR")]
+    pub gate_model: Option<PathBuf>,
+    /// Where the gate is saved with the state (default: gate.json in --state-dir).
+    #[arg(long = "gate-file", value_name = "PATH", requires = "gate_model")]
+    pub gate_file: Option<PathBuf>,
     /// Grid subnets: the model directory the subnet's grid spec names (its digest is checked
     /// at start). Required when the subnet has a grid spec, refused when it has none.
     #[arg(long = "grid-model", help_heading = "Grid subnets")]
@@ -235,6 +243,12 @@ impl Config {
         if let Some(model) = self.grid_model.as_ref().filter(|m| !m.is_dir()) {
             return usage(format!("--grid-model {}: no such directory", model.display()));
         }
+        if let Some(model) = self.gate_model.as_ref().filter(|m| !m.is_dir()) {
+            return usage(format!("--gate-model {}: no such directory", model.display()));
+        }
+        if self.gate_model.is_some() && self.grid_model.is_some() {
+            return usage("--gate-model is for loss-scored subnets, not with --grid-model".into());
+        }
         if !(1..=8).contains(&self.grid_redundancy) {
             return usage("--grid-redundancy must be in 1..=8".into());
         }
@@ -269,5 +283,10 @@ impl Config {
         self.state_dir.clone().unwrap_or_else(|| {
             default_state_dir(&self.wallet_name, &self.wallet_hotkey, self.netuid)
         })
+    }
+
+    /// The gate file: `--gate-file`, else gate.json in the state directory.
+    pub fn gate_file(&self) -> PathBuf {
+        self.gate_file.clone().unwrap_or_else(|| self.state_dir().join(crate::gate::GATE_FILE))
     }
 }

@@ -43,6 +43,9 @@ pub enum ValidatorError {
     /// The distillation buffer could not be opened or written.
     #[error("distillation buffer: {0}")]
     Distill(String),
+    /// The conditional computation gate (its model, file or features) is unusable.
+    #[error("gate: {0}")]
+    Gate(String),
     /// Weights could not be set (only with `--once`, where this ends the run).
     #[error("weights not set: {0}")]
     Weights(String),

@@ -19,6 +19,8 @@
 //! - [`step`]: one step without the chain (sample, fan-out, score), shared by the binary, the
 //!   benchmark and the tests;
 //! - [`distill`]: the records of each step for the distillation buffer (`--distill-buffer`);
+//! - [`gate`]: the conditional computation gate (issue 14): per-uid loss predictions from
+//!   prompt features, trained on the measured losses, that choose the miners of user traffic;
 //! - [`grid`]: grid mode (subnets with a grid spec): challenges, verification, speed scores;
 //! - [`chain`]: metagraph, hyperparameters, permit/stake checks, set/commit/reveal;
 //! - [`validator`]: the loop, `--once`, signals; [`config`]: the command line.
@@ -40,6 +42,7 @@ pub mod config;
 pub mod data;
 pub mod distill;
 mod error;
+pub mod gate;
 pub mod grid;
 pub mod report;
 pub mod sampler;

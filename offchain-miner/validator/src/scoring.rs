@@ -16,7 +16,7 @@
 
 use serde::{Deserialize, Serialize};
 use subtensor_axon::{
-    loss::{mean_phrase_loss, NAN_LOSS},
+    loss::{mean_phrase_loss, phrase_cross_entropy, NAN_LOSS},
     AxonError, Reply, TextCausalLMNext, TopkPhrases,
 };
 
@@ -228,6 +228,23 @@ pub fn evaluate_answer(
     }
 }
 
+/// The phrase loss of each row of a filled synapse against `targets` (the terms whose mean
+/// [`evaluate_answer`] scores); `None` when the answer has no readable rows or their count
+/// differs from the targets'. Call it for answers that [`evaluate_answer`] accepted.
+pub fn row_losses(
+    answer: &TextCausalLMNext,
+    targets: &[Vec<u32>],
+    vocab_size: u32,
+) -> Option<Vec<f64>> {
+    let rows = answer.outputs().ok()?;
+    (rows.len() == targets.len()).then(|| {
+        rows.iter()
+            .zip(targets)
+            .map(|(row, target)| phrase_cross_entropy(row, target, vocab_size).phrase)
+            .collect()
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -348,6 +365,11 @@ mod tests {
         };
         assert!(g < p, "{g} {p}");
         assert!(*g > 0.0);
+        // The per-row losses average to the scored loss.
+        let rows = row_losses(&answer(0.9), &targets(), VOCAB).unwrap();
+        assert_eq!(rows.len(), 2);
+        assert!(close(rows.iter().sum::<f64>() / 2.0, *g), "{rows:?} {g}");
+        assert!(row_losses(&answer(0.9), &targets()[..1], VOCAB).is_none());
     }
 
     #[test]

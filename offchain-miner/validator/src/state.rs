@@ -15,7 +15,7 @@ use std::{
     collections::BTreeMap,
     fs,
     io::Write,
-    path::PathBuf,
+    path::{Path, PathBuf},
     time::{SystemTime, UNIX_EPOCH},
 };
 
@@ -218,25 +218,32 @@ impl StateStore {
     /// renamed over the old one.
     pub fn save(&self, state: &State) -> Result<()> {
         let path = self.path();
-        fs::create_dir_all(&self.dir).map_err(|e| ValidatorError::state(&self.dir, e))?;
         let json = serde_json::to_vec_pretty(state).map_err(|e| ValidatorError::state(&path, e))?;
-        let tmp = self.dir.join(format!(".{STATE_FILE}.tmp-{}", std::process::id()));
-        let write = || -> std::io::Result<()> {
-            let mut file = fs::File::create(&tmp)?;
-            file.write_all(&json)?;
-            file.sync_all()?;
-            fs::rename(&tmp, &path)?;
-            // Make the rename durable too (best effort: not every filesystem allows it).
-            if let Ok(dir) = fs::File::open(&self.dir) {
-                let _ = dir.sync_all();
-            }
-            Ok(())
-        };
-        write().map_err(|e| {
-            let _ = fs::remove_file(&tmp);
-            ValidatorError::state(&path, e)
-        })
+        write_atomic(&path, &json).map_err(|e| ValidatorError::state(&path, e))
     }
+}
+
+/// Writes `bytes` to `path` atomically: a temporary file in the same directory (created if
+/// missing), synced, then renamed over the old one (the directory is synced too, best effort).
+pub(crate) fn write_atomic(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+    fs::create_dir_all(dir)?;
+    let tmp = dir.join(format!(".{name}.tmp-{}", std::process::id()));
+    let write = || -> std::io::Result<()> {
+        let mut file = fs::File::create(&tmp)?;
+        file.write_all(bytes)?;
+        file.sync_all()?;
+        fs::rename(&tmp, path)?;
+        // Make the rename durable too (best effort: not every filesystem allows it).
+        if let Ok(dir) = fs::File::open(dir) {
+            let _ = dir.sync_all();
+        }
+        Ok(())
+    };
+    write().inspect_err(|_| {
+        let _ = fs::remove_file(&tmp);
+    })
 }
 
 /// The default state directory: `~/.bittensor/validator/<wallet>/<hotkey>/netuid<N>`.

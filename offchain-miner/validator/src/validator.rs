@@ -11,6 +11,7 @@ use crate::{
     chain::{Chain, SubnetView},
     config::Config,
     data::EvalData,
+    gate::{self, GateTrainer},
     grid::{self, ChallengeContext, GridStepParams, GridVerifier, SeedSource},
     report,
     scoring::ScoringParams,
@@ -55,6 +56,16 @@ enum Mode {
     Loss(EvalData),
     /// A grid subnet: verified generations of the spec's model, scored on speed.
     Grid(Box<GridMode>),
+}
+
+impl Mode {
+    /// The standard vocabulary on a loss-scored subnet (`None`: grid).
+    fn loss_vocab(&self) -> Option<u32> {
+        match self {
+            Mode::Loss(data) => Some(data.vocab_size()),
+            Mode::Grid(_) => None,
+        }
+    }
 }
 
 /// Grid mode's parts.
@@ -139,6 +150,8 @@ pub struct Validator {
     chain: Chain,
     dendrite: Dendrite,
     mode: Mode,
+    /// The routing gate trained after each loss-scored step (`--gate-model`).
+    gate: Option<GateTrainer>,
     hotkey_public: [u8; 32],
     store: StateStore,
     state: State,
@@ -168,6 +181,7 @@ impl Validator {
         let view = chain.sync().await?;
         let params = chain.hyperparameters().await?;
         let mode = load_mode(&cfg, chain.grid_spec().await?)?;
+        let gate = gate::trainer_for(&cfg, mode.loss_vocab())?;
         info!(
             uid = view.own_uid,
             neurons = view.n(),
@@ -233,6 +247,7 @@ impl Validator {
             chain,
             dendrite,
             mode,
+            gate,
             hotkey_public,
             store,
             state,
@@ -253,6 +268,7 @@ impl Validator {
 
     /// Saves the state.
     pub fn save(&self) -> Result<()> {
+        self.gate.as_ref().map(GateTrainer::save).transpose()?;
         self.store.save(&self.state)
     }
 
@@ -476,6 +492,7 @@ impl Validator {
                         warn!("{e}");
                     }
                 }
+                gate::after_step(self.gate.as_mut(), report.as_ref(), data.vocab_size());
                 report.map(|r| r.completes_walk)
             }
             Mode::Grid(grid) => {
