@@ -39,7 +39,7 @@ pub fn row_features(model: &LanguageModel, rows: &[Vec<u32>]) -> Result<Vec<Feat
     if dim == 0 || flat.len() != dim.saturating_mul(rows.len()) {
         return Err(gate(format!("{} hidden values for {} rows of {dim}", flat.len(), rows.len())));
     }
-    Ok(flat.chunks(dim).map(Features::new).collect())
+    Ok(flat.chunks(dim).map(|c| Features::new(c.to_vec())).collect())
 }
 
 /// One training pair: a uid's measured loss on a prompt.

@@ -9,21 +9,18 @@ use std::collections::BTreeMap;
 /// The gate file's format version.
 pub const GATE_VERSION: u32 = 1;
 
-/// A prompt's features: its unit-normalised feature vector followed by a constant 1 (the
-/// bias), so every feature vector has squared norm 2 (or 1 for an all-zero input).
+/// A prompt's raw features (e.g. its mean final hidden state). The gate standardises them
+/// with its running per-dimension mean and variance ([`FeatureStats`]) and appends a bias.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Features(Vec<f64>);
 
 impl Features {
-    /// Features from a raw vector (e.g. a mean hidden state): scaled to unit length (left
-    /// as is when its norm is 0 or not finite), then the bias 1 appended.
-    pub fn new(raw: &[f64]) -> Self {
-        let norm = raw.iter().map(|x| x * x).sum::<f64>().sqrt();
-        let norm = if norm.is_finite() && norm > 0.0 { norm } else { 1.0 };
-        Self(raw.iter().map(|x| x / norm).chain(std::iter::once(1.0)).collect())
+    /// Features from raw values.
+    pub fn new(raw: Vec<f64>) -> Self {
+        Self(raw)
     }
 
-    /// The values, bias last.
+    /// The raw values.
     pub fn as_slice(&self) -> &[f64] {
         &self.0
     }
@@ -41,6 +38,49 @@ impl Features {
             sum.iter_mut().zip(&f.0).for_each(|(s, x)| *s += x / n);
         }
         Some(Features(sum))
+    }
+}
+
+/// Running per-dimension mean and variance of the prompts the gate learnt from (Welford),
+/// shared by all uids: standardising the features keeps the least-mean-squares steps well
+/// conditioned (raw hidden states share a large common component).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct FeatureStats {
+    /// Prompts seen.
+    pub count: u64,
+    /// Their mean, per dimension.
+    pub mean: Vec<f64>,
+    /// Sum of squared deviations from the mean, per dimension.
+    pub m2: Vec<f64>,
+}
+
+impl FeatureStats {
+    /// Folds in one prompt's raw features (of the stats' length, or the first ones seen).
+    fn observe(&mut self, x: &[f64]) {
+        if self.count == 0 {
+            self.mean = vec![0.0; x.len()];
+            self.m2 = vec![0.0; x.len()];
+        }
+        self.count = self.count.saturating_add(1);
+        let n = self.count as f64;
+        for ((m, m2), x) in self.mean.iter_mut().zip(self.m2.iter_mut()).zip(x) {
+            let delta = x - *m;
+            *m += delta / n;
+            *m2 += delta * (x - *m);
+        }
+    }
+
+    /// `x` standardised per dimension (before any prompt is seen: as is), scaled by
+    /// `1/√dim` so its squared norm is about 1, with the bias 1 appended.
+    fn input(&self, x: &[f64]) -> Vec<f64> {
+        let scale = 1.0 / (x.len().max(1) as f64).sqrt();
+        let n = self.count.max(1) as f64;
+        let z = x.iter().enumerate().map(|(i, x)| {
+            let m = self.mean.get(i).copied().unwrap_or(0.0);
+            let var = self.m2.get(i).copied().unwrap_or(n) / n;
+            scale * (x - m) / (var + 1e-9).sqrt()
+        });
+        z.chain(std::iter::once(1.0)).collect()
     }
 }
 
@@ -70,6 +110,8 @@ pub struct Gate {
     pub learning_rate: f64,
     /// Temperature (nats) of the Gumbel noise added to predictions when choosing.
     pub noise: f64,
+    /// The standardisation of the features.
+    pub stats: FeatureStats,
     /// The predictors, by uid.
     pub uids: BTreeMap<u16, UidWeights>,
 }
@@ -87,6 +129,7 @@ impl Gate {
             dim: raw_dim.saturating_add(1),
             learning_rate,
             noise,
+            stats: FeatureStats::default(),
             uids: BTreeMap::new(),
         }
     }
@@ -106,6 +149,12 @@ impl Gate {
         if !(self.noise.is_finite() && self.noise >= 0.0) {
             return bad(format!("noise {} is not a finite non-negative number", self.noise));
         }
+        let raw = self.dim.saturating_sub(1);
+        let s = &self.stats;
+        let sane = |v: &[f64]| v.len() == raw && v.iter().all(|x| x.is_finite());
+        if s.count > 0 && !(sane(&s.mean) && sane(&s.m2) && s.m2.iter().all(|x| *x >= 0.0)) {
+            return bad(format!("feature statistics are not {raw} finite numbers"));
+        }
         for (uid, w) in &self.uids {
             if w.weights.len() != self.dim || w.weights.iter().any(|x| !x.is_finite()) {
                 return bad(format!("uid {uid}'s weights are not {} finite numbers", self.dim));
@@ -115,43 +164,49 @@ impl Gate {
     }
 
     /// The predicted loss of `uid` under `hotkey` on a prompt with `features`; `None` for a
-    /// uid never trained (or trained under another hotkey, or with other features).
+    /// uid never trained (or trained under another hotkey), or features of another width.
     pub fn predict(&self, uid: u16, hotkey: &str, features: &Features) -> Option<f64> {
+        let x = self.input(features)?;
         let w = self.uids.get(&uid).filter(|w| w.hotkey == hotkey)?;
-        (w.weights.len() == features.0.len())
-            .then(|| w.weights.iter().zip(&features.0).map(|(w, x)| w * x).sum())
+        Some(w.weights.iter().zip(&x).map(|(w, x)| w * x).sum())
     }
 
-    /// Folds in one measured `loss` of `uid` (hotkey `hotkey`) on a prompt with `features`:
-    /// one NLMS step `w += η (loss − w·x) x / |x|²`. A uid first seen (or whose hotkey
-    /// changed) starts with its bias at `loss`. Non-finite losses are ignored.
-    pub fn update(&mut self, uid: u16, hotkey: &str, features: &Features, loss: f64) -> Result<()> {
-        if features.0.len() != self.dim {
+    /// The predictor's input for `features` (standardised, bias appended); `None` when the
+    /// width is not the gate's.
+    fn input(&self, features: &Features) -> Option<Vec<f64>> {
+        (features.0.len().saturating_add(1) == self.dim).then(|| self.stats.input(&features.0))
+    }
+
+    /// Learns from one prompt: folds its `features` into the standardisation, then for each
+    /// measured `(uid, hotkey, loss)` on it takes one normalised LMS step
+    /// `w += η (loss − w·x) x / |x|²`. A uid first seen (or whose hotkey changed) starts with
+    /// its bias at its loss. Non-finite losses are skipped.
+    pub fn learn(&mut self, features: &Features, losses: &[(u16, &str, f64)]) -> Result<()> {
+        if features.0.len().saturating_add(1) != self.dim {
             return Err(ValidatorError::Gate(format!(
                 "{} features for a gate of {}",
                 features.0.len(),
-                self.dim
+                self.dim.saturating_sub(1)
             )));
         }
-        if !loss.is_finite() {
-            return Ok(());
-        }
-        let fresh = self.uids.get(&uid).is_none_or(|w| w.hotkey != hotkey);
-        if fresh {
-            let mut weights = vec![0.0; self.dim];
-            if let Some(bias) = weights.last_mut() {
-                *bias = loss;
+        self.stats.observe(&features.0);
+        let x = self.stats.input(&features.0);
+        let norm2: f64 = x.iter().map(|x| x * x).sum();
+        for &(uid, hotkey, loss) in losses.iter().filter(|(_, _, l)| l.is_finite()) {
+            if self.uids.get(&uid).is_none_or(|w| w.hotkey != hotkey) {
+                let mut weights = vec![0.0; self.dim];
+                if let Some(bias) = weights.last_mut() {
+                    *bias = loss;
+                }
+                let fresh = UidWeights { hotkey: hotkey.to_owned(), weights, updates: 0 };
+                self.uids.insert(uid, fresh);
             }
-            self.uids.insert(uid, UidWeights { hotkey: hotkey.to_owned(), weights, updates: 0 });
+            let Some(w) = self.uids.get_mut(&uid) else { continue };
+            let predicted: f64 = w.weights.iter().zip(&x).map(|(w, x)| w * x).sum();
+            let step = self.learning_rate * (loss - predicted) / norm2.max(1e-12);
+            w.weights.iter_mut().zip(&x).for_each(|(w, x)| *w += step * x);
+            w.updates = w.updates.saturating_add(1);
         }
-        let norm2: f64 = features.0.iter().map(|x| x * x).sum();
-        let Some(w) = self.uids.get_mut(&uid) else { return Ok(()) };
-        let predicted: f64 = w.weights.iter().zip(&features.0).map(|(w, x)| w * x).sum();
-        if norm2 > 0.0 {
-            let step = self.learning_rate * (loss - predicted) / norm2;
-            w.weights.iter_mut().zip(&features.0).for_each(|(w, x)| *w += step * x);
-        }
-        w.updates = w.updates.saturating_add(1);
         Ok(())
     }
 
@@ -229,7 +284,7 @@ mod tests {
     fn prompt(c: usize, rng: &mut StdRng) -> Features {
         let mut raw: Vec<f64> = (0..RAW).map(|_| rng.gen_range(-0.4..0.4)).collect();
         raw[c] += 1.0;
-        Features::new(&raw)
+        Features::new(raw)
     }
 
     /// Uid 1 is good on cluster 0, uid 2 on cluster 1; uid 3 is mediocre on both. Losses are
@@ -249,10 +304,9 @@ mod tests {
         for i in 0..updates {
             let c = i % 2;
             let f = prompt(c, &mut rng);
-            for uid in 1..=3u16 {
-                let l = loss(uid, c, &mut rng);
-                gate.update(uid, &format!("hk{uid}"), &f, l).unwrap();
-            }
+            let losses: Vec<(u16, &str, f64)> =
+                CANDIDATES.iter().map(|(uid, hk)| (*uid, *hk, loss(*uid, c, &mut rng))).collect();
+            gate.learn(&f, &losses).unwrap();
         }
         gate
     }
@@ -293,7 +347,7 @@ mod tests {
         // Another hotkey at the uid is unknown, and an update under it starts afresh.
         assert_eq!(gate.predict(1, "other", &f), None);
         let mut gate = gate;
-        gate.update(1, "other", &f, 5.0).unwrap();
+        gate.learn(&f, &[(1, "other", 5.0)]).unwrap();
         assert_eq!(gate.uids[&1].updates, 1);
         assert_eq!(gate.uids[&1].hotkey, "other");
         // Retain drops uids whose hotkey is not the current one.
@@ -315,7 +369,8 @@ mod tests {
         assert!(gate.choose(&f, &[], 2, 0.0, &mut StdRng::seed_from_u64(6)).is_empty());
         // Features of another width are refused.
         let mut g = gate;
-        assert!(g.update(1, "hk1", &Features::new(&[1.0]), 2.0).is_err());
+        assert!(g.learn(&Features::new(vec![1.0]), &[(1, "hk1", 2.0)]).is_err());
+        assert_eq!(g.predict(1, "hk1", &Features::new(vec![1.0])), None);
     }
 
     #[test]
@@ -326,11 +381,9 @@ mod tests {
         let mut gate = trained(300);
         gate.noise = 0.0;
         let mut rng = StdRng::seed_from_u64(7);
-        let f = Features::new(&{
-            let mut raw = vec![0.0; RAW];
-            raw[0] = 1.0;
-            raw
-        });
+        let mut raw = vec![0.0; RAW];
+        raw[0] = 1.0;
+        let f = Features::new(raw);
         for _ in 0..100 {
             assert_eq!(gate.choose(&f, &CANDIDATES, 1, 0.0, &mut rng), vec![1]);
         }
@@ -345,13 +398,19 @@ mod tests {
     }
 
     #[test]
-    fn features_are_unit_length_plus_bias() {
-        let f = Features::new(&[3.0, 4.0]);
-        assert_eq!(f.as_slice(), &[0.6, 0.8, 1.0]);
-        assert_eq!(Features::new(&[0.0, 0.0]).as_slice(), &[0.0, 0.0, 1.0]);
-        let m = Features::mean(&[Features::new(&[1.0, 0.0]), Features::new(&[0.0, 1.0])]).unwrap();
-        assert_eq!(m.as_slice(), &[0.5, 0.5, 1.0]);
+    fn features_are_standardised_with_a_bias() {
+        let mut stats = FeatureStats::default();
+        for x in [[1.0, 10.0], [3.0, 30.0]] {
+            stats.observe(&x);
+        }
+        // Mean (2, 20), standard deviations (1, 10), scaled by 1/√2.
+        let z = stats.input(&[3.0, 10.0]);
+        let s = 1.0 / 2f64.sqrt();
+        assert!((z[0] - s).abs() < 1e-6 && (z[1] + s).abs() < 1e-6 && z[2] == 1.0, "{z:?}");
+        let m = Features::mean(&[Features::new(vec![1.0, 0.0]), Features::new(vec![0.0, 1.0])]);
+        assert_eq!(m.unwrap().as_slice(), &[0.5, 0.5]);
         assert!(Features::mean(&[]).is_none());
-        assert!(Features::mean(&[Features::new(&[1.0]), Features::new(&[1.0, 2.0])]).is_none());
+        let odd = [Features::new(vec![1.0]), Features::new(vec![1.0, 2.0])];
+        assert!(Features::mean(&odd).is_none());
     }
 }

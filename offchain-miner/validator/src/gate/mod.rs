@@ -3,8 +3,8 @@
 //! request.
 //!
 //! * **Features** ([`features`]): the mean final hidden state of the prompt under a feature
-//!   model (`--gate-model DIR`, a model on the standard tokenizer), unit-normalised, plus a
-//!   bias.
+//!   model (`--gate-model DIR`, a model on the standard tokenizer), standardised by the
+//!   gate's running per-dimension mean and variance ([`FeatureStats`]), plus a bias.
 //! * **Predictor** ([`Gate`]): per uid a weight vector, `predicted loss = w · features`,
 //!   created on a uid's first measured loss (bias = that loss) and reset when its hotkey
 //!   changes; trained by normalised LMS on the phrase loss of every row the validator
@@ -21,10 +21,15 @@
 pub mod features;
 mod linear;
 
-pub use linear::{Features, Gate, UidWeights, DEFAULT_LEARNING_RATE, DEFAULT_NOISE, GATE_VERSION};
+pub use linear::{
+    FeatureStats, Features, Gate, UidWeights, DEFAULT_LEARNING_RATE, DEFAULT_NOISE, GATE_VERSION,
+};
 
 use crate::{state::write_atomic, step::StepReport, Result, ValidatorError};
-use std::path::{Path, PathBuf};
+use std::{
+    collections::BTreeMap,
+    path::{Path, PathBuf},
+};
 use subtensor_model::{Device, LanguageModel};
 use tracing::{debug, warn};
 
@@ -78,14 +83,19 @@ pub fn train_on_step(
         return Ok(0);
     }
     let rows = features::row_features(model, &report.batch.inputs)?;
-    let batch_mean = Features::mean(&rows);
+    // One learning call per prompt (a row, or the whole batch), with every uid's loss on it.
+    let mut by_prompt: BTreeMap<Option<usize>, Vec<(u16, &str, f64)>> = BTreeMap::new();
     for s in &samples {
-        let f = match s.row {
-            Some(i) => rows.get(i),
+        by_prompt.entry(s.row).or_default().push((s.uid, &s.hotkey, s.loss));
+    }
+    let batch_mean = Features::mean(&rows);
+    for (row, losses) in &by_prompt {
+        let f = match row {
+            Some(i) => rows.get(*i),
             None => batch_mean.as_ref(),
         };
         let f = f.ok_or_else(|| ValidatorError::Gate("no features for a sample".into()))?;
-        gate.update(s.uid, &s.hotkey, f, s.loss)?;
+        gate.learn(f, losses)?;
     }
     Ok(samples.len())
 }

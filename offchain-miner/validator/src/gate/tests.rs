@@ -12,8 +12,8 @@ fn gate_file_round_trips_and_bad_files_are_refused() {
     let mut rng = StdRng::seed_from_u64(1);
     for _ in 0..50 {
         let raw: Vec<f64> = (0..4).map(|_| rng.gen_range(-1.0..1.0)).collect();
-        gate.update(rng.gen_range(0..5), "hk", &Features::new(&raw), rng.gen_range(1.0..5.0))
-            .unwrap();
+        let loss = (rng.gen_range(0..5), "hk", rng.gen_range(1.0..5.0));
+        gate.learn(&Features::new(raw), &[loss]).unwrap();
     }
     save(&gate, &path).unwrap();
     let back = load(&path).unwrap().unwrap();

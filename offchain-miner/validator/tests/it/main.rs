@@ -10,6 +10,7 @@
 
 mod cli;
 mod data;
+mod gate;
 mod grid;
 mod miners;
 
