@@ -97,6 +97,18 @@ pub struct Args {
     /// by the response's `model` field (`student:NAME`) and `x-subtensor-source: student`.
     #[arg(long, value_name = "DIR")]
     pub student: Option<PathBuf>,
+    /// The routing gate the validator trains (`stvalidator --gate-model`; its gate.json):
+    /// requests to heterogeneous subnets go only to the miners it predicts do best on the
+    /// prompt (the --fan-out, at least 2), still chosen among by the latency-aware policy.
+    /// Reloaded when the file changes.
+    #[arg(long, value_name = "PATH", requires = "gate_model")]
+    pub gate_file: Option<PathBuf>,
+    /// The gate's feature model: the validator's --gate-model (run on the CPU here).
+    #[arg(long, value_name = "DIR", requires = "gate_file")]
+    pub gate_model: Option<PathBuf>,
+    /// Share of the gate's slots given to a uniformly random miner instead.
+    #[arg(long, default_value_t = 0.1)]
+    pub gate_exploration: f64,
     /// Miners asked at once for a non-streaming request (1 to 3).
     #[arg(long, default_value_t = 2)]
     pub fan_out: usize,
@@ -132,6 +144,14 @@ impl Args {
             return Err(GatewayError::Config(
                 "--reference-model ranks heterogeneous answers: it needs --tokenizer".to_owned(),
             ));
+        }
+        if self.gate_file.is_some() && self.tokenizer.is_none() {
+            return Err(GatewayError::Config(
+                "--gate-file routes heterogeneous requests: it needs --tokenizer".to_owned(),
+            ));
+        }
+        if !(self.gate_exploration.is_finite() && (0.0..=1.0).contains(&self.gate_exploration)) {
+            return Err(GatewayError::Config("--gate-exploration must be in [0, 1]".to_owned()));
         }
         if self.refresh_secs == 0 {
             return Err(GatewayError::Config("--refresh-secs must be at least 1".to_owned()));

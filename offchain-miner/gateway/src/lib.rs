@@ -24,6 +24,7 @@
 pub mod backend;
 pub mod config;
 pub mod error;
+pub mod gate;
 pub mod keys;
 pub mod latency;
 pub mod openai;

@@ -8,6 +8,7 @@ use crate::{
     },
     config::Args,
     error::GatewayError,
+    gate::GateRouter,
     keys::{Auth, RateLimiter},
     latency::LatencyMap,
     rank::Reference,
@@ -67,12 +68,21 @@ pub async fn run(args: Args) -> Result<()> {
     if let Some(s) = &student {
         tracing::info!("the student {} answers when no miner can", s.name());
     }
+    let gate = match (&args.gate_model, &args.gate_file, &standard) {
+        (Some(model), Some(file), Some(t)) => {
+            let vocab = u32::try_from(t.vocab_size()).unwrap_or(u32::MAX);
+            tracing::info!("routing heterogeneous requests by the gate in {}", file.display());
+            Some(GateRouter::load(model, file.clone(), args.gate_exploration, vocab)?)
+        }
+        _ => None,
+    };
     let config = NetworkConfig {
         timeout: args.timeout(),
         fan_out: args.fan_out,
         hedge: !args.no_hedge,
         reference,
         student,
+        gate,
         ..NetworkConfig::default()
     };
     tracing::info!("signing queries as {}", dendrite.hotkey());

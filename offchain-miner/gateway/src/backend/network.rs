@@ -28,6 +28,7 @@ use super::{Backend, Directory, GenerateRequest, Generation, Subnet, SubnetKind}
 use crate::openai::Sampling;
 use crate::{
     error::GatewayError,
+    gate::GateRouter,
     latency::{now_ms, LatencyMap, OutcomeKind},
     rank::{best, Reference},
     route::{Candidate, RoutePolicy},
@@ -166,6 +167,8 @@ pub struct NetworkConfig {
     pub reference: Option<Reference>,
     /// Answers requests to heterogeneous subnets that no miner could answer.
     pub student: Option<Student>,
+    /// Restricts routing on heterogeneous subnets to the gate's choice (`--gate-file`).
+    pub gate: Option<GateRouter>,
 }
 
 /// Most miners one request fans out to.
@@ -180,6 +183,7 @@ impl Default for NetworkConfig {
             hedge: true,
             reference: None,
             student: None,
+            gate: None,
         }
     }
 }
@@ -406,12 +410,14 @@ impl<D: Directory> NetworkBackend<D> {
         tokenizer: Arc<TextTokenizer>,
         fan_out: bool,
         gather: bool,
+        allowed: Option<Vec<u16>>,
     ) -> std::result::Result<Vec<(u16, Decoded)>, Vec<String>> {
         let width = self.config.fan_out.clamp(1, MAX_FAN_OUT);
         let plan = {
             let candidates: Vec<Candidate> = subnet
                 .miners
                 .iter()
+                .filter(|m| allowed.as_ref().is_none_or(|a| a.contains(&m.uid)))
                 .map(|m| Candidate {
                     uid: m.uid,
                     incentive: m.incentive,
@@ -517,6 +523,25 @@ impl<D: Directory> NetworkBackend<D> {
         }
     }
 
+    /// The uids the gate routes a heterogeneous request with `prompt` to (the fan-out, at
+    /// least 2); `None` (every miner) without a gate, on grid subnets, or when the gate fails.
+    async fn gated(&self, subnet: &Subnet, prompt: &[u32]) -> Option<Vec<u16>> {
+        let router = self.config.gate.as_ref().filter(|_| subnet.kind == SubnetKind::Seq2Seq)?;
+        let candidates = subnet.miners.iter().map(|m| (m.uid, m.target.hotkey.clone())).collect();
+        let k = self.config.fan_out.clamp(2, MAX_FAN_OUT);
+        match router.choose(prompt.to_vec(), candidates, k).await {
+            Ok(Some(chosen)) if !chosen.is_empty() => {
+                tracing::debug!("subnet {}: the gate routes to {chosen:?}", subnet.netuid);
+                Some(chosen)
+            }
+            Ok(_) => None,
+            Err(e) => {
+                tracing::warn!("subnet {}: routing without the gate: {e}", subnet.netuid);
+                None
+            }
+        }
+    }
+
     /// The answer to return: the only one, or the one the reference model ranks first (the
     /// first to arrive when scoring fails).
     async fn pick(
@@ -614,7 +639,8 @@ impl<D: Directory> NetworkBackend<D> {
             && subnet.kind == SubnetKind::Seq2Seq
             && self.config.fan_out > 1;
         let eot = tokenizer.eot_id();
-        let answers = self.race(subnet, job, tokenizer, req.fan_out, rank).await;
+        let allowed = self.gated(subnet, &prompt_ids).await;
+        let answers = self.race(subnet, job, tokenizer, req.fan_out, rank, allowed).await;
         let picked = match answers {
             Ok(list) => self.pick(subnet.netuid, &prompt_ids, eot, list).await.ok_or_else(Vec::new),
             Err(reasons) => Err(reasons),
