@@ -14,6 +14,7 @@ exactly the emission minted, and a miner that stops answering falls to zero.
 
 import json
 import os
+import subprocess
 import sys
 import time
 import urllib.request
@@ -52,7 +53,10 @@ def market(tmp_path_factory):
     tokenizer, models = prepare_models(stmodel, CORPUS, ROOT / ".local" / "test-models", "tiny")
     workdir = tmp_path_factory.mktemp("market")
     net = Localnet(workdir, bins, tokenizer, CORPUS, models, evil_modes=EVIL,
-                   validator_args=["--timeout", "4", "--sample-size", "16", "--topk", "64"],
+                   validator_args=["--timeout", "4", "--sample-size", "16", "--topk", "64",
+                                   # Issue 15: every loss-scored answer goes to the buffer.
+                                   "--distill-buffer", workdir / "distill-buffer",
+                                   "--distill-cap-mb", "64"],
                    python_neurons=PYTHON_BT.is_file())
     try:
         net.start()
@@ -198,3 +202,27 @@ def test_the_gateway_serves_users_from_registered_miners(market):
                 if n["hotkey"] in hotkeys}
     answered = [uid for uid, v in served.items() if v["successes"] > 0]
     assert answered and all(uid_role.get(uid) == "miner" for uid in answered), (served, uid_role)
+
+
+def test_the_validator_fills_a_distillation_buffer_a_student_learns_from(market, tmp_path):
+    """Issue 15 end to end: the running validator appends its miners' answers to the
+    distillation buffer (`--distill-buffer`); `stmodel distill` trains a small student on that
+    buffer, and the student is an ordinary model directory `stmodel generate` runs."""
+    net = market
+    buffer = net.workdir / "distill-buffer"
+    deadline = time.time() + 120
+    while time.time() < deadline and sum(f.stat().st_size for f in buffer.glob("*")) == 0:
+        time.sleep(2)
+    size = sum(f.stat().st_size for f in buffer.glob("*"))
+    assert 0 < size <= 64 * 2**20, size
+    stmodel = built_binary("stmodel", "subtensor-model", "STMODEL_BIN")
+    student = tmp_path / "student"
+    out = subprocess.run([stmodel, "distill", "--buffer", buffer, "--tokenizer", net.tokenizer,
+                          "--out", student, "--layers", "1", "--heads", "2", "--width", "16",
+                          "--steps", "5", "--batch", "4", "--quiet"],
+                         capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert (student / "model.safetensors").is_file() and (student / "config.json").is_file()
+    gen = subprocess.run([stmodel, "generate", "--model", student, "--prompt", "The",
+                          "--max-new-tokens", "4"], capture_output=True, text=True, timeout=300)
+    assert gen.returncode == 0, gen.stderr[-2000:]

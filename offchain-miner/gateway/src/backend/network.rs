@@ -19,7 +19,7 @@
 //! takes the answer the reference finds most likely ([`crate::rank`]). A streaming one goes to
 //! the routed miner and is hedged to the backup after the primary's hedge delay (unless
 //! [`NetworkConfig::hedge`] is off). A failure brings the backup in at once; when every
-//! miner asked has failed, up to [`RETRIES`] more, drawn by the same weights, are tried in
+//! miner asked has failed, up to [`RETRIES`] (8) more, drawn by the same weights, are tried in
 //! turn before the deadline. Every call runs
 //! to its own end in the background, so every outcome (answer, unusable answer, error,
 //! timeout) lands in the latency map, the losers' included.
@@ -46,8 +46,10 @@ use subtensor_model::{GptConfig, GridTolerance, LanguageModel, TextTokenizer};
 use subtensor_validator::grid::GridVerifier;
 use tokio::{sync::mpsc, time::Instant};
 
-/// Further miners tried, one at a time, when every miner asked for a request has failed.
-const RETRIES: usize = 3;
+/// Further miners tried, one at a time, when every miner asked for a request has failed (a
+/// miner that does not serve the synapse at all fails in a millisecond, and a subnet may have
+/// many of them).
+const RETRIES: usize = 8;
 
 /// The grid model the gateway knows (`--grid-model DIR`): its tokenizer, its context and the
 /// model itself, which verifies every grid answer before it reaches a user.
