@@ -153,7 +153,10 @@ def test_clients_that_disconnect_leave_the_gateway_healthy(gateway):
     time.sleep(0.5)
     assert get_json(f"{base}/health")[0] == 200
     r = c.completions.create(model=MODEL, prompt="The", max_tokens=4)
-    assert r.choices[0].text
+    # Served (a sampled answer may end at once with the end-of-text token: the text can be
+    # empty, the completion is still a valid one).
+    assert r.id and r.choices[0].finish_reason in ("stop", "length")
+    assert isinstance(r.choices[0].text, str) and r.usage.prompt_tokens >= 1
 
 
 def test_map_reflects_the_requests(gateway):
