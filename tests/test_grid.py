@@ -28,7 +28,9 @@ from localnet import (  # noqa: E402
 )
 
 CORPUS = Path(os.environ.get("MARKET_CORPUS", "/usr/share/games/fortunes"))
-QUERIES_PER_MINER = 6
+# The validator keeps each miner's last 8 answers (--grid-window 8) and scores their 20th
+# percentile: after 10 queries the first, cold answers (model warm-up) have left the window.
+QUERIES_PER_MINER = 10
 
 
 def target_dir() -> Path:
@@ -89,6 +91,7 @@ def grid(tmp_path_factory):
     net = Localnet(workdir, bins, tokenizer, CORPUS, [], grid_model=large,
                    grid_cheaters=cheaters,
                    grid_validator_args=["--timeout", "4", "--step-interval", "0.2",
+                                        "--grid-window", "8",
                                         "--grid-prompt-len", "24", "--grid-new-tokens", "32"])
     try:
         net.start()

@@ -553,6 +553,11 @@ impl<D: Directory> NetworkBackend<D> {
         eot: Option<u32>,
         mut answers: Vec<(u16, Decoded)>,
     ) -> Option<(u16, Decoded)> {
+        // An empty answer (the end-of-text token at once) is never preferred to text: its
+        // mean log-probability is one token's and can beat any real continuation.
+        if answers.iter().any(|(_, d)| d.tokens > 0) {
+            answers.retain(|(_, d)| d.tokens > 0);
+        }
         let reference = match &self.config.reference {
             Some(r) if answers.len() > 1 => r,
             _ => return answers.into_iter().next(),
