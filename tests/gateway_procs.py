@@ -2,12 +2,18 @@
 `openai` client pointed at a gateway."""
 
 import json
+import os
 import subprocess
+import sys
 import time
 import urllib.request
+from dataclasses import dataclass
 from pathlib import Path
 
 import openai
+import pytest
+
+CORPUS = Path(os.environ.get("MARKET_CORPUS", "/usr/share/games/fortunes"))
 
 
 def get_json(url: str, timeout: float = 5.0):
@@ -62,3 +68,38 @@ class Procs:
 def client(base: str, key: str) -> openai.OpenAI:
     """The `openai` client for the gateway at `base` (no retries)."""
     return openai.OpenAI(base_url=f"{base}/v1", api_key=key, max_retries=0, timeout=60)
+
+
+@dataclass
+class Setup:
+    """What every gateway test module starts from: the built binaries, the tiny test models
+    and tokenizer, a work directory and an environment whose wallets exist."""
+    stminer: Path
+    stcli: Path
+    stgateway: Path
+    tokenizer: Path
+    models: dict
+    work: Path
+    env: dict
+
+
+def setup(tmp_path_factory, name: str, wallets: list) -> Setup:
+    """The binaries (conftest's `built_binary`), the `tiny` preset's models
+    (`prepare_models`), a fresh `name` work directory and the `wallets` created there."""
+    from conftest import ROOT, built_binary
+    sys.path.insert(0, str(ROOT / "scripts"))
+    from localnet import prepare_models
+
+    if not CORPUS.is_dir():
+        pytest.fail(f"the corpus {CORPUS} is missing: run scripts/setup.sh (Debian's fortunes)")
+    stmodel = built_binary("stmodel", "subtensor-model", "STMODEL_BIN")
+    stcli = built_binary("stcli", "subtensor-cli", "STCLI_BIN")
+    tokenizer, models = prepare_models(stmodel, CORPUS, ROOT / ".local" / "test-models", "tiny")
+    work = tmp_path_factory.mktemp(name)
+    env = dict(os.environ, BT_WALLET_PATH=str(work / "wallets"), STCLI_PASSWORD="gateway-test")
+    for wallet in wallets:
+        subprocess.run([stcli, "--no-prompt", "--json", "wallet", "create", "--wallet-name",
+                        wallet], env=env, check=True, capture_output=True, timeout=300)
+    return Setup(built_binary("stminer", "subtensor-miner", "STMINER_BIN"), stcli,
+                 built_binary("stgateway", "subtensor-gateway", "STGATEWAY_BIN"), tokenizer,
+                 dict(models), work, env)

@@ -10,43 +10,26 @@ mid-stream or before the answer, after which the gateway is still healthy and se
 """
 
 import json
-import os
 import socket
 import subprocess
-import sys
 import time
-from pathlib import Path
 
 import openai
 import pytest
 
-from conftest import ROOT, built_binary, free_port
-from gateway_procs import Procs, get_json
+from conftest import built_binary, free_port
+from gateway_procs import Procs, get_json, setup
 from gateway_procs import client as gateway_client
 
-sys.path.insert(0, str(ROOT / "scripts"))
-from localnet import prepare_models  # noqa: E402
-
-CORPUS = Path(os.environ.get("MARKET_CORPUS", "/usr/share/games/fortunes"))
 KEY = "test-key-1"
 MODEL = "subnet-1"
 
 
 @pytest.fixture(scope="module")
 def gateway(tmp_path_factory):
-    if not CORPUS.is_dir():
-        pytest.fail(f"the corpus {CORPUS} is missing: run scripts/setup.sh (Debian's fortunes)")
-    stmodel = built_binary("stmodel", "subtensor-model", "STMODEL_BIN")
-    stminer = built_binary("stminer", "subtensor-miner", "STMINER_BIN")
-    stcli = built_binary("stcli", "subtensor-cli", "STCLI_BIN")
-    stgateway = built_binary("stgateway", "subtensor-gateway", "STGATEWAY_BIN")
-    tokenizer, models = prepare_models(stmodel, CORPUS, ROOT / ".local" / "test-models", "tiny")
-    by_name = dict(models)
-    work = tmp_path_factory.mktemp("gateway")
-    env = dict(os.environ, BT_WALLET_PATH=str(work / "wallets"), STCLI_PASSWORD="gateway-test")
-    for wallet in ["miner-large", "miner-small", "gateway"]:
-        subprocess.run([stcli, "--no-prompt", "--json", "wallet", "create", "--wallet-name",
-                        wallet], env=env, check=True, capture_output=True, timeout=300)
+    st = setup(tmp_path_factory, "gateway", ["miner-large", "miner-small", "gateway"])
+    stminer, stgateway = st.stminer, st.stgateway
+    tokenizer, by_name, work, env = st.tokenizer, st.models, st.work, st.env
     procs = Procs(work, env)
     spawn = procs.spawn
     miner_ports = []

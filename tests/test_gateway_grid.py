@@ -12,20 +12,14 @@ field.
 """
 
 import os
-import subprocess
-import sys
 from pathlib import Path
 
 import openai
 import pytest
 
-from conftest import ROOT, built_binary, free_port
-from gateway_procs import Procs, client, get_json
+from conftest import ROOT, free_port
+from gateway_procs import Procs, client, get_json, setup
 
-sys.path.insert(0, str(ROOT / "scripts"))
-from localnet import prepare_models  # noqa: E402
-
-CORPUS = Path(os.environ.get("MARKET_CORPUS", "/usr/share/games/fortunes"))
 MODEL = "large"
 KEY = "unused"
 # The cheating miner's port, set by the fixture.
@@ -34,23 +28,13 @@ CHEATER = {}
 
 @pytest.fixture(scope="module")
 def gateway(tmp_path_factory):
-    if not CORPUS.is_dir():
-        pytest.fail(f"the corpus {CORPUS} is missing: run scripts/setup.sh (Debian's fortunes)")
-    stmodel = built_binary("stmodel", "subtensor-model", "STMODEL_BIN")
-    stminer = built_binary("stminer", "subtensor-miner", "STMINER_BIN")
-    stcli = built_binary("stcli", "subtensor-cli", "STCLI_BIN")
-    stgateway = built_binary("stgateway", "subtensor-gateway", "STGATEWAY_BIN")
-    _, models = prepare_models(stmodel, CORPUS, ROOT / ".local" / "test-models", "tiny")
-    large = dict(models)["large"]
-    work = tmp_path_factory.mktemp("gateway-grid")
-    env = dict(os.environ, BT_WALLET_PATH=str(work / "wallets"), STCLI_PASSWORD="gateway-test")
     cheater = Path(os.environ.get("GRID_CHEATER_BIN") or Path(
         os.environ.get("CARGO_TARGET_DIR", ROOT / "target")) / "debug" / "examples" / "grid_cheater")
     assert cheater.exists(), \
         "build it: cargo build -p subtensor-miner --example grid_cheater --features test-utils"
-    for wallet in ["miner-a", "miner-b", "miner-cheat", "gateway"]:
-        subprocess.run([stcli, "--no-prompt", "--json", "wallet", "create", "--wallet-name",
-                        wallet], env=env, check=True, capture_output=True, timeout=300)
+    st = setup(tmp_path_factory, "gateway-grid", ["miner-a", "miner-b", "miner-cheat", "gateway"])
+    stminer, stgateway, work, env = st.stminer, st.stgateway, st.work, st.env
+    large = st.models["large"]
     procs = Procs(work, env)
     ports = []
     for name, extra in [("a", ["--threads", "1", "--grid-batch-max", "1"]),

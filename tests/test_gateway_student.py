@@ -7,21 +7,15 @@ miner stopped the gateway still answers, from the student, marked by the `model`
 (`student:small`) and the header; with the miner back, answers come from it again.
 """
 
-import os
 import subprocess
-import sys
 import time
 from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, built_binary, free_port
-from gateway_procs import Procs, client
+from conftest import free_port
+from gateway_procs import Procs, client, setup
 
-sys.path.insert(0, str(ROOT / "scripts"))
-from localnet import prepare_models  # noqa: E402
-
-CORPUS = Path(os.environ.get("MARKET_CORPUS", "/usr/share/games/fortunes"))
 MODEL = "subnet-1"
 
 
@@ -49,19 +43,9 @@ class Miner:
 
 @pytest.fixture(scope="module")
 def net(tmp_path_factory):
-    if not CORPUS.is_dir():
-        pytest.fail(f"the corpus {CORPUS} is missing: run scripts/setup.sh (Debian's fortunes)")
-    stmodel = built_binary("stmodel", "subtensor-model", "STMODEL_BIN")
-    stminer = built_binary("stminer", "subtensor-miner", "STMINER_BIN")
-    stcli = built_binary("stcli", "subtensor-cli", "STCLI_BIN")
-    stgateway = built_binary("stgateway", "subtensor-gateway", "STGATEWAY_BIN")
-    tokenizer, models = prepare_models(stmodel, CORPUS, ROOT / ".local" / "test-models", "tiny")
-    by_name = dict(models)
-    work = tmp_path_factory.mktemp("gateway-student")
-    env = dict(os.environ, BT_WALLET_PATH=str(work / "wallets"), STCLI_PASSWORD="gateway-test")
-    for wallet in ["miner", "gateway"]:
-        subprocess.run([stcli, "--no-prompt", "--json", "wallet", "create", "--wallet-name",
-                        wallet], env=env, check=True, capture_output=True, timeout=300)
+    st = setup(tmp_path_factory, "gateway-student", ["miner", "gateway"])
+    stminer, stgateway = st.stminer, st.stgateway
+    tokenizer, by_name, work, env = st.tokenizer, st.models, st.work, st.env
     miner_port = free_port()
     miner = Miner([stminer, "--offline", "--model", by_name["large"], "--tokenizer", tokenizer,
                    "--wallet.name", "miner", "--wallet.hotkey", "default", "--axon.ip",
