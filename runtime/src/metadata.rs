@@ -24,12 +24,11 @@
 
 use alloc::vec::Vec;
 use frame_metadata::{
-    RuntimeMetadata,
     v15::{
         CustomMetadata, ExtrinsicMetadata, OuterEnums, PalletMetadata, RuntimeApiMetadata,
         RuntimeMetadataV15,
     },
-    RuntimeMetadataPrefixed,
+    RuntimeMetadata, RuntimeMetadataPrefixed,
 };
 use scale_info::{IntoPortable, PortableRegistry, Registry, TypeDef};
 

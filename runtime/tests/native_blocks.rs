@@ -176,8 +176,13 @@ fn failing_fee_free_calls_are_invalid_in_the_pool_and_in_blocks() {
     use sp_runtime::transaction_validity::TransactionSource;
     let mut ext = sp_io::TestExternalities::new(dev_storage());
     ext.execute_with(|| {
-        let header =
-            Header::new(1, Default::default(), Default::default(), H256::zero(), Default::default());
+        let header = Header::new(
+            1,
+            Default::default(),
+            Default::default(),
+            H256::zero(),
+            Default::default(),
+        );
         Executive::initialize_block(&header);
         let weights = |dests: Vec<u16>| {
             RuntimeCall::SubtensorModule(pallet_subtensor::Call::set_weights {
@@ -315,7 +320,10 @@ fn metadata_v15_numbers_types_as_v14() {
     };
     assert_eq!(frame_v15.types.types.len(), v15.types.types.len());
     let names = |m: &frame_metadata::v15::RuntimeMetadataV15| -> Vec<String> {
-        m.apis.iter().flat_map(|a| a.methods.iter().map(move |x| format!("{}_{}", a.name, x.name))).collect()
+        m.apis
+            .iter()
+            .flat_map(|a| a.methods.iter().map(move |x| format!("{}_{}", a.name, x.name)))
+            .collect()
     };
     assert_eq!(names(&frame_v15), names(&v15));
 }
@@ -362,8 +370,12 @@ fn served_metadata_presents_bounded_vecs_as_sequences() {
     ] {
         let bytes = served(method, args);
         let (types, pallets) = match RuntimeMetadataPrefixed::decode(&mut &bytes[..]).unwrap().1 {
-            RuntimeMetadata::V14(m) => (m.types, m.pallets.into_iter().map(|p| (p.name, p.storage)).collect::<Vec<_>>()),
-            RuntimeMetadata::V15(m) => (m.types, m.pallets.into_iter().map(|p| (p.name, p.storage)).collect()),
+            RuntimeMetadata::V14(m) => {
+                (m.types, m.pallets.into_iter().map(|p| (p.name, p.storage)).collect::<Vec<_>>())
+            }
+            RuntimeMetadata::V15(m) => {
+                (m.types, m.pallets.into_iter().map(|p| (p.name, p.storage)).collect())
+            }
             _ => panic!("unexpected version"),
         };
         let storage = pallets.into_iter().find(|(n, _)| n == "SubtensorModule").unwrap().1.unwrap();

@@ -116,8 +116,7 @@ fn main() {
         // The weight the block consumed (what its calls and hooks declared).
         let key = frame_system::BlockWeight::<Runtime>::hashed_key();
         let used = follower.storage(hash, &key).unwrap().expect("block weight stored");
-        let used =
-            <frame_system::ConsumedWeight as codec::Decode>::decode(&mut &used[..]).unwrap();
+        let used = <frame_system::ConsumedWeight as codec::Decode>::decode(&mut &used[..]).unwrap();
         let used_ms = used.total().ref_time() as f64 / 1e9;
         println!(
             "run {}: {included} of {calls} set_weights x {WEIGHTS} weights included ({:.2} MiB \

@@ -5,10 +5,10 @@
 use crate::ClientError;
 use codec::Decode;
 use frame_metadata::{RuntimeMetadata, RuntimeMetadataPrefixed};
+use frame_support::traits::PalletInfoAccess;
 use scale_info::TypeDef;
 use sp_runtime::{DispatchError, ModuleError};
 use std::{collections::HashMap, sync::OnceLock};
-use frame_support::traits::PalletInfoAccess;
 use subtensor_runtime::{Runtime, RuntimeCall};
 
 /// `(pallet index, error index)` → (pallet name, error name, first doc line).
@@ -110,9 +110,14 @@ mod tests {
         });
         let error: DispatchError = pallet_subtensor::Error::<Runtime>::SettingWeightsTooFast.into();
         let DispatchError::Module(module) = error else { panic!("a module error") };
-        let refusal =
-            ClientError::Rejected(format!("Invalid Transaction: Custom error: {}", module.error[0]));
-        assert_eq!(refused_call_error(&call, refusal).module_error(), Some("SettingWeightsTooFast"));
+        let refusal = ClientError::Rejected(format!(
+            "Invalid Transaction: Custom error: {}",
+            module.error[0]
+        ));
+        assert_eq!(
+            refused_call_error(&call, refusal).module_error(),
+            Some("SettingWeightsTooFast")
+        );
         // The nested-batch code has no pallet error, and other refusals stay as they are.
         let nested = ClientError::Rejected("Invalid Transaction: Custom error: 255".into());
         assert!(matches!(refused_call_error(&call, nested), ClientError::Rejected(_)));

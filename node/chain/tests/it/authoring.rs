@@ -162,7 +162,12 @@ fn candidates_after_the_building_deadline_are_left_for_a_later_block() {
     // A deadline already passed: the block holds the inherents only, and both candidates wait.
     let passed = std::time::Instant::now();
     let built = client
-        .build_block_until(client.info().best_hash, next_timestamp(&client), &candidates, Some(passed))
+        .build_block_until(
+            client.info().best_hash,
+            next_timestamp(&client),
+            &candidates,
+            Some(passed),
+        )
         .unwrap();
     assert!(built.included.is_empty());
     assert!(built.rejected.is_empty());
@@ -171,7 +176,12 @@ fn candidates_after_the_building_deadline_are_left_for_a_later_block() {
     // A deadline far away changes nothing.
     let later = std::time::Instant::now() + std::time::Duration::from_secs(3600);
     let built = client
-        .build_block_until(client.info().best_hash, next_timestamp(&client), &candidates, Some(later))
+        .build_block_until(
+            client.info().best_hash,
+            next_timestamp(&client),
+            &candidates,
+            Some(later),
+        )
         .unwrap();
     assert_eq!(built.included, vec![0, 1]);
 }

@@ -457,7 +457,18 @@ mod tests {
                 .stderr(std::process::Stdio::null())
                 .spawn()
                 .unwrap();
-            std::thread::sleep(std::time::Duration::from_millis(rng.gen_range(30..250)));
+            // Wait (by polling, not a fixed sleep: a loaded machine starts the child slowly)
+            // until the child has appended past what the last round saw, then kill it at a
+            // random moment of its appending.
+            let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+            while seqs(&read_records(dir.path()).unwrap().records).last().copied() <= last_seen {
+                assert!(
+                    std::time::Instant::now() < deadline,
+                    "round {round}: child appended nothing"
+                );
+                std::thread::sleep(std::time::Duration::from_millis(5));
+            }
+            std::thread::sleep(std::time::Duration::from_millis(rng.gen_range(0..150)));
             child.kill().unwrap(); // SIGKILL
             child.wait().unwrap();
             let got = read_records(dir.path()).unwrap();

@@ -268,9 +268,10 @@ fn epochs_beyond_the_block_budget_wait_for_the_following_blocks_in_order() {
     three_subnets_due_together().build_and_execute(|| {
         // A budget (half the block) of one and a half epochs: one epoch per block.
         let bound = SubtensorModule::epoch_weight_bound(NET_1);
-        MockBlockWeights::set(frame_system::limits::BlockWeights::simple_max(
-            Weight::from_parts(bound.ref_time() * 3, u64::MAX / 4),
-        ));
+        MockBlockWeights::set(frame_system::limits::BlockWeights::simple_max(Weight::from_parts(
+            bound.ref_time() * 3,
+            u64::MAX / 4,
+        )));
         run_to_block(9);
         assert_eq!(epochs(), vec![NET_1]);
         assert_eq!(EpochQueue::<Test>::get().into_inner(), vec![NET_2, NetUid(3)]);
@@ -282,9 +283,10 @@ fn epochs_beyond_the_block_budget_wait_for_the_following_blocks_in_order() {
         assert_eq!(LastStepBlock::<Test>::get(NetUid(3)), 11);
         assert!(EpochQueue::<Test>::get().is_empty());
         // An epoch larger than the whole budget still runs (first in its block).
-        MockBlockWeights::set(frame_system::limits::BlockWeights::simple_max(
-            Weight::from_parts(bound.ref_time() / 4, u64::MAX / 4),
-        ));
+        MockBlockWeights::set(frame_system::limits::BlockWeights::simple_max(Weight::from_parts(
+            bound.ref_time() / 4,
+            u64::MAX / 4,
+        )));
         run_to_block(19);
         assert_eq!(epochs().last(), Some(&NET_1));
         assert!(EpochQueue::<Test>::get().is_empty());
