@@ -47,6 +47,29 @@ impl GridSampling {
     fn uses_top_p(&self) -> bool {
         self.top_p < 1.0
     }
+
+    /// Whether no mask applies (top-k off, top-p 1): every finite-logit token competes, so
+    /// picks and margins need no ranking (one linear pass instead of a sort per position).
+    fn unmasked(&self) -> bool {
+        self.top_k == 0 && !self.uses_top_p()
+    }
+}
+
+/// The unmasked scores `(l - max l) / T` of a row, computed exactly as [`Ranked::new`] does,
+/// by token id (`None` for a non-finite logit). `T > 0`.
+fn unmasked_scores<L: Copy + Into<f64>>(
+    logits: &[L],
+    temperature: f64,
+) -> impl Iterator<Item = (usize, Option<f64>)> + '_ {
+    let max = logits
+        .iter()
+        .map(|&l| -> f64 { l.into() })
+        .filter(|l| l.is_finite())
+        .fold(f64::NEG_INFINITY, f64::max);
+    logits.iter().enumerate().map(move |(i, &l)| {
+        let l: f64 = l.into();
+        (i, l.is_finite().then(|| (l - max) / temperature))
+    })
 }
 
 /// The finite-logit tokens of one distribution ranked by score, with the probabilities the
@@ -187,19 +210,50 @@ pub fn grid_pick<L: Copy + Into<f64>>(
         if noise.len() < logits.len() {
             return None;
         }
-        let ranked = Ranked::new(logits, s);
-        let kept = ranked.kept_len(s);
-        let mut best: Option<(usize, f64)> = None;
-        for (&id, &score) in ranked.ids.iter().zip(&ranked.scores).take(kept) {
-            let value = noisy(score, noise, id);
-            let better = best.is_none_or(|(b, v)| value > v || (value == v && id < b));
-            if better {
-                best = Some((id, value));
-            }
+        if s.unmasked() {
+            pick_unmasked(logits, s, noise)?
+        } else {
+            pick_ranked(logits, s, noise)?
         }
-        best?.0
     };
     u32::try_from(id).ok()
+}
+
+/// [`grid_pick`] for `T > 0` through the ranking and masks.
+fn pick_ranked<L: Copy + Into<f64>>(
+    logits: &[L],
+    s: &GridSampling,
+    noise: &[f64],
+) -> Option<usize> {
+    let ranked = Ranked::new(logits, s);
+    let kept = ranked.kept_len(s);
+    let mut best: Option<(usize, f64)> = None;
+    for (&id, &score) in ranked.ids.iter().zip(&ranked.scores).take(kept) {
+        let value = noisy(score, noise, id);
+        let better = best.is_none_or(|(b, v)| value > v || (value == v && id < b));
+        if better {
+            best = Some((id, value));
+        }
+    }
+    best.map(|(id, _)| id)
+}
+
+/// [`grid_pick`] for `T > 0` without masks: the same pick as [`pick_ranked`] (the largest
+/// noisy score, the lowest id on ties) in one pass by id.
+fn pick_unmasked<L: Copy + Into<f64>>(
+    logits: &[L],
+    s: &GridSampling,
+    noise: &[f64],
+) -> Option<usize> {
+    let mut best: Option<(usize, f64)> = None;
+    for (id, score) in unmasked_scores(logits, s.temperature) {
+        let Some(score) = score else { continue };
+        let value = noisy(score, noise, id);
+        if best.is_none_or(|(_, v)| value > v) {
+            best = Some((id, value));
+        }
+    }
+    best.map(|(id, _)| id)
 }
 
 /// The log-probability of `token` under the raw distribution of `row` (temperature 1, no
@@ -284,6 +338,46 @@ pub fn token_margin<L: Copy + Into<f64>>(
     if noise.get(id).is_none() {
         return f64::INFINITY;
     }
+    if s.unmasked() {
+        margin_unmasked(logits, s, noise, id)
+    } else {
+        margin_ranked(logits, s, noise, id, mask_slack)
+    }
+}
+
+/// [`token_margin`] for `T > 0` without masks: every finite-logit token competes (the slack
+/// has nothing to widen), so it is the same value as [`margin_ranked`] in one pass by id.
+fn margin_unmasked<L: Copy + Into<f64>>(
+    logits: &[L],
+    s: &GridSampling,
+    noise: &[f64],
+    id: usize,
+) -> f64 {
+    let mut own = f64::INFINITY;
+    let mut best = f64::NEG_INFINITY;
+    for (i, score) in unmasked_scores(logits, s.temperature) {
+        let Some(score) = score else { continue };
+        let value = noisy(score, noise, i);
+        if i == id {
+            own = value;
+        }
+        best = best.max(value);
+    }
+    if !own.is_finite() {
+        // A probability that underflowed to 0 (a vanishing temperature): never sampled.
+        return f64::INFINITY;
+    }
+    best - own
+}
+
+/// [`token_margin`] for `T > 0` through the ranking, with the masks widened by `mask_slack`.
+fn margin_ranked<L: Copy + Into<f64>>(
+    logits: &[L],
+    s: &GridSampling,
+    noise: &[f64],
+    id: usize,
+    mask_slack: f64,
+) -> f64 {
     let slack = mask_slack.max(0.0);
     let ranked = Ranked::new(logits, s);
     let Some(rank) = ranked.ids.iter().position(|&i| i == id) else { return f64::INFINITY };
@@ -548,6 +642,36 @@ mod tests {
         assert_eq!(token_logprob::<f64>(&[], 0), f64::NEG_INFINITY);
         // A single finite logit has probability 1.
         assert_eq!(token_logprob(&[f64::NAN, 3.0], 1), 0.0);
+    }
+
+    /// Without masks the one-pass pick and margin are the ranked ones, bit for bit, over
+    /// random rows with ties, excluded (non-finite) logits and temperatures down to 1e-3.
+    #[test]
+    fn unmasked_fast_paths_equal_the_ranked_ones() {
+        use rand::{Rng, SeedableRng};
+        let mut rng = rand::rngs::StdRng::seed_from_u64(13);
+        for case in 0..500u64 {
+            let vocab = rng.gen_range(1..40);
+            let row: Vec<f32> = (0..vocab)
+                .map(|_| match rng.gen_range(0..10) {
+                    0 => f32::NEG_INFINITY,
+                    1 => 1.0, // ties
+                    _ => rng.gen_range(-8.0..8.0),
+                })
+                .collect();
+            let temperature = [1.0, 0.7, 2.5, 1e-3][rng.gen_range(0..4)];
+            let s = sampling(temperature, 0, 1.0);
+            assert!(s.unmasked());
+            let noise = gumbel_row(case, 0, vocab);
+            assert_eq!(pick_unmasked(&row, &s, &noise), pick_ranked(&row, &s, &noise), "{case}");
+            for id in 0..vocab {
+                let fast = margin_unmasked(&row, &s, &noise, id);
+                let ranked = margin_ranked(&row, &s, &noise, id, 1e-3);
+                let same = fast.to_bits() == ranked.to_bits()
+                    || (fast.is_infinite() && ranked.is_infinite());
+                assert!(same, "case {case} id {id}: {fast} vs {ranked}");
+            }
+        }
     }
 
     #[test]
