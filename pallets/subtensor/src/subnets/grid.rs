@@ -87,9 +87,13 @@ impl<T: Config> Pallet<T> {
         GridSpecs::<T>::get(netuid)
     }
 
-    /// Remove every grid entry of a dissolved subnet.
+    /// Remove every grid entry of a dissolved subnet; a spec that was set is cleared with
+    /// [`Event::GridSpecCleared`], so watchers of the events (miners, validators, indexers)
+    /// see its end the same way as an owner's `clear_grid_spec`.
     pub(crate) fn remove_grid_spec(netuid: NetUid) {
-        GridSpecs::<T>::remove(netuid);
+        if GridSpecs::<T>::take(netuid).is_some() {
+            Self::deposit_event(Event::GridSpecCleared { netuid });
+        }
         GridSpecLastSet::<T>::remove(netuid);
     }
 }

@@ -214,6 +214,12 @@ fn dissolving_the_subnet_removes_its_spec() {
         assert_ok!(set_as(OWNER, netuid, spec(1)));
         assert_ok!(set_as(4, other, spec(2)));
         assert_ok!(SubtensorModule::dissolve_network(RuntimeOrigin::signed(OWNER), netuid));
+        // The spec's end is evented as an owner's clear would be, before the removal.
+        let tail: Vec<_> = events().into_iter().rev().take(2).collect();
+        assert!(
+            matches!(tail.first(), Some(Event::NetworkRemoved { netuid: n, .. }) if *n == netuid)
+        );
+        assert_eq!(tail.get(1), Some(&Event::GridSpecCleared { netuid }));
         assert_eq!(GridSpecs::<Test>::get(netuid), None);
         assert_eq!(GridSpecLastSet::<Test>::get(netuid), None);
         // Other subnets keep theirs.
