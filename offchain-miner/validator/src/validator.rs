@@ -181,7 +181,10 @@ impl Validator {
         let view = chain.sync().await?;
         let params = chain.hyperparameters().await?;
         let mode = load_mode(&cfg, chain.grid_spec().await?)?;
-        let gate = gate::trainer_for(&cfg, mode.loss_vocab())?;
+        let mut gate = gate::trainer_for(&cfg, mode.loss_vocab())?;
+        if let Some(gate) = gate.as_mut() {
+            gate.retain(&view.hotkeys());
+        }
         info!(
             uid = view.own_uid,
             neurons = view.n(),
@@ -426,9 +429,13 @@ impl Validator {
         let view = self.chain.sync().await?;
         self.params = self.chain.hyperparameters().await?;
         self.check_grid_spec().await?;
-        let reset = self.state.reconcile(&view.hotkeys());
+        let hotkeys = view.hotkeys();
+        let reset = self.state.reconcile(&hotkeys);
         if !reset.is_empty() {
             info!(?reset, "hotkeys changed at these uids: their scores were reset");
+        }
+        if let Some(gate) = self.gate.as_mut() {
+            gate.retain(&hotkeys);
         }
         self.last_sync = view.block;
         self.view = view;

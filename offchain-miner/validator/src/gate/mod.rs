@@ -145,6 +145,13 @@ impl GateTrainer {
         train_on_step(&mut self.gate, &self.model, report, vocab_size)
     }
 
+    /// Forgets what the gate learnt about uids that left the subnet or changed hotkey
+    /// ([`Gate::retain`]), so a new miner at a uid starts from the mean, not from its
+    /// predecessor's record.
+    pub fn retain(&mut self, hotkeys: &std::collections::BTreeMap<u16, String>) {
+        self.gate.retain(hotkeys);
+    }
+
     /// Saves the gate to its file.
     pub fn save(&self) -> Result<()> {
         save(&self.gate, &self.path)
