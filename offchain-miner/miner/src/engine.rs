@@ -161,6 +161,9 @@ impl Engine {
                         return;
                     }
                 };
+                let warm = Instant::now();
+                warm_up(&model);
+                tracing::debug!(target: "miner", "model warmed up in {:?}", warm.elapsed());
                 let info = ModelInfo {
                     vocab_size: usize::try_from(model.config().vocab_size).unwrap_or(0),
                     n_positions: usize::try_from(model.config().n_positions).unwrap_or(0),
@@ -227,6 +230,26 @@ fn check_ids(request: &Request, vocab: usize) -> Result<()> {
         ))),
         None => Ok(()),
     }
+}
+
+/// Runs the model once on a short prompt (a cached grid generation of a few tokens: a full
+/// pass, then single-token steps) before the miner announces itself, so that libtorch's
+/// one-off costs (thread pool, allocator, kernel selection) are not paid by the first
+/// request, whose time a validator scores. Errors are ignored: a model that cannot do this
+/// fails the real request with its reason.
+fn warm_up(model: &LanguageModel) {
+    let window = usize::try_from(model.config().n_positions).unwrap_or(0);
+    let prompt_len = window.saturating_sub(4).clamp(1, 8);
+    if window < prompt_len.saturating_add(2) {
+        return;
+    }
+    let request = GridRequest {
+        sampling: subtensor_model::GridSampling::default(),
+        seed: 0,
+        max_new_tokens: (window - prompt_len).min(4),
+        eos_id: None,
+    };
+    let _ = model.generate_grid(&vec![0; prompt_len], &request);
 }
 
 /// Takes the first job (blocking), then more until the batch is full or `batch_wait` passed.
