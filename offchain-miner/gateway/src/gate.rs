@@ -114,19 +114,10 @@ impl GateRouter {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use subtensor_model::{Device, GptConfig};
     use subtensor_validator::gate::{features::feature_dim, save};
 
     fn model() -> LanguageModel {
-        let config = GptConfig {
-            vocab_size: 40,
-            n_positions: 12,
-            n_embd: 16,
-            n_layer: 1,
-            n_head: 2,
-            layer_norm_epsilon: 1e-5,
-        };
-        LanguageModel::random(config, Device::Cpu, 3).unwrap()
+        crate::tiny_test_model()
     }
 
     /// A gate on which `good` always predicts loss 1 and every other uid 5.

@@ -14,7 +14,7 @@
 //! * [`config`], [`run`]: the `stgateway` command line and main loop.
 //!
 //! Not here yet: a streaming synapse (miners answer whole generations; streamed responses
-//! start when the chosen answer arrives) and checking grid answers with the grid model.
+//! start when the chosen answer arrives).
 
 #![cfg_attr(
     test,
@@ -40,3 +40,17 @@ pub mod test_utils;
 pub use config::Args;
 pub use error::{GatewayError, Result};
 pub use run::run;
+
+/// A small random model (vocabulary 40, context 12) for the crate's unit tests.
+#[cfg(test)]
+pub(crate) fn tiny_test_model() -> subtensor_model::LanguageModel {
+    let config = subtensor_model::GptConfig {
+        vocab_size: 40,
+        n_positions: 12,
+        n_embd: 16,
+        n_layer: 1,
+        n_head: 2,
+        layer_norm_epsilon: 1e-5,
+    };
+    subtensor_model::LanguageModel::random(config, subtensor_model::Device::Cpu, 3).unwrap()
+}

@@ -115,18 +115,9 @@ pub fn best(scores: &[Option<f64>]) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use subtensor_model::GptConfig;
 
     fn model() -> LanguageModel {
-        let config = GptConfig {
-            vocab_size: 40,
-            n_positions: 12,
-            n_embd: 16,
-            n_layer: 1,
-            n_head: 2,
-            layer_norm_epsilon: 1e-5,
-        };
-        LanguageModel::random(config, Device::Cpu, 3).unwrap()
+        crate::tiny_test_model()
     }
 
     /// log p(seq[last] | seq[..last]) from a forward pass over the prefix alone.
