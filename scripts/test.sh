@@ -22,6 +22,7 @@ cargo build --locked -p subtensor-node -p subtensor-cli -p subtensor-model -p su
 cargo build --locked -p subtensor-axon --example interop
 cargo build --locked -p subtensor-miner --example evil_miner
 cargo build --locked -p subtensor-miner --example grid_cheater --features test-utils
+cargo build --locked -p subtensor-validator --example distill_collect
 cargo build --locked -p subtensor-sync --example evil_peer
 echo "[test] building the release node (the multi-node tests run four authorities with 1 s slots)"
 cargo build --release --locked -p subtensor-node

@@ -9,7 +9,10 @@ The binary is $STMODEL_BIN, else target/debug/stmodel (`cargo build -p subtensor
    `stmodel generate`; `stmodel encode` agrees with the Python `tokenizers` library.
 2. A model trained by `stmodel train` loads in `transformers` with no missing or unexpected
    keys and gives the same logits as `stmodel logits`; its tokenizer.json loads in Python.
-3. Bad input makes `stmodel` exit non-zero with a clear message.
+3. A student distilled by `stmodel distill` (from a buffer of a trained model's answers, as
+   the validator records them) loads in `transformers` with the same logits, and
+   `stmodel generate` runs it locally.
+4. Bad input makes `stmodel` exit non-zero with a clear message.
 """
 
 import json
@@ -206,6 +209,54 @@ def test_stmodel_training_loads_in_transformers(tmp_path):
         logits = model(x).logits
     want = torch.nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), y.reshape(-1))
     assert abs(ev["held_out_loss"] - want.item()) < 1e-4
+
+
+def distill_collect_bin() -> Path:
+    env = os.environ.get("DISTILL_COLLECT_BIN")
+    if env:
+        return Path(env)
+    target = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target"))
+    path = target / "debug" / "examples" / "distill_collect"
+    assert path.is_file(), \
+        "build it: cargo build -p subtensor-validator --example distill_collect"
+    return path
+
+
+def test_distilled_student_loads_in_transformers_and_generates(tmp_path):
+    from transformers import GPT2LMHeadModel
+
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text("\n%\n".join(sentences(400, 5)) + "\n")
+    tok_path = tmp_path / "tokenizer.json"
+    run_json("tokenizer", "--corpus", corpus, "--vocab-size", 320, "--out", tok_path)
+    teacher = tmp_path / "teacher"
+    run_json("train", "--corpus", corpus, "--tokenizer", tok_path, "--out", teacher,
+             "--layers", 1, "--heads", 2, "--width", 32, "--context", 32,
+             "--steps", 6, "--batch", 4, "--seq-len", 16, "--quiet")
+    buffer = tmp_path / "buffer"
+    subprocess.run([str(distill_collect_bin()), "--buffer", str(buffer), "--corpus", str(corpus),
+                    "--tokenizer", str(tok_path), "--teacher", str(teacher), "--windows", "80",
+                    "--context", "24", "--topk", "16"], check=True, capture_output=True,
+                   timeout=600)
+    student = tmp_path / "student"
+    report = run_json("distill", "--buffer", buffer, "--tokenizer", tok_path, "--out", student,
+                      "--layers", 1, "--heads", 2, "--width", 16, "--context", 32,
+                      "--steps", 4, "--batch", 8, "--eval-every", 2, "--held-out-percent", 25,
+                      "--quiet")
+    assert report["step"] == 4 and report["records"] == 80, report
+    assert report["held_out_contexts"] > 0 and report["held_out_kl"] >= 0, report
+    model, loading = GPT2LMHeadModel.from_pretrained(student, output_loading_info=True)
+    model.eval()
+    assert not loading["missing_keys"] and not loading["unexpected_keys"], loading
+    assert model.config.n_embd == 16 and model.config.n_layer == 1
+    tokens = [3, 44, 101, 7, 250]
+    ours = run_json("logits", "--model", student, "--tokens", ",".join(map(str, tokens)))
+    np.testing.assert_allclose(
+        np.array(ours["logits"], dtype=np.float32), hf_logits(model, tokens), atol=1e-4, rtol=0
+    )
+    # Offline use: the student generates locally, with its own tokenizer.
+    out = run("generate", "--model", student, "--prompt", "The cat", "--max-new-tokens", 5)
+    assert out.stdout.startswith("The cat"), (out.stdout, out.stderr)
 
 
 def test_bad_input_exits_nonzero(tmp_path):
