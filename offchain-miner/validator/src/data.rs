@@ -1,5 +1,7 @@
 //! Evaluation data: the held-out split of a corpus, tokenized once with the network's
-//! standard tokenizer, and random query batches cut from it.
+//! standard tokenizer, and random query batches cut from it. Collection of a distillation
+//! buffer (`--distill-collect`) cuts its batches from the training split the same way
+//! ([`Split`]), so the held-out text stays unseen by students.
 //!
 //! A batch is `batch` windows at random offsets: each row's input is `context` tokens and its
 //! target the `validation_len` tokens that follow (the phrase; its first token is the next
@@ -13,11 +15,31 @@ use std::path::Path;
 use subtensor_axon::synapse::VOCAB_SIZE;
 use subtensor_model::{Corpus, TextTokenizer};
 
-/// The tokenized held-out text.
+/// Which documents of a corpus (every 20th document is held out).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Split {
+    /// The training documents (what `stmodel train` learns from).
+    Train,
+    /// The held-out documents (what the validator scores on).
+    HeldOut,
+}
+
+impl Split {
+    /// The split's name in messages.
+    pub fn name(self) -> &'static str {
+        match self {
+            Split::Train => "training",
+            Split::HeldOut => "held-out",
+        }
+    }
+}
+
+/// The tokenized text of one split.
 #[derive(Clone, Debug)]
 pub struct EvalData {
     tokens: Vec<u32>,
     vocab_size: u32,
+    split: Split,
 }
 
 /// One query's inputs and targets.
@@ -32,28 +54,44 @@ pub struct Batch {
 impl EvalData {
     /// Loads `tokenizer` and `corpus` and tokenizes the corpus's held-out documents.
     pub fn load(corpus: &Path, tokenizer: &Path) -> Result<Self> {
+        Self::load_split(corpus, tokenizer, Split::HeldOut)
+    }
+
+    /// Loads `tokenizer` and `corpus` and tokenizes the documents of `split`.
+    pub fn load_split(corpus: &Path, tokenizer: &Path, split: Split) -> Result<Self> {
         let tok = TextTokenizer::load(tokenizer).map_err(|e| {
             ValidatorError::Data(format!("cannot load tokenizer {}: {e}", tokenizer.display()))
         })?;
         let corpus_data = Corpus::load(corpus).map_err(|e| {
             ValidatorError::Data(format!("cannot load corpus {}: {e}", corpus.display()))
         })?;
-        if corpus_data.held_out.is_empty() {
+        let docs = match split {
+            Split::Train => &corpus_data.train,
+            Split::HeldOut => &corpus_data.held_out,
+        };
+        if docs.is_empty() {
             return Err(ValidatorError::Data(format!(
-                "corpus {} has no held-out documents (every 20th document is held out; it has {})",
+                "corpus {} has no {} documents (every 20th document is held out; it has {} \
+                 training and {} held-out documents)",
                 corpus.display(),
-                corpus_data.train.len()
+                split.name(),
+                corpus_data.train.len(),
+                corpus_data.held_out.len()
             )));
         }
-        let tokens = corpus_data.encode_held_out(&tok).map_err(|e| {
-            ValidatorError::Data(format!("cannot tokenize the held-out split: {e}"))
+        let encoded = match split {
+            Split::Train => corpus_data.encode_train(&tok),
+            Split::HeldOut => corpus_data.encode_held_out(&tok),
+        };
+        let tokens = encoded.map_err(|e| {
+            ValidatorError::Data(format!("cannot tokenize the {} split: {e}", split.name()))
         })?;
         let vocab_size = u32::try_from(tok.vocab_size()).unwrap_or(u32::MAX);
-        Self::from_tokens(tokens, vocab_size)
+        Ok(Self { split, ..Self::from_tokens(tokens, vocab_size)? })
     }
 
-    /// Evaluation data from already tokenized text. Fails if a token id is outside the
-    /// vocabulary or the wire's limit ([`VOCAB_SIZE`]).
+    /// Evaluation data from already tokenized text (counted as held-out). Fails if a token id
+    /// is outside the vocabulary or the wire's limit ([`VOCAB_SIZE`]).
     pub fn from_tokens(tokens: Vec<u32>, vocab_size: u32) -> Result<Self> {
         if vocab_size == 0 || vocab_size > VOCAB_SIZE {
             return Err(ValidatorError::Data(format!(
@@ -65,10 +103,15 @@ impl EvalData {
                 "token id {bad} is outside the vocabulary of {vocab_size}"
             )));
         }
-        Ok(Self { tokens, vocab_size })
+        Ok(Self { tokens, vocab_size, split: Split::HeldOut })
     }
 
-    /// Number of held-out tokens.
+    /// The split the tokens come from.
+    pub fn split(&self) -> Split {
+        self.split
+    }
+
+    /// Number of tokens.
     pub fn len(&self) -> usize {
         self.tokens.len()
     }
@@ -91,9 +134,23 @@ impl EvalData {
         }
         if self.tokens.len() < window {
             return Err(ValidatorError::Data(format!(
-                "the held-out split has {} tokens, fewer than one window of {window} \
+                "the {} split has {} tokens, fewer than one window of {window} \
                  (--context {context} + --validation-len {validation_len})",
+                self.split.name(),
                 self.tokens.len()
+            )));
+        }
+        Ok(())
+    }
+
+    /// Checks that `topk` phrases per row stay below the vocabulary size: with k ≥ V the
+    /// phrase loss leaves the floor out of its normaliser while still crediting it, so an
+    /// answer of pure floor would score a perfect loss.
+    pub fn check_topk(&self, topk: u32) -> Result<()> {
+        if topk >= self.vocab_size {
+            return Err(ValidatorError::Usage(format!(
+                "--topk {topk} must be below the standard vocabulary size {}",
+                self.vocab_size
             )));
         }
         Ok(())
@@ -120,7 +177,10 @@ impl EvalData {
             let (Some(input), Some(target)) =
                 (self.tokens.get(start..mid), self.tokens.get(mid..end))
             else {
-                return Err(ValidatorError::Data("window outside the held-out split".into()));
+                return Err(ValidatorError::Data(format!(
+                    "window outside the {} split",
+                    self.split.name()
+                )));
             };
             inputs.push(input.to_vec());
             targets.push(target.to_vec());

@@ -4,7 +4,9 @@
 //! [`run_step`] is the step itself, called by the binary ([`crate::Validator`], with the
 //! metagraph's serving axons as targets), by the benchmark (`examples/bench_step.rs`) and by
 //! the tests (axons on loopback). The caller supplies the uid → axon map; nothing here reads
-//! or writes the chain, and the state is not saved.
+//! or writes the chain, and the state is not saved. [`ask`] is its query (one batch to some
+//! uids at once), which collection of a distillation buffer
+//! ([`crate::distill::collect`]) shares.
 
 use crate::{
     data::{Batch, EvalData},
@@ -77,6 +79,37 @@ pub struct StepReport {
     pub scoring_cpu: Option<Duration>,
 }
 
+/// One batch asked of some uids at once: what [`ask`] returns.
+#[derive(Debug)]
+pub struct Asked {
+    /// The request sent to every uid.
+    pub request: TextCausalLMNext,
+    /// Each uid asked, its target and the dendrite's result, in the order given to [`ask`].
+    pub replies: Vec<(u16, AxonTarget, std::result::Result<Reply<TextCausalLMNext>, AxonError>)>,
+    /// Wall time of `Dendrite::fan_out`.
+    pub fan_out: Duration,
+}
+
+/// Sends `batch`'s inputs as one `TextCausalLMNext` request for `topk` phrases per row to
+/// every one of `targets` at once, within `timeout` (from the start of the fan-out). Fails
+/// only when the request cannot be built; each uid's failure is in its reply.
+pub async fn ask(
+    dendrite: &Dendrite,
+    batch: &Batch,
+    topk: u32,
+    targets: Vec<(u16, AxonTarget)>,
+    timeout: Duration,
+) -> Result<Asked> {
+    let request = TextCausalLMNext::request(&batch.inputs, topk)
+        .map_err(|e| ValidatorError::Query(e.to_string()))?;
+    let (uids, queried): (Vec<u16>, Vec<AxonTarget>) = targets.into_iter().unzip();
+    let started = Instant::now();
+    let results = dendrite.fan_out(&queried, &request, timeout).await;
+    let fan_out = started.elapsed();
+    let replies = uids.into_iter().zip(queried).zip(results).map(|((u, t), r)| (u, t, r)).collect();
+    Ok(Asked { request, replies, fan_out })
+}
+
 impl StepReport {
     /// Uids whose answer scored a loss.
     pub fn answered(&self) -> usize {
@@ -102,18 +135,16 @@ pub async fn run_step(
         return Ok(None);
     }
     let batch = data.sample(rng, params.batch, params.context, params.validation_len)?;
-    let request = TextCausalLMNext::request(&batch.inputs, params.topk)
-        .map_err(|e| ValidatorError::Query(e.to_string()))?;
-    let (uids, queried): (Vec<u16>, Vec<AxonTarget>) =
-        step.uids.iter().filter_map(|u| Some((*u, targets.get(u)?.clone()))).unzip();
+    let asked: Vec<(u16, AxonTarget)> =
+        step.uids.iter().filter_map(|u| Some((*u, targets.get(u)?.clone()))).collect();
     let started = Instant::now();
-    let replies = dendrite.fan_out(&queried, &request, params.timeout).await;
-    let fan_out = started.elapsed();
+    let Asked { request, replies, fan_out } =
+        ask(dendrite, &batch, params.topk, asked, params.timeout).await?;
     let cpu_before = params.thread_cpu.and_then(|clock| clock());
     let scoring_started = Instant::now();
     let (mut ok, mut failed) = (0usize, 0usize);
-    let mut outcomes = Vec::with_capacity(uids.len());
-    for ((uid, target), reply) in uids.into_iter().zip(queried).zip(replies) {
+    let mut outcomes = Vec::with_capacity(replies.len());
+    for (uid, target, reply) in replies {
         let observation = evaluate(&reply, &request, &batch.targets, data.vocab_size());
         let score = state.score_mut(uid, &target.hotkey);
         score.observe(&observation, &params.scoring);

@@ -98,15 +98,7 @@ fn load_mode(cfg: &Config, spec: Option<GridSpecRecord>) -> Result<Mode> {
         })?;
         let data = EvalData::load(&cfg.corpus, tokenizer)?;
         data.check_window(cfg.context, cfg.validation_len)?;
-        // With k ≥ V the loss leaves the floor out of its normaliser while still crediting it,
-        // so an answer of pure floor would score a perfect loss.
-        if cfg.topk >= data.vocab_size() {
-            return Err(ValidatorError::Usage(format!(
-                "--topk {} must be below the standard vocabulary size {}",
-                cfg.topk,
-                data.vocab_size()
-            )));
-        }
+        data.check_topk(cfg.topk)?;
         info!(
             tokens = data.len(),
             vocab = data.vocab_size(),
@@ -174,9 +166,7 @@ impl Validator {
         cfg.check()?;
         let hotkey_ss58 = hotkey.ss58();
         let hotkey_public = hotkey.public();
-        let policy =
-            if cfg.accept_unsigned { UnsignedResponses::Accept } else { UnsignedResponses::Reject };
-        let dendrite = Dendrite::new(hotkey.clone()).unsigned_responses(policy);
+        let dendrite = dendrite_for(&cfg, &hotkey);
         let chain = Chain::connect(&cfg.network, cfg.netuid, hotkey).await?;
         let view = chain.sync().await?;
         let params = chain.hyperparameters().await?;
@@ -755,6 +745,14 @@ pub async fn shutdown_signal() {
     {
         let _ = tokio::signal::ctrl_c().await;
     }
+}
+
+/// The dendrite that queries miners: signed by `hotkey`, accepting unsigned responses only
+/// with `--accept-unsigned`.
+pub fn dendrite_for(cfg: &Config, hotkey: &Keypair) -> Dendrite {
+    let policy =
+        if cfg.accept_unsigned { UnsignedResponses::Accept } else { UnsignedResponses::Reject };
+    Dendrite::new(hotkey.clone()).unsigned_responses(policy)
 }
 
 /// Loads the hotkey of the configured wallet (unlocked with `STCLI_PASSWORD` if encrypted).

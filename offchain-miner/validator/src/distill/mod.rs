@@ -2,8 +2,9 @@
 //! record per (batch row, answering uid) with the row's context, the answer reduced to first
 //! tokens, its floor, the true next token and the uid's current score as its teacher weight.
 
+use crate::data::Batch;
 use crate::state::State;
-use crate::step::StepReport;
+use crate::step::{StepReport, UidOutcome};
 use crate::{Result, ValidatorError};
 use std::path::Path;
 use subtensor_axon::synapse::TopkPhrases;
@@ -37,24 +38,35 @@ pub fn answer_records(
         .collect()
 }
 
-/// The records of a step: every uid whose answer scored, weighted by its score in `state`
-/// (after the step's update).
-pub fn step_records(report: &StepReport, state: &State, vocab: u32) -> Vec<DistillRecord> {
+/// The records of `outcomes` (the answers to one `batch`): every uid whose answer scored,
+/// weighted by `weight(uid)`.
+pub fn outcome_records(
+    outcomes: &[UidOutcome],
+    batch: &Batch,
+    weight: impl Fn(u16) -> f64,
+    vocab: u32,
+) -> Vec<DistillRecord> {
     let mut out = Vec::new();
-    for outcome in report.outcomes.iter().filter(|o| !o.observation.is_failure()) {
+    for outcome in outcomes.iter().filter(|o| !o.observation.is_failure()) {
         let Ok(reply) = &outcome.reply else { continue };
         let Ok(rows) = reply.synapse.outputs() else { continue };
-        let weight = state.uids.get(&outcome.uid).map_or(0.0, |s| s.score);
         out.extend(answer_records(
-            &report.batch.inputs,
-            &report.batch.targets,
+            &batch.inputs,
+            &batch.targets,
             &rows,
             outcome.uid,
-            weight,
+            weight(outcome.uid),
             vocab,
         ));
     }
     out
+}
+
+/// The records of a step: every uid whose answer scored, weighted by its score in `state`
+/// (after the step's update).
+pub fn step_records(report: &StepReport, state: &State, vocab: u32) -> Vec<DistillRecord> {
+    let score = |uid: u16| state.uids.get(&uid).map_or(0.0, |s| s.score);
+    outcome_records(&report.outcomes, &report.batch, score, vocab)
 }
 
 /// An open distillation buffer and the vocabulary its answers are over.
@@ -73,10 +85,25 @@ impl DistillSink {
         Ok(Self { writer, vocab })
     }
 
+    /// The vocabulary the answers are over.
+    pub fn vocab(&self) -> u32 {
+        self.vocab
+    }
+
+    /// The buffer's current size in bytes.
+    pub fn total_bytes(&self) -> u64 {
+        self.writer.total_bytes()
+    }
+
+    /// Appends `records` as one synced batch.
+    pub fn append(&mut self, records: &[DistillRecord]) -> Result<()> {
+        self.writer.append_batch(records).map_err(|e| ValidatorError::Distill(e.to_string()))
+    }
+
     /// Appends the records of `report` (one synced batch); returns how many.
     pub fn record_step(&mut self, report: &StepReport, state: &State) -> Result<usize> {
         let records = step_records(report, state, self.vocab);
-        self.writer.append_batch(&records).map_err(|e| ValidatorError::Distill(e.to_string()))?;
+        self.append(&records)?;
         Ok(records.len())
     }
 }
