@@ -6,6 +6,11 @@
 #     (offchain-miner/validator/examples/distill_collect.rs: for random windows of the
 #     corpus's training split, each teacher's TextCausalLMNext answer as stminer computes it,
 #     written with the validator's distill::answer_records; teacher weights stand in for scores).
+#     This runs the models locally so the demo needs no network. On a running subnet, collect
+#     the same kind of buffer from the miners themselves through the dendrite, weighted by
+#     their incentive:
+#       stvalidator --netuid 1 --wallet.name validator --corpus C --tokenizer T \
+#           --distill-buffer DIR --distill-collect 3000 --distill-top 3 --batch 32 --step-interval 0
 #  2. `stmodel distill`: a 1 x 48 student (large is 2 x 96) for $STEPS steps of $DISTILL_BATCH
 #     contexts, KL to the teacher mixture + $CE_WEIGHT x the true tokens' cross-entropy.
 #  3. `stmodel train`: the same shape on the corpus alone for $STEPS steps of $BATCH x $SEQ

@@ -9,11 +9,14 @@ through the scaling law and sets weights once per tempo.
 
 Checked: incentives ordered by held-out loss (best model highest), the misbehaving miners get
 nothing and the validator keeps running, the validator earns dividends, total issuance grows by
-exactly the emission minted, and a miner that stops answering falls to zero.
+exactly the emission minted, `stvalidator --distill-collect` fills a distillation buffer from the
+miners with the highest incentive, and a miner that stops answering falls to zero.
 """
 
+import hashlib
 import json
 import os
+import struct
 import subprocess
 import sys
 import time
@@ -161,6 +164,104 @@ def test_total_issuance_grows_by_exactly_the_emission(market):
         assert issued1 - issued0 == expected, (issued0, issued1, expected)
     finally:
         si.close()
+
+
+def read_distill_buffer(buffer: Path) -> list[dict]:
+    """The records of a distillation buffer, oldest first, as `read_records` reads them
+    (offchain-miner/model/src/distill/{buffer,record}.rs): segments of frames `u32 length |
+    first 8 bytes of BLAKE2s-256(payload) | payload`, each segment read up to a torn tail."""
+    records = []
+    for segment in sorted(buffer.glob("seg-*.dst")):
+        data, pos = segment.read_bytes(), 0
+        while pos + 12 <= len(data):
+            (n,) = struct.unpack_from("<I", data, pos)
+            payload = data[pos + 12:pos + 12 + n]
+            if len(payload) < n or hashlib.blake2s(payload).digest()[:8] != data[pos + 4:pos + 12]:
+                break
+            pos += 12 + n
+            version, uid, weight, floor, vocab, has_next, next_id, n_ctx = \
+                struct.unpack_from("<BHffIBII", payload)
+            assert version == 1, version
+            at = 24
+            context = list(struct.unpack_from(f"<{n_ctx}I", payload, at))
+            at += 4 * n_ctx
+            (n_teacher,) = struct.unpack_from("<I", payload, at)
+            flat = struct.unpack_from(f"<{'If' * n_teacher}", payload, at + 4)
+            records.append({"uid": uid, "weight": weight, "floor": floor, "vocab": vocab,
+                            "true_next": next_id if has_next else None, "context": context,
+                            "teacher": list(zip(flat[::2], flat[1::2]))})
+    return records
+
+
+def test_collect_mode_asks_the_best_miners_for_a_distillation_buffer(market, tmp_path):
+    """Issue 15, collecting on purpose: `stvalidator --distill-collect 24 --distill-top 2` with the
+    validator's wallet asks the two serving miners with the highest incentive (at the block it
+    read the metagraph) for next-token answers on 24 contexts of a corpus's training split,
+    prints a JSON summary and exits 0, setting no weights. The buffer holds one record per
+    context and answering miner, only from those two uids, each weighted by its incentive, and
+    `stmodel distill-eval` reads it."""
+    net = market
+    miners = [n.name for n in net.neurons if n.role == "miner"]
+    wait_until(net, lambda n: sum(n[m]["incentive"] > 0 for m in miners if m in n) >= 2, 300,
+               "two miners with incentive")
+    buffer = tmp_path / "collected"
+    started = time.time()
+    # One fortune file as the corpus: its training split is tokenized quickly in debug builds.
+    out = subprocess.run([
+        net.bins.stvalidator, "--netuid", str(NETUID), "--wallet.name", "validator",
+        "--wallet.hotkey", "default", "--corpus", CORPUS / "fortunes",
+        "--tokenizer", net.tokenizer, "--distill-buffer", buffer, "--distill-collect", "24",
+        "--distill-top", "2", "--batch", "8", "--topk", "64", "--timeout", "4",
+        "--step-interval", "0", *(["--accept-unsigned"] if net.python_neurons else [])],
+        env=net.env(), capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr[-3000:]
+    print(f"collected in {time.time() - started:.1f} s:\n{out.stderr[-1500:]}")
+    assert "collected 24/24 contexts (100%)" in out.stderr, out.stderr[-2000:]
+    summary = json.loads(out.stdout.strip().splitlines()[-1])
+    assert summary["netuid"] == NETUID and summary["contexts"] == 24 and summary["queries"] == 3
+
+    # The teachers are the two serving miners with the highest incentive at that block.
+    si = SubstrateInterface(url=net.ws)
+    try:
+        incentive = si.query("SubtensorModule", "Incentive", [NETUID],
+                             block_hash=si.get_block_hash(summary["block"])).value
+    finally:
+        si.close()
+    mg = net.metagraph()
+    own = by_name(net, mg)["validator"]["uid"]
+    serving = [n["uid"] for n in mg["neurons"]
+               if n.get("axon") and n["uid"] != own and incentive[n["uid"]] > 0]
+    best = sorted(serving, key=lambda uid: (-incentive[uid], uid))[:2]
+    teachers = {t["uid"]: t for t in summary["teachers"]}
+    assert list(teachers) == best, (summary["teachers"], incentive)
+    assert all(t["incentive"] == incentive[uid] for uid, t in teachers.items()), teachers
+
+    # One record per context and answering teacher, weighted by the teacher's incentive.
+    records = read_distill_buffer(buffer)
+    assert records and len(records) == summary["records"], (len(records), summary)
+    answers = {}
+    for r in records:
+        assert r["uid"] in teachers, r["uid"]
+        assert abs(r["weight"] - teachers[r["uid"]]["incentive"] / 65535) < 1e-6, r
+        assert 4 <= len(r["context"]) <= 64 and r["true_next"] is not None, r
+        assert r["teacher"] and all(0 < p <= 1 for _, p in r["teacher"]), r
+        answers[str(r["uid"])] = answers.get(str(r["uid"]), 0) + 1
+    assert answers == summary["answers"], (answers, summary)
+    assert all(n <= 24 for n in answers.values()), answers
+    # The best miner answered (the other may have failed a query: then the summary says so).
+    assert answers.get(str(best[0]), 0) > 0, summary
+    for uid in teachers:
+        assert answers.get(str(uid), 0) + 8 * summary["failures"].get(str(uid), 0) == 24, summary
+
+    # The trainer's reader takes it: every context held out, the large teacher measured on it.
+    stmodel = built_binary("stmodel", "subtensor-model", "STMODEL_BIN")
+    large = dict(net.models)["large"]
+    ev = subprocess.run([stmodel, "distill-eval", "--model", large, "--buffer", buffer,
+                         "--held-out-percent", "100"], capture_output=True, text=True, timeout=120)
+    assert ev.returncode == 0, ev.stderr[-2000:]
+    report = json.loads(ev.stdout.strip().splitlines()[-1])
+    assert report["held_out_contexts"] == len({tuple(r["context"]) for r in records}), report
+    assert report["held_out_kl"] >= 0, report
 
 
 def test_a_miner_that_stops_answering_falls_to_zero(market):

@@ -3,7 +3,9 @@
 //! `--min-len..=--context`), each teacher's `TextCausalLMNext` answer is computed the way
 //! `stminer` computes it with the standard tokenizer (top-k next tokens as one-token phrases,
 //! the floor of `floor_probability`) and written with `distill::answer_records`, one record
-//! per (window, teacher), each teacher weighted by its `--weight`.
+//! per (window, teacher), each teacher weighted by its `--weight`. It needs no network (the
+//! distillation demo, `scripts/distill-demo.sh`, runs it); on a running subnet
+//! `stvalidator --distill-collect N` collects the same records from the miners themselves.
 //!
 //! `cargo run -p subtensor-validator --example distill_collect -- --buffer DIR --corpus C
 //!  --tokenizer T --teacher large --weight 1 --teacher medium --weight 0.5 --windows 2000`

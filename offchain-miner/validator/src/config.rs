@@ -10,6 +10,9 @@ use subtensor_wallet::DEFAULT_WALLET_PATH;
 /// The environment variable an encrypted hotkey's password is read from (as stcli).
 pub const PASSWORD_ENV: &str = "STCLI_PASSWORD";
 
+/// The default shortest context of `--distill-collect` (`--distill-min-context`).
+pub const DEFAULT_DISTILL_MIN_CONTEXT: usize = 4;
+
 /// stvalidator: the validator neuron of a subtensor subnet.
 ///
 /// It queries the subnet's miners with TextCausalLMNext (next-token phrases) on random windows
@@ -28,9 +31,18 @@ pub const PASSWORD_ENV: &str = "STCLI_PASSWORD";
 /// is unlocked with STCLI_PASSWORD. State (scores, query walk, pending commitments) is saved
 /// atomically in --state-dir and restored on restart. SIGINT/SIGTERM save and exit.
 ///
-/// Exit status: 0 on a clean stop (or a successful --once run), 1 with one `error:` line on
-/// bad flags or files, an unreachable node, an unregistered hotkey, or (with --once) weights
-/// that could not be set.
+/// With --distill-collect N it collects a distillation buffer instead of validating: it asks
+/// the --distill-top miners with the highest incentive (serving an axon; ties to the lower
+/// uid) for next-token answers on N random contexts of the corpus's training split, in
+/// queries of --batch rows, appends one record per context and answering miner to
+/// --distill-buffer, weighted by the miner's incentive, logs progress, prints a JSON summary
+/// on stdout and exits. It sets no weights and touches no state; the hotkey must be
+/// registered (miners answer registered callers only).
+///
+/// Exit status: 0 on a clean stop (or a successful --once or --distill-collect run), 1 with
+/// one `error:` line on bad flags or files, an unreachable node, an unregistered hotkey, (with
+/// --once) weights that could not be set, or (with --distill-collect) a grid subnet, no
+/// serving miner with incentive, or no answer at all.
 #[derive(Debug, Clone, Parser)]
 #[command(name = "stvalidator", version, max_term_width = 100)]
 pub struct Config {
@@ -89,7 +101,7 @@ pub struct Config {
     /// Query timeout in seconds.
     #[arg(long, default_value_t = 12.0)]
     pub timeout: f64,
-    /// Pause between two query steps, in seconds.
+    /// Pause between two query steps (with --distill-collect, between two queries), in seconds.
     #[arg(long = "step-interval", default_value_t = 1.0)]
     pub step_interval: f64,
     /// EMA factor of the loss and zeroing EMAs, in (0, 1].
@@ -117,6 +129,36 @@ pub struct Config {
     /// The distillation buffer's size cap in MiB (the oldest segments are deleted).
     #[arg(long = "distill-cap-mb", default_value_t = 1024)]
     pub distill_cap_mb: u64,
+    /// Collect instead of validating: ask the best miners for next-token answers on N contexts
+    /// of the corpus's training split, append them to --distill-buffer, print a JSON summary
+    /// and exit (no weights, no state). Loss-scored subnets only.
+    #[arg(
+        long = "distill-collect",
+        value_name = "N",
+        requires = "distill_buffer",
+        help_heading = "Collecting a distillation buffer"
+    )]
+    pub distill_collect: Option<usize>,
+    /// With --distill-collect: how many miners to ask, those with the highest incentive (only
+    /// serving miners with a positive incentive; ties go to the lower uid).
+    #[arg(
+        long = "distill-top",
+        value_name = "K",
+        default_value_t = 3,
+        requires = "distill_collect",
+        help_heading = "Collecting a distillation buffer"
+    )]
+    pub distill_top: usize,
+    /// With --distill-collect: the shortest context. Each query's contexts are drawn with one
+    /// random length in M..=--context tokens (the rows of a query share a length), so the
+    /// student learns short prompts too [default: 4, or --context if smaller].
+    #[arg(
+        long = "distill-min-context",
+        value_name = "M",
+        requires = "distill_collect",
+        help_heading = "Collecting a distillation buffer"
+    )]
+    pub distill_min_context: Option<usize>,
     /// Loss-scored subnets: train the conditional computation gate (issue 14) with this
     /// feature model (a model on the standard tokenizer: config.json, model.safetensors; run
     /// on the CPU) after every step, for the gateway's routing. Refused on grid subnets.
@@ -265,7 +307,42 @@ impl Config {
         if self.grid_window == 0 {
             return usage("--grid-window must be at least 1".into());
         }
+        self.check_collect()
+    }
+
+    /// Checks the --distill-collect flags and what they exclude.
+    fn check_collect(&self) -> Result<()> {
+        let usage = |m: &str| Err(ValidatorError::Usage(m.to_owned()));
+        let Some(contexts) = self.distill_collect else { return Ok(()) };
+        if contexts == 0 {
+            return usage("--distill-collect must be at least 1 context");
+        }
+        if self.distill_top == 0 {
+            return usage("--distill-top must be at least 1 miner");
+        }
+        if self.distill_min_context.is_some_and(|m| m == 0 || m > self.context) {
+            return usage("--distill-min-context must be in 1..=--context");
+        }
+        if self.once {
+            return usage(
+                "--distill-collect collects and exits without validating: not with --once",
+            );
+        }
+        if self.grid_model.is_some() {
+            return usage(
+                "--distill-collect needs next-token answers of a loss-scored subnet: not with \
+                 --grid-model",
+            );
+        }
+        if self.gate_model.is_some() {
+            return usage("--gate-model trains on validation steps: not with --distill-collect");
+        }
         Ok(())
+    }
+
+    /// The shortest context collected: `--distill-min-context`, else 4 (at most `--context`).
+    pub fn distill_min_context(&self) -> usize {
+        self.distill_min_context.unwrap_or(DEFAULT_DISTILL_MIN_CONTEXT.min(self.context))
     }
 
     /// The query timeout.

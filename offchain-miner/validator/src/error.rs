@@ -43,6 +43,10 @@ pub enum ValidatorError {
     /// The distillation buffer could not be opened or written.
     #[error("distillation buffer: {0}")]
     Distill(String),
+    /// `--distill-collect` has no miner to ask (none serves with a positive incentive), or none
+    /// of those asked gave a usable answer.
+    #[error("nothing collected: {0}")]
+    NoTeacher(String),
     /// The conditional computation gate (its model, file or features) is unusable.
     #[error("gate: {0}")]
     Gate(String),

@@ -15,10 +15,12 @@
 //! - [`sampler`]: the random walk that queries every serving miner once per walk;
 //! - [`state`]: the persisted state, written atomically;
 //! - [`report`]: the per-epoch table;
-//! - [`data`]: the evaluation batches (the only module that uses `subtensor-model`);
+//! - [`data`]: the evaluation batches (held-out split; the training split for collection);
 //! - [`step`]: one step without the chain (sample, fan-out, score), shared by the binary, the
 //!   benchmark and the tests;
-//! - [`distill`]: the records of each step for the distillation buffer (`--distill-buffer`);
+//! - [`distill`]: the records of each step for the distillation buffer (`--distill-buffer`),
+//!   and [`distill::collect`], which fills a buffer on purpose from the best miners by
+//!   incentive (`--distill-collect N`) instead of validating;
 //! - [`gate`]: the conditional computation gate (issue 14): per-uid loss predictions from
 //!   prompt features, trained on the measured losses, that choose the miners of user traffic;
 //! - [`grid`]: grid mode (subnets with a grid spec): challenges, verification, speed scores;

@@ -1,9 +1,10 @@
-//! `stvalidator`: parse the flags, set up logging, run the validator, print one `error:` line
-//! and exit 1 on failure.
+//! `stvalidator`: parse the flags, set up logging, run the validator (or, with
+//! `--distill-collect`, collect a distillation buffer and print its JSON summary), print one
+//! `error:` line and exit 1 on failure.
 
 use clap::Parser;
 use std::io::IsTerminal;
-use subtensor_validator::Config;
+use subtensor_validator::{distill::collect, Config};
 use tracing_subscriber::EnvFilter;
 
 fn main() {
@@ -25,7 +26,18 @@ fn main() {
             std::process::exit(1);
         }
     };
-    if let Err(e) = runtime.block_on(subtensor_validator::run(cfg)) {
+    let outcome = if cfg.distill_collect.is_some() {
+        runtime.block_on(collect::run(&cfg)).map(|summary| match serde_json::to_string(&summary) {
+            Ok(line) => println!("{line}"),
+            Err(e) => {
+                eprintln!("error: cannot print the summary: {e}");
+                std::process::exit(1);
+            }
+        })
+    } else {
+        runtime.block_on(subtensor_validator::run(cfg))
+    };
+    if let Err(e) = outcome {
         eprintln!("error: {e}");
         std::process::exit(1);
     }

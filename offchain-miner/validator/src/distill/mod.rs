@@ -1,6 +1,11 @@
 //! Feeding the distillation buffer (`--distill-buffer`): after each loss-scored step, one
 //! record per (batch row, answering uid) with the row's context, the answer reduced to first
 //! tokens, its floor, the true next token and the uid's current score as its teacher weight.
+//!
+//! [`collect`] fills a buffer on purpose instead (`--distill-collect`): the best miners by
+//! incentive asked on contexts of the training split, weighted by their incentive.
+
+pub mod collect;
 
 use crate::data::Batch;
 use crate::state::State;

@@ -9,6 +9,7 @@
 )]
 
 mod cli;
+mod collect;
 mod data;
 mod gate;
 mod grid;

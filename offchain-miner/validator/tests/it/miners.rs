@@ -19,12 +19,13 @@ use subtensor_validator::{
 };
 
 /// The evaluation text cycles through 0..PERIOD, so the next token is always `last + 1`.
-const PERIOD: u32 = 200;
-const VOCAB: u32 = 256;
-const TOPK: u32 = 4;
+pub(crate) const PERIOD: u32 = 200;
+pub(crate) const VOCAB: u32 = 256;
+pub(crate) const TOPK: u32 = 4;
 
+/// How a loopback miner answers.
 #[derive(Clone, Copy, Debug)]
-enum Behaviour {
+pub(crate) enum Behaviour {
     /// Puts `p` on the true two-token continuation.
     Honest(f32),
     /// Puts all mass on a wrong token, floor 0.
@@ -57,7 +58,8 @@ fn rows_for(tokens: &[Vec<u32>], behaviour: Behaviour) -> Vec<TopkPhrases> {
         .collect()
 }
 
-async fn spawn(behaviour: Behaviour) -> RunningAxon {
+/// A loopback axon answering `TextCausalLMNext` with `behaviour` (hotkey //Bob).
+pub(crate) async fn spawn(behaviour: Behaviour) -> RunningAxon {
     Axon::new(key("//Bob"), AxonConfig::default())
         .attach(move |_caller: Caller, mut s: TextCausalLMNext| async move {
             let tokens = s.tokens().map_err(|e| e.to_string())?;
