@@ -205,6 +205,12 @@ pub struct Config {
     /// Grid: weight epochs a miner scores zero after an answer fails verification.
     #[arg(long = "grid-ban-epochs", default_value_t = 3, help_heading = "Grid subnets")]
     pub grid_ban_epochs: u64,
+    /// Grid: the gateway's base URL (http://HOST:PORT) whose organic verdicts (its
+    /// verification of grid answers on user traffic, GET /organic) are folded into the grid
+    /// scores like challenges' at every step; a rejected organic answer bans the miner. The
+    /// gateway must sign with this validator's hotkey. Unreachable: a warning, never fatal.
+    #[arg(long = "organic-from", value_name = "URL", help_heading = "Grid subnets")]
+    pub organic_from: Option<String>,
     /// Accept unsigned responses (Python bittensor axons sign none); signed ones are always
     /// verified.
     #[arg(long = "accept-unsigned")]
@@ -306,6 +312,9 @@ impl Config {
         }
         if self.grid_window == 0 {
             return usage("--grid-window must be at least 1".into());
+        }
+        if let Some(url) = &self.organic_from {
+            crate::grid::organic_feed::parse_base(url)?;
         }
         self.check_collect()
     }

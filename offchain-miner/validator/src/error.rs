@@ -50,6 +50,10 @@ pub enum ValidatorError {
     /// The conditional computation gate (its model, file or features) is unusable.
     #[error("gate: {0}")]
     Gate(String),
+    /// The gateway's organic verdicts could not be read (`--organic-from`; logged as a
+    /// warning, never fatal).
+    #[error("organic verdicts: {0}")]
+    Organic(String),
     /// Weights could not be set (only with `--once`, where this ends the run).
     #[error("weights not set: {0}")]
     Weights(String),

@@ -50,7 +50,8 @@ pub fn epoch_table(scores: &BTreeMap<u16, UidScore>, weights: Option<&WeightVect
 }
 
 /// The grid table at `block`: uid, hotkey, score (tokens/s, 0 when banned or unreliable),
-/// scored speed, success rate, verified/agreed/rejected/failed counts, ban, and the weight.
+/// scored speed, success rate, the challenges' verified/agreed/rejected/failed counts, the
+/// organic (gateway) verified/rejected/failed counts, ban, and the weight.
 pub fn grid_table(
     scores: &BTreeMap<u16, GridScore>,
     block: u64,
@@ -60,13 +61,14 @@ pub fn grid_table(
     let mut out = String::new();
     let _ = writeln!(
         out,
-        "{:>5}  {:<14}  {:>8}  {:>8}  {:>7}  {:>15}  {:>10}  {:>6}  {:>7}",
+        "{:>5}  {:<14}  {:>8}  {:>8}  {:>7}  {:>15}  {:>13}  {:>10}  {:>6}  {:>7}",
         "uid",
         "hotkey",
         "score",
         "speed",
         "success",
         "ver/agr/rej/fail",
+        "organic v/r/f",
         "banned",
         "weight",
         "share"
@@ -82,13 +84,14 @@ pub fn grid_table(
         };
         let _ = writeln!(
             out,
-            "{:>5}  {:<14}  {:>8.1}  {:>8.1}  {:>6.0}%  {:>15}  {:>10}  {:>6}  {:>6.2}%",
+            "{:>5}  {:<14}  {:>8.1}  {:>8.1}  {:>6.0}%  {:>15}  {:>13}  {:>10}  {:>6}  {:>6.2}%",
             uid,
             short_hotkey(&s.hotkey),
             s.score(block, params),
             s.speed(params).unwrap_or(0.0),
             s.success_rate() * 100.0,
             format!("{}/{}/{}/{}", s.verified, s.agreed, s.rejected, s.failed),
+            format!("{}/{}/{}", s.organic_verified, s.organic_rejected, s.organic_failed),
             banned,
             value,
             share * 100.0
@@ -125,5 +128,17 @@ mod tests {
         );
         assert!(lines[1].contains("3.5000"));
         assert!(lines[2].contains("21845") && lines[2].contains("25.00%"));
+    }
+
+    #[test]
+    fn grid_table_shows_organic_counts_apart() {
+        let mut s = GridScore::new("5GrwvaEF5zXb26Fz9rcQpDWS57CtERHpNehXCPcNoHGKutQY");
+        (s.verified, s.agreed, s.rejected, s.failed) = (5, 1, 0, 2);
+        (s.organic_verified, s.organic_rejected, s.organic_failed) = (7, 3, 4);
+        let scores: BTreeMap<u16, GridScore> = [(4, s)].into_iter().collect();
+        let table = grid_table(&scores, 10, &GridScoring::default(), None);
+        let lines: Vec<&str> = table.lines().collect();
+        assert!(lines[0].contains("organic v/r/f"), "{table}");
+        assert!(lines[1].contains("5/1/0/2") && lines[1].contains("7/3/4"), "{table}");
     }
 }

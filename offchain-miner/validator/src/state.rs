@@ -7,8 +7,11 @@
 //! chain. Uids whose hotkey changed since the file was written are reset at the first sync.
 
 use crate::{
-    grid::GridScore, sampler::Sampler, scoring::UidScore, weights::WeightVector, Result,
-    ValidatorError,
+    grid::{organic::OrganicCursor, GridScore},
+    sampler::Sampler,
+    scoring::UidScore,
+    weights::WeightVector,
+    Result, ValidatorError,
 };
 use serde::{Deserialize, Serialize};
 use std::{
@@ -65,6 +68,10 @@ pub struct State {
     /// Grid challenges sent so far (each one's seed is derived from it).
     #[serde(default)]
     pub grid_counter: u64,
+    /// How far the gateway's organic verdicts have been folded (`--organic-from`; grid
+    /// subnets only).
+    #[serde(default)]
+    pub organic: Option<OrganicCursor>,
 }
 
 impl State {
@@ -80,6 +87,7 @@ impl State {
             pending_commits: Vec::new(),
             grid: BTreeMap::new(),
             grid_counter: 0,
+            organic: None,
         }
     }
 
@@ -325,6 +333,29 @@ mod tests {
         let json = serde_json::to_vec(&sample_state()).unwrap();
         std::fs::write(store.path(), &json[..json.len() / 2]).unwrap();
         assert!(matches!(store.load(3, "5Validator").unwrap(), Loaded::Discarded { .. }));
+    }
+
+    #[test]
+    fn the_organic_cursor_persists_and_older_files_load_without_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = StateStore::new(dir.path());
+        let mut state = sample_state();
+        state.grid_score_mut(5, "5Grid").organic_verified = 3;
+        state.organic = Some(OrganicCursor { session: "s1".into(), next: 42 });
+        store.save(&state).unwrap();
+        let Loaded::State(back) = store.load(3, "5Validator").unwrap() else { panic!() };
+        assert_eq!(back, state);
+        // A file written before organic scoring: no cursor, no organic counters.
+        let mut json = serde_json::to_value(&state).unwrap();
+        json.as_object_mut().unwrap().remove("organic");
+        let record = json["grid"]["5"].as_object_mut().unwrap();
+        for key in ["organic_verified", "organic_rejected", "organic_failed"] {
+            assert!(record.remove(key).is_some(), "{key}");
+        }
+        std::fs::write(store.path(), serde_json::to_vec(&json).unwrap()).unwrap();
+        let Loaded::State(old) = store.load(3, "5Validator").unwrap() else { panic!() };
+        assert_eq!(old.organic, None);
+        assert_eq!(old.grid[&5].organic_verified, 0);
     }
 
     #[test]

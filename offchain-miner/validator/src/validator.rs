@@ -4,7 +4,9 @@
 //! (resetting uids whose hotkey changed), reveal commitments whose window is open, set (or
 //! commit) weights when a weight epoch has passed and a full walk of queries is done, then
 //! query the next `--sample-size` uids of the walk with one random batch and fold the answers
-//! into the scores. The state is saved after every step.
+//! into the scores. On a grid subnet with `--organic-from`, the gateway's verdicts on user
+//! traffic are folded in first ([`crate::grid::organic`]). The state is saved after every
+//! step.
 
 use crate::distill::DistillSink;
 use crate::{
@@ -12,7 +14,7 @@ use crate::{
     config::Config,
     data::EvalData,
     gate::{self, GateTrainer},
-    grid::{self, ChallengeContext, GridStepParams, GridVerifier, SeedSource},
+    grid::{self, ChallengeContext, GridStepParams, GridVerifier, OrganicFeed, SeedSource},
     report,
     scoring::ScoringParams,
     state::{Loaded, State, StateStore},
@@ -157,6 +159,8 @@ pub struct Validator {
     weights_retry_at: u64,
     /// The distillation buffer (`--distill-buffer`, loss-scored subnets).
     distill: Option<DistillSink>,
+    /// The gateway's organic verdicts (`--organic-from`, grid subnets).
+    organic: Option<OrganicFeed>,
 }
 
 impl Validator {
@@ -234,6 +238,25 @@ impl Validator {
             }
             (None, _) => None,
         };
+        let organic = match (&cfg.organic_from, &mode) {
+            (Some(url), Mode::Grid(_)) => {
+                let feed = OrganicFeed::new(url)?;
+                info!(
+                    "folding the organic verdicts of the gateway at {} into grid scores",
+                    feed.base()
+                );
+                Some(feed)
+            }
+            (Some(_), Mode::Loss(_)) => {
+                warn!(
+                    "--organic-from ignored: organic verdicts only apply to grid subnets (subnet \
+                     {} is loss-scored)",
+                    cfg.netuid
+                );
+                None
+            }
+            (None, _) => None,
+        };
         Ok(Self {
             last_sync: view.block,
             cfg,
@@ -251,6 +274,7 @@ impl Validator {
             last_notice: None,
             weights_retry_at: 0,
             distill,
+            organic,
         })
     }
 
@@ -509,6 +533,11 @@ impl Validator {
                     spot_check: self.cfg.grid_spot_check,
                     scoring: self.cfg.grid_scoring(self.epoch_blocks()),
                 };
+                if let Some(feed) = self.organic.as_mut() {
+                    let hotkeys = self.view.hotkeys();
+                    let netuid = self.cfg.netuid;
+                    feed.pull(&mut self.state, netuid, &hotkeys, block, &params.scoring).await;
+                }
                 grid::run_grid_step(
                     &self.dendrite,
                     &grid.verifier,

@@ -14,15 +14,21 @@
 //! - [`verifier`]: the model, the challenge shape and the verdict on one answer;
 //! - [`score`]: a miner's record (success ring, speed ring, bans) and its score;
 //! - [`step`]: one step without the chain ([`step::run_grid_step`]);
-//! - [`plan`]: grid scores to weights, through the same rules as loss scores.
+//! - [`plan`]: grid scores to weights, through the same rules as loss scores;
+//! - [`organic`]: the gateway's verdicts on user traffic (wire format, folding into scores);
+//! - [`organic_feed`]: fetching them from the gateway (`--organic-from`).
 
 pub mod challenge;
+pub mod organic;
+pub mod organic_feed;
 pub mod plan;
 pub mod score;
 pub mod step;
 pub mod verifier;
 
 pub use challenge::SeedSource;
+pub use organic::{OrganicCursor, OrganicOutcome, OrganicPage, OrganicVerdict};
+pub use organic_feed::OrganicFeed;
 pub use score::{GridObservation, GridScore, GridScoring};
 pub use step::{run_grid_step, ChallengeContext, GridStepParams, GridStepReport};
 pub use verifier::{ChallengeShape, GridVerifier};

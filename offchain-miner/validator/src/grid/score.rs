@@ -14,6 +14,10 @@
 //! * **Cheats**: an answer that fails verification proves the miner did not run the named
 //!   model with the given seed (honest answers are never rejected: the tolerance is calibrated
 //!   100x above honest error). The miner scores 0 until `ban_blocks` have passed.
+//! * **Organic verdicts** (`--organic-from`): the gateway verifies every grid answer it hands
+//!   to a user with the same checks, and the validator folds those verdicts in exactly like
+//!   its own challenges' ([`GridScore::observe_organic`]): into the same rings, a rejection
+//!   banning the same way. Only the counters are kept apart (`organic_*`).
 
 use serde::{Deserialize, Serialize};
 use std::collections::VecDeque;
@@ -76,6 +80,15 @@ pub struct GridScore {
     pub banned_until: Option<u64>,
     /// Why the last rejected answer was rejected.
     pub last_rejection: Option<String>,
+    /// Organic answers (user traffic through the gateway) that passed verification.
+    #[serde(default)]
+    pub organic_verified: u64,
+    /// Organic answers rejected by the gateway's verification.
+    #[serde(default)]
+    pub organic_rejected: u64,
+    /// Organic calls without a usable answer.
+    #[serde(default)]
+    pub organic_failed: u64,
 }
 
 /// Pushes `value` onto `ring`, dropping the oldest entries beyond `cap`.
@@ -114,30 +127,51 @@ impl GridScore {
             failed: 0,
             banned_until: None,
             last_rejection: None,
+            organic_verified: 0,
+            organic_rejected: 0,
+            organic_failed: 0,
         }
     }
 
-    /// Folds one observation made at block `block` in.
+    /// Folds one observation of the validator's own challenge, made at block `block`, in.
     pub fn observe(&mut self, obs: &GridObservation, block: u64, params: &GridScoring) {
+        self.fold(obs, block, params);
+        let counter = match obs {
+            GridObservation::Verified { by_agreement: true, .. } => &mut self.agreed,
+            GridObservation::Verified { by_agreement: false, .. } => &mut self.verified,
+            GridObservation::Rejected(_) => &mut self.rejected,
+            GridObservation::Failed(_) => &mut self.failed,
+        };
+        *counter = counter.saturating_add(1);
+    }
+
+    /// Folds one organic verdict (the gateway's, on user traffic), learnt at block `block`,
+    /// in: the same rings and ban as [`Self::observe`], counted in the `organic_*` counters.
+    pub fn observe_organic(&mut self, obs: &GridObservation, block: u64, params: &GridScoring) {
+        self.fold(obs, block, params);
+        let counter = match obs {
+            GridObservation::Verified { .. } => &mut self.organic_verified,
+            GridObservation::Rejected(_) => &mut self.organic_rejected,
+            GridObservation::Failed(_) => &mut self.organic_failed,
+        };
+        *counter = counter.saturating_add(1);
+    }
+
+    /// The rings and the ban of one observation (not the counters).
+    fn fold(&mut self, obs: &GridObservation, block: u64, params: &GridScoring) {
         match obs {
-            GridObservation::Verified { tokens_per_sec, by_agreement } => {
+            GridObservation::Verified { tokens_per_sec, .. } => {
                 push_capped(&mut self.recent, true, params.window);
                 if tokens_per_sec.is_finite() && *tokens_per_sec >= 0.0 {
                     push_capped(&mut self.speeds, *tokens_per_sec, params.window);
                 }
-                let counter = if *by_agreement { &mut self.agreed } else { &mut self.verified };
-                *counter = counter.saturating_add(1);
             }
             GridObservation::Rejected(reason) => {
                 push_capped(&mut self.recent, false, params.window);
-                self.rejected = self.rejected.saturating_add(1);
                 self.banned_until = Some(block.saturating_add(params.ban_blocks));
                 self.last_rejection = Some(reason.clone());
             }
-            GridObservation::Failed(_) => {
-                push_capped(&mut self.recent, false, params.window);
-                self.failed = self.failed.saturating_add(1);
-            }
+            GridObservation::Failed(_) => push_capped(&mut self.recent, false, params.window),
         }
     }
 
@@ -257,5 +291,34 @@ mod tests {
         // Agreement counts apart from verification.
         s.observe(&GridObservation::Verified { tokens_per_sec: 1.0, by_agreement: true }, 11, &p);
         assert_eq!((s.verified, s.agreed), (1, 1));
+    }
+
+    #[test]
+    fn organic_observations_share_the_rings_and_bans_but_not_the_counters() {
+        let p = GridScoring { window: 4, success_floor: 0.0, ban_blocks: 100, percentile: 0.0 };
+        let mut s = GridScore::new(HOT);
+        s.observe(&verified(50.0), 10, &p);
+        s.observe_organic(&verified(20.0), 10, &p);
+        s.observe_organic(&GridObservation::Failed("timeout".into()), 10, &p);
+        assert_eq!((s.verified, s.failed), (1, 0));
+        assert_eq!((s.organic_verified, s.organic_failed, s.organic_rejected), (1, 1, 0));
+        assert_eq!(s.recent, VecDeque::from([true, true, false]));
+        // The organic speed is scored like a challenge's (the slowest, at percentile 0).
+        assert_eq!(s.score(10, &p), 20.0);
+        s.observe_organic(&GridObservation::Rejected("margin".into()), 20, &p);
+        assert_eq!((s.rejected, s.organic_rejected), (0, 1));
+        assert_eq!(s.banned_until, Some(120));
+        assert_eq!(s.score(119, &p), 0.0);
+    }
+
+    #[test]
+    fn a_record_saved_before_organic_counters_still_loads() {
+        let old = r#"{"hotkey":"5Old","recent":[true],"speeds":[12.0],"verified":1,"agreed":0,
+                      "rejected":0,"failed":0,"banned_until":null,"last_rejection":null}"#;
+        let s: GridScore = serde_json::from_str(old).unwrap();
+        assert_eq!(
+            (s.verified, s.organic_verified, s.organic_rejected, s.organic_failed),
+            (1, 0, 0, 0)
+        );
     }
 }

@@ -33,6 +33,7 @@ fn help_lists_the_options() {
         "--once",
         "--epoch-blocks",
         "--state-dir",
+        "--organic-from",
     ] {
         assert!(stdout.contains(flag), "{flag} missing from --help");
     }
@@ -52,6 +53,19 @@ fn bad_flags_and_files_fail_clearly() {
         stvalidator(&["--netuid", "1", "--corpus", c, "--tokenizer", t, "--ema-alpha", "1.5"]);
     assert_eq!(code, 1);
     assert!(stderr.starts_with("error:") && stderr.contains("--ema-alpha"), "{stderr}");
+    // The gateway's base URL for organic verdicts is plain http.
+    let (code, _, stderr) = stvalidator(&[
+        "--netuid",
+        "1",
+        "--corpus",
+        c,
+        "--tokenizer",
+        t,
+        "--organic-from",
+        "https://gw.example:8000",
+    ]);
+    assert_eq!(code, 1);
+    assert!(stderr.starts_with("error:") && stderr.contains("--organic-from"), "{stderr}");
     // Missing file.
     let (code, _, stderr) =
         stvalidator(&["--netuid", "1", "--corpus", "/nonexistent/corpus", "--tokenizer", t]);
