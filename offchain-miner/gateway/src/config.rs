@@ -9,18 +9,21 @@ use subtensor_wallet::DEFAULT_WALLET_PATH;
 /// An OpenAI-compatible gateway to the network's miners.
 ///
 /// Serves POST /v1/completions, POST /v1/chat/completions and GET /v1/models (the OpenAI API;
-/// point any OpenAI client's base_url at http://HOST:PORT/v1), GET /health and GET /map (the
-/// latency map as JSON).
+/// point any OpenAI client's base_url at http://HOST:PORT/v1), GET /health, GET /map (the
+/// latency map as JSON) and GET /organic (its verdicts on grid answers, for stvalidator
+/// --organic-from).
 ///
 /// Models: a heterogeneous subnet N is the model `subnet-N` (TextSeq2Seq over the network's
 /// standard tokenizer, --tokenizer); a grid subnet is its grid spec's model name (GridGenerate,
-/// needs --grid-model with the model the spec names). Requests are routed by a latency map
-/// (incentive x recent success rate x speed, power of two choices on in-flight requests);
-/// non-streaming requests go to two miners at once (--fan-out) and return the first good
-/// answer, or with --reference-model on a heterogeneous subnet the answer the reference model
-/// finds most likely (highest mean token log-probability); streaming ones are hedged to a
-/// second miner after the shorter of the two miners' p90 time to first token (--no-hedge:
-/// not). Chat messages are rendered as "{role}: {content}\n" lines followed by "assistant:".
+/// needs --grid-model with the model the spec names; every grid answer is verified before a
+/// user sees it, and each verdict is kept for the validator's scores). Requests are routed by
+/// a latency map (incentive x recent success rate x speed, power of two choices on in-flight
+/// requests); non-streaming requests go to two miners at once (--fan-out) and return the
+/// first good answer, or with --reference-model on a heterogeneous subnet the answer the
+/// reference model finds most likely (highest mean token log-probability); streaming ones are
+/// hedged to a second miner after the shorter of the two miners' p90 time to first token
+/// (--no-hedge: not). Chat messages are rendered as "{role}: {content}\n" lines followed by
+/// "assistant:".
 ///
 /// Queries are signed with the wallet's hotkey: on a real chain miners serve registered
 /// hotkeys only, so run the gateway with a validator's hotkey. With --offline there is no chain:

@@ -8,9 +8,11 @@
 //!   the recent window, in flight), saved atomically and restored.
 //! * [`rank`]: ranking heterogeneous answers by a reference model's mean token log-probability.
 //! * [`route`]: the routing policy (weighted choice, power of two choices, hedge delay).
+//! * [`organic`]: the verdicts on grid calls (verified / rejected / failed) that the validator
+//!   folds into its grid scores (organic scoring; `GET /organic`).
 //! * [`backend`]: the [`backend::Backend`] trait the server uses, the [`backend::Directory`]
 //!   of miners (chain metagraph or `--offline` list), and the network implementation.
-//! * [`server`]: the axum routes, SSE streaming, `/health`, `/map`.
+//! * [`server`]: the axum routes, SSE streaming, `/health`, `/map`, `/organic`.
 //! * [`config`], [`run`]: the `stgateway` command line and main loop.
 //!
 //! Not here yet: a streaming synapse (miners answer whole generations; streamed responses
@@ -28,6 +30,7 @@ pub mod gate;
 pub mod keys;
 pub mod latency;
 pub mod openai;
+pub mod organic;
 pub mod prompt;
 pub mod rank;
 pub mod route;

@@ -1,4 +1,4 @@
-//! The HTTP server (axum): the OpenAI routes, `/health` and `/map`.
+//! The HTTP server (axum): the OpenAI routes, `/health`, `/map` and `/organic`.
 //!
 //! * `POST /v1/completions`, `POST /v1/chat/completions`: see [`crate::openai`]. With
 //!   `"stream": true` the answer comes as server-sent events, `data: {chunk}\n\n` … then
@@ -11,6 +11,13 @@
 //! * `GET /health`: `{"status": "ok"}` (no key needed).
 //! * `GET /map`: the latency map (no key needed): per subnet and uid, EWMA round trip, TTFT
 //!   p50/p90, tokens/s, success / partial / failure counts over the recent window, in flight.
+//! * `GET /organic?after=SEQ&netuid=N&limit=L` (no key needed): the verdicts on grid calls
+//!   after sequence number `SEQ` (default 0: all kept), of subnet `N` only if given, at most
+//!   `L` (default and most 1,000), for `stvalidator --organic-from` ([`crate::organic`]):
+//!   `{"session": UUID, "next": SEQ, "dropped": N, "more": bool, "verdicts": [{"seq",
+//!   "netuid", "uid", "hotkey", "outcome": "verified" | "rejected" | "failed",
+//!   "tokens_per_sec" (verified), "reason" (rejected, failed), "at_ms"}]}`. A bad parameter
+//!   is a 400 naming it.
 //!
 //! Every `/v1` request needs `Authorization: Bearer KEY` unless the server runs with
 //! `--no-auth`, and passes the per-key (or, without keys, per-address) rate limit.
@@ -22,12 +29,13 @@ use crate::{
     openai::{
         apply_stop, models_json, Answer, CompletionRequest, FinishReason, PromptInput, Usage,
     },
+    organic::MAX_PAGE,
     prompt::{chat_prompt, CHAT_STOPS},
     Result,
 };
 use axum::{
     body::{Body, Bytes},
-    extract::{ConnectInfo, State},
+    extract::{ConnectInfo, RawQuery, State},
     http::{header, HeaderMap, StatusCode},
     response::{IntoResponse, Response},
     routing::{get, post},
@@ -60,6 +68,7 @@ pub fn router<B: Backend>(state: Arc<AppState<B>>) -> Router {
     Router::new()
         .route("/health", get(health))
         .route("/map", get(map::<B>))
+        .route("/organic", get(organic::<B>))
         .route("/v1/models", get(models::<B>))
         .route("/v1/completions", post(completions::<B>))
         .route("/v1/chat/completions", post(chat::<B>))
@@ -76,6 +85,55 @@ async fn health() -> Json<Value> {
 
 async fn map<B: Backend>(State(st): State<Arc<AppState<B>>>) -> Json<Value> {
     Json(st.backend.map_json())
+}
+
+async fn organic<B: Backend>(
+    State(st): State<Arc<AppState<B>>>,
+    RawQuery(query): RawQuery,
+) -> Response {
+    match OrganicQuery::parse(query.as_deref().unwrap_or("")) {
+        Ok(q) => Json(st.backend.organic().page(q.after, q.netuid, q.limit)).into_response(),
+        Err(e) => e.into_response(),
+    }
+}
+
+/// The parameters of `GET /organic`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct OrganicQuery {
+    /// Verdicts after this sequence number (default 0).
+    pub after: u64,
+    /// Only this subnet's.
+    pub netuid: Option<u16>,
+    /// At most this many (default [`MAX_PAGE`]).
+    pub limit: usize,
+}
+
+impl OrganicQuery {
+    /// Parses a query string (`after=5&netuid=2`); an unknown or malformed parameter is an
+    /// [`GatewayError::InvalidField`] naming it.
+    pub fn parse(query: &str) -> Result<Self> {
+        let mut q = Self { after: 0, netuid: None, limit: MAX_PAGE };
+        for pair in query.split('&').filter(|p| !p.is_empty()) {
+            let (name, value) = pair.split_once('=').unwrap_or((pair, ""));
+            let bad = || GatewayError::field(name, format!("`{value}` is not a valid {name}"));
+            match name {
+                "after" => q.after = value.parse().map_err(|_| bad())?,
+                "netuid" => q.netuid = Some(value.parse().map_err(|_| bad())?),
+                "limit" => {
+                    q.limit = value.parse().ok().filter(|l| (1..=MAX_PAGE).contains(l)).ok_or_else(
+                        || GatewayError::field(name, format!("limit must be 1 to {MAX_PAGE}")),
+                    )?
+                }
+                _ => {
+                    return Err(GatewayError::field(
+                        name,
+                        "unknown parameter (after, netuid and limit are)",
+                    ))
+                }
+            }
+        }
+        Ok(q)
+    }
 }
 
 /// Authentication, then the rate limit.
@@ -268,6 +326,31 @@ pub fn stream_events(answer: &Answer, chat: bool, include_usage: bool) -> Vec<By
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn organic_queries_parse_and_bad_ones_name_the_parameter() {
+        assert_eq!(
+            OrganicQuery::parse("").unwrap(),
+            OrganicQuery { after: 0, netuid: None, limit: MAX_PAGE }
+        );
+        assert_eq!(
+            OrganicQuery::parse("after=17&netuid=2&limit=5").unwrap(),
+            OrganicQuery { after: 17, netuid: Some(2), limit: 5 }
+        );
+        for (query, field) in [
+            ("after=-1", "after"),
+            ("after=x", "after"),
+            ("netuid=70000", "netuid"),
+            ("limit=0", "limit"),
+            ("limit=1001", "limit"),
+            ("afterr=1", "afterr"),
+        ] {
+            match OrganicQuery::parse(query) {
+                Err(GatewayError::InvalidField { field: f, .. }) => assert_eq!(f, field, "{query}"),
+                other => panic!("{query}: {other:?}"),
+            }
+        }
+    }
 
     #[test]
     fn pieces_rejoin_to_the_text() {

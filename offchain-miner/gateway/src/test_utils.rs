@@ -1,5 +1,6 @@
 //! Test helpers (feature `test-utils`): real axons on loopback that answer `TextSeq2Seq` with
-//! a fixed text after an artificial latency, fail, or stall; and a small trained tokenizer.
+//! a fixed text after an artificial latency, fail, or stall; grid axons that serve a grid
+//! model honestly or greedily (a cheat); and a small trained tokenizer.
 
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
@@ -124,4 +125,98 @@ pub fn reference_model() -> subtensor_model::LanguageModel {
     };
     train(&mut model, &tokens, &tokens, &train_config, None).unwrap();
     model
+}
+
+/// A random grid model of the [`tokenizer`]'s vocabulary (64 positions, 2 layers), the same
+/// for the same `seed`.
+pub fn grid_language_model(seed: i64) -> subtensor_model::LanguageModel {
+    use subtensor_model::{Device, GptConfig, LanguageModel};
+    let config = GptConfig {
+        vocab_size: i64::try_from(tokenizer().vocab_size()).unwrap(),
+        n_positions: 64,
+        n_embd: 32,
+        n_layer: 2,
+        n_head: 4,
+        layer_norm_epsilon: 1e-5,
+    };
+    LanguageModel::random(config, Device::Cpu, seed).unwrap()
+}
+
+/// The gateway's [`crate::backend::GridModel`] over [`grid_language_model`]`(seed)` and the
+/// [`tokenizer`] (named `name`; no digest).
+pub fn grid_model(name: &str, seed: i64) -> crate::backend::GridModel {
+    let model = grid_language_model(seed);
+    let n_positions = u32::try_from(model.config().n_positions).unwrap();
+    let verifier = subtensor_validator::grid::GridVerifier::new(
+        model,
+        subtensor_model::GridTolerance::default(),
+    )
+    .unwrap();
+    crate::backend::GridModel {
+        name: name.to_owned(),
+        tokenizer: tokenizer(),
+        n_positions,
+        digest: [0; 32],
+        verifier: Arc::new(parking_lot::Mutex::new(verifier)),
+    }
+}
+
+/// Starts a grid miner signing as `uri` that answers `GridGenerate` with `model`'s grid
+/// sample, or, with `greedy`, its greedy answer whatever the temperature (a cheat the
+/// verification catches).
+pub async fn spawn_grid_miner(
+    uri: &str,
+    model: Arc<std::sync::Mutex<subtensor_model::LanguageModel>>,
+    greedy: bool,
+) -> TestMiner {
+    use subtensor_axon::{synapse::GridAnswer, GridGenerate};
+    let calls = Arc::new(AtomicUsize::new(0));
+    let counter = calls.clone();
+    let keypair = key(uri);
+    let hotkey = keypair.ss58();
+    let axon = Axon::new(keypair, AxonConfig::default())
+        .attach(move |_caller: Caller, mut s: GridGenerate| {
+            let (model, counter) = (model.clone(), counter.clone());
+            async move {
+                counter.fetch_add(1, Ordering::SeqCst);
+                let prompt = s.prompt.clone();
+                let mut params = s.params();
+                if greedy {
+                    params.temperature = 0.0;
+                }
+                let answer = tokio::task::spawn_blocking(move || {
+                    let model = model.lock().unwrap();
+                    let request = subtensor_model::GridRequest {
+                        sampling: subtensor_model::GridSampling {
+                            temperature: params.temperature,
+                            top_k: params.top_k as usize,
+                            top_p: params.top_p,
+                        },
+                        seed: params.seed,
+                        max_new_tokens: params.max_new_tokens as usize,
+                        eos_id: model.eos_token_id(),
+                    };
+                    model.generate_grid(&prompt, &request).map(|out| GridAnswer {
+                        token_times_ms: out
+                            .token_times
+                            .iter()
+                            .map(|t| t.as_secs_f64() * 1000.0)
+                            .collect(),
+                        tokens: out.tokens,
+                        token_logprobs: out.logprobs,
+                        stopped_at_eos: out.stopped_at_eos,
+                    })
+                })
+                .await
+                .map_err(|e| e.to_string())?
+                .map_err(|e| e.to_string())?;
+                s.set_outputs(answer).map_err(|e| e.to_string())?;
+                Ok::<_, String>(s)
+            }
+        })
+        .spawn("127.0.0.1:0".parse::<SocketAddr>().unwrap())
+        .await
+        .unwrap();
+    let target = AxonTarget { addr: axon.addr, hotkey };
+    TestMiner { axon, target, calls }
 }

@@ -1,5 +1,5 @@
 //! What the server asks of the network: the [`Backend`] trait (list models, generate, the
-//! latency map), the [`Directory`] trait (which miners serve which subnet) and their network
+//! latency map, the organic log), the [`Directory`] trait (which miners serve which subnet) and their network
 //! implementations ([`NetworkBackend`], [`ChainDirectory`], [`StaticDirectory`]).
 
 mod directory;
@@ -11,7 +11,7 @@ pub use directory::{
 };
 pub use network::{seq2seq_request, GridModel, NetworkBackend, NetworkConfig, MAX_FAN_OUT};
 
-use crate::{openai::Sampling, Result};
+use crate::{openai::Sampling, organic::OrganicLog, Result};
 use std::future::Future;
 
 /// One generation to run.
@@ -62,4 +62,7 @@ pub trait Backend: Send + Sync + 'static {
 
     /// The latency map as JSON (`GET /map`).
     fn map_json(&self) -> serde_json::Value;
+
+    /// The verdicts on grid calls (`GET /organic`).
+    fn organic(&self) -> &OrganicLog;
 }

@@ -11,7 +11,8 @@
 //! Every grid answer is verified with the grid model before it is used (the validator's
 //! [`GridVerifier`]: token margins against the seed's noise, log-probability claims, length
 //! and end of sequence); a rejected answer counts as a failure in the latency map and brings
-//! in the backup.
+//! in the backup. Every grid call's outcome (verified with its tokens per second, rejected,
+//! failed) also goes to the [`OrganicLog`] for the validator's scores (organic scoring).
 //!
 //! Miners answer whole generations. A non-streaming request goes to [`NetworkConfig::fan_out`]
 //! routed miners at once (two by default) and takes the first good answer, or, with a
@@ -30,6 +31,7 @@ use crate::{
     error::GatewayError,
     gate::GateRouter,
     latency::{now_ms, LatencyMap, OutcomeKind},
+    organic::{Judged, OrganicLog, OrganicOutcome},
     rank::{best, Reference},
     route::{Candidate, RoutePolicy},
     student::Student,
@@ -43,7 +45,7 @@ use subtensor_axon::{
     AxonTarget, Dendrite, GridGenerate, TextSeq2Seq,
 };
 use subtensor_model::{GptConfig, GridTolerance, LanguageModel, TextTokenizer};
-use subtensor_validator::grid::GridVerifier;
+use subtensor_validator::grid::{step::tokens_per_sec, GridVerifier};
 use tokio::{sync::mpsc, time::Instant};
 
 /// Further miners tried, one at a time, when every miner asked for a request has failed (a
@@ -198,6 +200,7 @@ pub struct NetworkBackend<D> {
     grid: Option<Arc<GridModel>>,
     map: LatencyMap,
     config: NetworkConfig,
+    organic: OrganicLog,
 }
 
 /// A request in synapse form.
@@ -214,6 +217,9 @@ struct Decoded {
     ids: Vec<u32>,
     tokens: usize,
     stopped: bool,
+    /// Grid answers: tokens generated (the end-of-sequence token included when it ended the
+    /// generation) over the round trip, as the validator measures its challenges.
+    tokens_per_sec: Option<f64>,
 }
 
 /// Everything one miner call needs.
@@ -226,6 +232,8 @@ struct CallCtx {
     deadline: Instant,
     /// The grid model that verifies grid answers.
     grid: Option<Arc<GridModel>>,
+    /// Where grid calls' verdicts go.
+    organic: OrganicLog,
 }
 
 type Outcome = (u16, std::result::Result<Decoded, String>);
@@ -234,10 +242,14 @@ impl CallCtx {
     /// Calls one miner, records the outcome in the latency map, and reports it on `tx`.
     fn launch(&self, uid: u16, target: AxonTarget, job: Job, tx: mpsc::Sender<Outcome>) {
         let ctx = self.clone();
+        let grid = matches!(job, Job::Grid(_));
         tokio::spawn(async move {
             let _guard = ctx.map.start(ctx.netuid, uid, &target.hotkey);
             let started = Instant::now();
             let result = ctx.call(&target, job).await;
+            if grid {
+                ctx.organic.push(judged(ctx.netuid, uid, &target.hotkey, &result));
+            }
             let elapsed = started.elapsed();
             let (kind, tokens) = match &result {
                 Ok(d) => (OutcomeKind::Success, d.tokens),
@@ -254,6 +266,7 @@ impl CallCtx {
 
     async fn call(&self, target: &AxonTarget, job: Job) -> std::result::Result<Decoded, Failure> {
         let deadline = self.deadline.into_std();
+        let mut speed = None;
         let (mut ids, mut stopped) = match job {
             Job::Seq(s) => {
                 let reply = self.dendrite.call_until(target, &s, deadline).await?;
@@ -265,6 +278,7 @@ impl CallCtx {
                 let answer =
                     reply.synapse.outputs().map_err(|e| Failure::Unusable(e.to_string()))?;
                 self.verify_grid(&g, &answer).await?;
+                speed = Some(tokens_per_sec(&answer, reply.elapsed));
                 (answer.tokens, answer.stopped_at_eos)
             }
         };
@@ -277,7 +291,7 @@ impl CallCtx {
             return Err(Failure::Unusable("empty generation".to_owned()));
         }
         let text = self.tokenizer.decode(&ids).map_err(|e| Failure::Unusable(e.to_string()))?;
-        Ok(Decoded { text, tokens: ids.len(), ids, stopped })
+        Ok(Decoded { text, tokens: ids.len(), ids, stopped, tokens_per_sec: speed })
     }
 }
 
@@ -306,6 +320,23 @@ impl CallCtx {
     }
 }
 
+/// The organic verdict on one grid call's `result`.
+fn judged(
+    netuid: u16,
+    uid: u16,
+    hotkey: &str,
+    result: &std::result::Result<Decoded, Failure>,
+) -> Judged {
+    let (outcome, tokens_per_sec, reason) = match result {
+        Ok(d) => (OrganicOutcome::Verified, d.tokens_per_sec, None),
+        Err(Failure::Rejected(why)) => (OrganicOutcome::Rejected, None, Some(why.clone())),
+        Err(e @ (Failure::Call(_) | Failure::Unusable(_))) => {
+            (OrganicOutcome::Failed, None, Some(e.to_string()))
+        }
+    };
+    Judged { netuid, uid, hotkey: hotkey.to_owned(), outcome, tokens_per_sec, reason }
+}
+
 /// Why one miner call gave nothing usable.
 #[derive(Debug, thiserror::Error)]
 enum Failure {
@@ -322,7 +353,8 @@ enum Failure {
 
 impl<D: Directory> NetworkBackend<D> {
     /// A backend signing with `dendrite`, with the standard tokenizer for heterogeneous
-    /// subnets and the grid model for grid subnets (each optional), recording into `map`.
+    /// subnets and the grid model for grid subnets (each optional), recording into `map` (and
+    /// grid verdicts into a new [`OrganicLog`] of [`crate::organic::DEFAULT_CAPACITY`]).
     pub fn new(
         directory: D,
         dendrite: Dendrite,
@@ -338,12 +370,18 @@ impl<D: Directory> NetworkBackend<D> {
             grid: grid.map(Arc::new),
             map,
             config,
+            organic: OrganicLog::default(),
         }
     }
 
     /// The latency map.
     pub fn latency_map(&self) -> &LatencyMap {
         &self.map
+    }
+
+    /// The organic log (grid calls' verdicts).
+    pub fn organic_log(&self) -> &OrganicLog {
+        &self.organic
     }
 
     /// The synapse, tokenizer and prompt ids for `req` on `subnet`; limits are checked here.
@@ -448,6 +486,7 @@ impl<D: Directory> NetworkBackend<D> {
             netuid: subnet.netuid,
             deadline,
             grid: self.grid.clone(),
+            organic: self.organic.clone(),
         };
         let (tx, mut rx) = mpsc::channel::<Outcome>(4);
         let mut pending = 0usize;
@@ -624,6 +663,10 @@ impl<D: Directory> Backend for NetworkBackend<D> {
 
     fn map_json(&self) -> serde_json::Value {
         self.map_view()
+    }
+
+    fn organic(&self) -> &OrganicLog {
+        &self.organic
     }
 }
 

@@ -10,6 +10,7 @@
 )]
 
 mod api;
+mod organic;
 mod rank;
 mod routing;
 
