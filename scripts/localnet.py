@@ -177,6 +177,8 @@ class Bins:
     stmodel: Path | None = None
     # `cargo build -p subtensor-miner --example grid_cheater --features test-utils`
     grid_cheater: Path | None = None
+    # `cargo build -p subtensor-gateway`; None: the stgateway next to stminer, if built.
+    stgateway: Path | None = None
 
     @classmethod
     def from_target(cls, profile: str, target: Path | None = None) -> "Bins":
@@ -186,6 +188,11 @@ class Bins:
         return cls(t / "subtensor-node", t / "stcli", t / "stminer", t / "stvalidator",
                    evil if evil.exists() else None, t / "stmodel",
                    cheater if cheater.exists() else None)
+
+    def gateway(self) -> Path | None:
+        """The stgateway binary, or None when it is not built."""
+        binary = self.stgateway or self.stminer.parent / "stgateway"
+        return binary if binary.is_file() else None
 
 
 @dataclass
@@ -221,6 +228,10 @@ class Localnet:
     grid_model: Path | None = None
     grid_cheaters: list[tuple[str, str, Path]] = field(default_factory=list)
     grid_validator_args: list[str] = field(default_factory=list)
+    # Organic scoring: the grid validator folds the gateway's verdicts on user traffic into its
+    # scores (`--organic-from`, the gateway's address reserved here; `start_gateway` listens
+    # there). The validator starts first and reads the gateway once it is up.
+    organic: bool = False
     procs: list[Proc] = field(default_factory=list)
     neurons: list[Neuron] = field(default_factory=list)
 
@@ -228,6 +239,12 @@ class Localnet:
         self.workdir = Path(self.workdir)
         self.rpc_port = self.rpc_port or free_port()
         self.wallets = self.workdir / "wallets"
+        self.gateway_port = free_port()
+
+    @property
+    def gateway_base(self) -> str:
+        """The gateway's base URL (once `start_gateway` ran)."""
+        return f"http://127.0.0.1:{self.gateway_port}"
 
     # -- plumbing --------------------------------------------------------------------------
 
@@ -420,6 +437,7 @@ class Localnet:
             self.bins.stvalidator, "--netuid", GRID_NETUID, "--wallet.name", "validator",
             "--wallet.hotkey", "default", "--corpus", self.corpus, "--grid-model",
             self.grid_model, "--state-dir", self.workdir / "grid-validator-state",
+            *(["--organic-from", self.gateway_base] if self.organic else []),
             *self.grid_validator_args,
         ])
         self.neurons.append(Neuron("grid-validator", "validator", self.neurons[0].hotkey,
@@ -569,11 +587,11 @@ class Localnet:
         """`stgateway` over the chain (issue 14): the validator's hotkey signs its queries (miners
         serve registered hotkeys only), `--no-auth`, a free port. Returns its base URL, or None
         when the binary is not built (`cargo build -p subtensor-gateway`)."""
-        binary = self.bins.stminer.parent / "stgateway"
-        if not binary.is_file():
-            log(f"no gateway: {binary} is not built (cargo build -p subtensor-gateway)")
+        binary = self.bins.gateway()
+        if binary is None:
+            log("no gateway: stgateway is not built (cargo build -p subtensor-gateway)")
             return None
-        port = free_port()
+        port = self.gateway_port
         netuids = ["--netuid", NETUID] + (["--netuid", GRID_NETUID] if self.grid_model else [])
         grid = ["--grid-model", self.grid_model] if self.grid_model else []
         log(f"starting the gateway on port {port} (OpenAI API, no key)")
@@ -582,7 +600,7 @@ class Localnet:
             "--port", port, "--tokenizer", self.tokenizer, *netuids, *grid,
             "--refresh-secs", "10", "--map-file", self.workdir / "gateway-map.json",
         ])
-        base = f"http://127.0.0.1:{port}"
+        base = self.gateway_base
         deadline = time.time() + timeout
         while time.time() < deadline:
             if not proc.alive():
@@ -597,7 +615,8 @@ class Localnet:
             raise TimeoutError("the gateway did not come up in time")
         body = json.dumps({"model": f"subnet-{NETUID}", "max_tokens": 16,
                            "messages": [{"role": "user", "content": "Hello"}]})
-        log(f"gateway ready: {base}/v1 (latency map: {base}/map). Try:\n"
+        log(f"gateway ready: {base}/v1 (latency map: {base}/map, grid verdicts: "
+            f"{base}/organic). Try:\n"
             f"  curl -s {base}/v1/chat/completions -H 'Content-Type: application/json' "
             f"-d '{body}'")
         return base
@@ -622,7 +641,8 @@ def main() -> int:
                     default=os.environ.get("LOCALNET_GRID") == "1",
                     help=f"also run grid subnet {GRID_NETUID}: the best model named by its grid "
                          "spec, three honest grid miners at different speeds and a grid-mode "
-                         "validator; LOCALNET_GRID=1 does the same")
+                         "validator (folding the gateway's organic verdicts into its scores); "
+                         "LOCALNET_GRID=1 does the same")
     ap.add_argument("--python", action="store_true",
                     default=os.environ.get("LOCALNET_PYTHON") == "1",
                     help="also run the Python template miner and validator (bittensor SDK, "
@@ -641,7 +661,8 @@ def main() -> int:
     net = Localnet(workdir, bins, tokenizer, Path(args.corpus), models, rpc_port=args.rpc_port,
                    nodes=args.nodes, validator_args=["--topk", str(topk)],
                    python_neurons=args.python,
-                   grid_model=models[0][1] if args.grid else None)
+                   grid_model=models[0][1] if args.grid else None,
+                   organic=bins.gateway() is not None)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(130))
     # Measured from the start of scripts/localnet.sh when it passes its start time.
     started = float(os.environ.get("LOCALNET_T0") or time.time())

@@ -8,7 +8,7 @@ the model directory's name (`large`) and the limits are the model's own (64 toke
 at most 63 new). The grid sampler is deterministic given prompt, seed and sampling settings, so
 whichever miner answers: a fixed seed gives the same text streamed or not and when asked again,
 different seeds usually differ; prompt plus `max_tokens` beyond the context is a 400 naming the
-field.
+field; `GET /organic` lists the verdicts (the cheater's rejected, the honest miners' verified).
 """
 
 import os
@@ -145,3 +145,16 @@ def test_honest_miners_answered_and_the_cheater_never_did(gateway):
     assert cheat["successes"] == 0 and cheat["failures"] >= 1, cheat
     for v in honest:
         assert v["successes"] >= 1, v
+    # The verdicts the validator folds into its scores (organic scoring): one per call (the
+    # latency map records each call after its verdict), the cheater's rejected.
+    status, page = get_json(f"{gateway}/organic?netuid=1")
+    assert status == 200 and page["dropped"] == 0 and len(page["session"]) == 36, page
+    cheat_uid = next(int(uid) for uid, v in miners.items() if v is cheat)
+    outcomes = {}
+    for v in page["verdicts"]:
+        outcomes.setdefault(v["uid"], []).append(v["outcome"])
+    assert outcomes.get(cheat_uid) and set(outcomes[cheat_uid]) == {"rejected"}, outcomes
+    for uid, v in miners.items():
+        if v is not cheat:
+            assert "rejected" not in outcomes.get(int(uid), []), outcomes
+            assert outcomes.get(int(uid), []).count("verified") >= 1, outcomes

@@ -4,11 +4,16 @@ three honest `stminer --grid` miners of that model (1 thread with batching; 1 th
 batching and 300 ms of added latency; 2 threads with batching and 1,000 ms); six cheaters (the
 `grid_cheater` example): a model with slightly perturbed weights, a different checkpoint of the
 same architecture, a miner that ignores the seed, one that answers greedily, one that replays
-its first answer, one that holds its answers past the validator's deadline; and `stvalidator`
-in grid mode.
+its first answer, one that holds its answers past the validator's deadline; `stvalidator`
+in grid mode; and `stgateway`, whose verdicts on user traffic the validator folds into its
+scores (organic scoring, `--organic-from`).
 
 Checked over the run: no honest answer is ever rejected, every cheater is (the late one by its
-timeouts), the cheaters' incentive is zero and the honest miners' incentive is ordered by speed.
+timeouts), the cheaters' incentive is zero and the honest miners' incentive is ordered by speed;
+a few completions through the gateway at the start (in the background, while the validator
+challenges) give the validator organic verdicts (every one the gateway logged, none twice):
+verified ones for honest miners, never a rejected one, and rejected ones for the cheaters they
+reached.
 """
 
 import hashlib
@@ -16,6 +21,9 @@ import json
 import os
 import sys
 import time
+import urllib.error
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -71,6 +79,7 @@ def grid(tmp_path_factory):
         stvalidator=built_binary("stvalidator", "subtensor-validator", "STVALIDATOR_BIN"),
         stmodel=stmodel,
         grid_cheater=cheater,
+        stgateway=built_binary("stgateway", "subtensor-gateway", "STGATEWAY_BIN"),
     )
     models_dir = ROOT / ".local" / "test-models"
     tokenizer, models = prepare_models(stmodel, CORPUS, models_dir, "tiny")
@@ -89,12 +98,14 @@ def grid(tmp_path_factory):
         ("cheat-late", "late", large),
     ]
     net = Localnet(workdir, bins, tokenizer, CORPUS, [], grid_model=large,
-                   grid_cheaters=cheaters,
+                   grid_cheaters=cheaters, organic=True,
                    grid_validator_args=["--timeout", "4", "--step-interval", "0.2",
                                         "--grid-window", "8",
                                         "--grid-prompt-len", "24", "--grid-new-tokens", "32"])
     try:
         net.start()
+        # After the validator (as scripts/localnet.py does): it reads the gateway once it is up.
+        assert net.start_gateway() == net.gateway_base
         yield net
     finally:
         net.stop()
@@ -120,10 +131,56 @@ def total(record: dict) -> int:
     return record["verified"] + record["agreed"] + record["rejected"] + record["failed"]
 
 
+ORGANIC = ("verified", "rejected", "failed")
+
+
+def user_traffic(net: Localnet, requests: int = 6) -> int:
+    """Completions through the gateway, at once, like users' (the answers do not matter: the
+    gateway's verdicts on every miner call do). Returns how many were answered. A request
+    whose retries reach the late cheater waits for the gateway's 30 s deadline."""
+    with urllib.request.urlopen(f"{net.gateway_base}/v1/models", timeout=10) as r:
+        model = next(m["id"] for m in json.loads(r.read())["data"] if m["id"].startswith("localnet-"))
+
+    def one(seed: int) -> bool:
+        body = json.dumps({"model": model, "prompt": "The cat sat on the", "max_tokens": 32,
+                           "temperature": 1.0, "seed": seed}).encode()
+        req = urllib.request.Request(f"{net.gateway_base}/v1/completions", body,
+                                     {"Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(req, timeout=40) as r:
+                return r.status == 200
+        except (urllib.error.URLError, OSError):
+            return False  # every miner asked failed (cheaters), or the late one held it
+
+    with ThreadPoolExecutor(requests) as pool:
+        return sum(pool.map(one, range(requests)))
+
+
+def gateway_verdicts(net: Localnet) -> dict:
+    """Hotkey -> outcome -> count of the gateway's organic verdicts on the grid subnet."""
+    with urllib.request.urlopen(f"{net.gateway_base}/organic?netuid={GRID_NETUID}",
+                                timeout=10) as r:
+        page = json.loads(r.read())
+    assert page["dropped"] == 0 and not page["more"], page
+    counts = {}
+    for v in page["verdicts"]:
+        by_outcome = counts.setdefault(v["hotkey"], dict.fromkeys(ORGANIC, 0))
+        by_outcome[v["outcome"]] += 1
+    return counts
+
+
+def organic_counts(record: dict) -> dict:
+    """The validator's organic counters of one grid record."""
+    return {o: record.get(f"organic_{o}", 0) for o in ORGANIC}
+
+
 def test_honest_miners_pass_cheaters_are_caught_and_incentive_follows_speed(grid):
     net = grid
     miners = [n for n in net.neurons if n.netuid == GRID_NETUID and n.role != "validator"]
     validator = next(n for n in net.neurons if n.name == "grid-validator")
+    # User traffic runs beside the challenges (the test waits for those anyway).
+    traffic = ThreadPoolExecutor(1)
+    answered = traffic.submit(user_traffic, net)
     deadline = time.time() + 600
     records = {}
     while time.time() < deadline:
@@ -163,6 +220,28 @@ def test_honest_miners_pass_cheaters_are_caught_and_incentive_follows_speed(grid
     paid = [by_name[name] for name in honest]
     assert all(x > 0 for x in paid) and paid == sorted(paid, reverse=True) and \
         len(set(paid)) == len(paid), by_name
+
+    # Organic scoring: every verdict the gateway logged is in the validator's state, once (the
+    # late cheater's may end up to the gateway's 30 s deadline after its request).
+    print(f"{answered.result(timeout=120)} of 6 user completions answered")
+    traffic.shutdown()
+    deadline = time.time() + 45
+    while True:
+        logged = gateway_verdicts(net)
+        records = grid_records(net)
+        folded = {n.hotkey: organic_counts(records[n.name]) for n in miners}
+        expected = {n.hotkey: logged.get(n.hotkey, dict.fromkeys(ORGANIC, 0)) for n in miners}
+        if folded == expected or time.time() > deadline:
+            break
+        time.sleep(1)
+    print("organic verdicts (gateway's log):", json.dumps(logged, indent=1))
+    assert folded == expected, (folded, expected)
+    assert set(logged) <= {n.hotkey for n in miners}, logged
+    def by_role(role):
+        return [organic_counts(records[n.name]) for n in miners if n.role == role]
+    assert sum(c["verified"] for c in by_role("grid-miner")) >= 1, records
+    assert all(c["rejected"] == 0 for c in by_role("grid-miner")), records
+    assert any(c["rejected"] >= 1 for c in by_role("grid-cheater")), records
 
 
 def test_miners_and_validator_stop_when_the_grid_spec_is_cleared(grid):
