@@ -15,9 +15,15 @@
 //!   model with the given seed (honest answers are never rejected: the tolerance is calibrated
 //!   100x above honest error). The miner scores 0 until `ban_blocks` have passed.
 //! * **Organic verdicts** (`--organic-from`): the gateway verifies every grid answer it hands
-//!   to a user with the same checks, and the validator folds those verdicts in exactly like
-//!   its own challenges' ([`GridScore::observe_organic`]): into the same rings, a rejection
-//!   banning the same way. Only the counters are kept apart (`organic_*`).
+//!   to a user with the same checks ([`GridScore::observe_organic`]). A rejected one is proof
+//!   of a cheat whatever the request was, so it bans the miner exactly as a rejected
+//!   challenge does: a miner cannot tell user traffic from challenges (both are signed by the
+//!   validator's hotkey), and every user answer becomes a check. Verified and failed organic
+//!   answers are only counted (`organic_*`): users' prompts and `max_tokens` differ from the
+//!   challenges' fixed shape (a short completion is mostly time to first token, so its tokens/s
+//!   would drag a busy miner's low percentile down, and routing sends the fast miners the most
+//!   traffic), and the gateway's own deadline cuts late retries short; speed and reliability
+//!   stay measured on the validator's uniform challenges.
 
 use serde::{Deserialize, Serialize};
 use std::collections::VecDeque;
@@ -146,9 +152,13 @@ impl GridScore {
     }
 
     /// Folds one organic verdict (the gateway's, on user traffic), learnt at block `block`,
-    /// in: the same rings and ban as [`Self::observe`], counted in the `organic_*` counters.
+    /// in: a rejection bans (and enters the outcome ring) as in [`Self::observe`]; every
+    /// verdict is counted in the `organic_*` counters, but verified and failed ones leave the
+    /// speed and outcome rings to the challenges (see the module documentation).
     pub fn observe_organic(&mut self, obs: &GridObservation, block: u64, params: &GridScoring) {
-        self.fold(obs, block, params);
+        if matches!(obs, GridObservation::Rejected(_)) {
+            self.fold(obs, block, params);
+        }
         let counter = match obs {
             GridObservation::Verified { .. } => &mut self.organic_verified,
             GridObservation::Rejected(_) => &mut self.organic_rejected,
@@ -294,7 +304,7 @@ mod tests {
     }
 
     #[test]
-    fn organic_observations_share_the_rings_and_bans_but_not_the_counters() {
+    fn organic_rejections_ban_while_other_organic_verdicts_are_only_counted() {
         let p = GridScoring { window: 4, success_floor: 0.0, ban_blocks: 100, percentile: 0.0 };
         let mut s = GridScore::new(HOT);
         s.observe(&verified(50.0), 10, &p);
@@ -302,12 +312,14 @@ mod tests {
         s.observe_organic(&GridObservation::Failed("timeout".into()), 10, &p);
         assert_eq!((s.verified, s.failed), (1, 0));
         assert_eq!((s.organic_verified, s.organic_failed, s.organic_rejected), (1, 1, 0));
-        assert_eq!(s.recent, VecDeque::from([true, true, false]));
-        // The organic speed is scored like a challenge's (the slowest, at percentile 0).
-        assert_eq!(s.score(10, &p), 20.0);
+        // Speed and reliability stay the challenges': a slow short user answer and a timeout
+        // cut short by the gateway change neither.
+        assert_eq!(s.recent, VecDeque::from([true]));
+        assert_eq!(s.score(10, &p), 50.0);
         s.observe_organic(&GridObservation::Rejected("margin".into()), 20, &p);
         assert_eq!((s.rejected, s.organic_rejected), (0, 1));
         assert_eq!(s.banned_until, Some(120));
+        assert_eq!(s.last_rejection.as_deref(), Some("margin"));
         assert_eq!(s.score(119, &p), 0.0);
     }
 
