@@ -83,8 +83,12 @@ def test_chat_completions(gateway):
         {"role": "system", "content": "Be brief."}, {"role": "user", "content": "Hello"}])
     assert r.object == "chat.completion"
     assert r.choices[0].message.role == "assistant"
-    assert isinstance(r.choices[0].message.content, str)
-    assert r.usage.completion_tokens >= 1
+    content = r.choices[0].message.content
+    assert isinstance(content, str)
+    # Sampled answers may all be empty (the tiny models can draw end-of-text right after
+    # "assistant:"); the ranking never prefers an empty one to text, and usage adds up.
+    assert r.usage.completion_tokens >= 1 or content == "", (r.usage, content)
+    assert r.usage.total_tokens == r.usage.prompt_tokens + r.usage.completion_tokens
 
 
 def test_streaming(gateway):
@@ -100,7 +104,12 @@ def test_streaming(gateway):
     assert chunks[0].choices[0].delta.role == "assistant"
     text = "".join(ch.choices[0].delta.content or "" for ch in chunks if ch.choices)
     assert isinstance(text, str)
-    assert chunks[-1].choices == [] and chunks[-1].usage.completion_tokens >= 1
+    # The usage chunk comes last, without choices. A sampled answer may be empty (the tiny
+    # models can draw end-of-text first), so tokens are counted, not required.
+    usage = chunks[-1].usage
+    assert chunks[-1].choices == [] and usage.prompt_tokens >= 1, chunks[-1]
+    assert usage.total_tokens == usage.prompt_tokens + usage.completion_tokens, usage
+    assert usage.completion_tokens >= 1 or text == "", (usage, text)
     assert any(ch.choices and ch.choices[0].finish_reason for ch in chunks)
 
 
