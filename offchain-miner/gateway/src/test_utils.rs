@@ -186,16 +186,10 @@ pub async fn spawn_grid_miner(
                 }
                 let answer = tokio::task::spawn_blocking(move || {
                     let model = model.lock().unwrap();
-                    let request = subtensor_model::GridRequest {
-                        sampling: subtensor_model::GridSampling {
-                            temperature: params.temperature,
-                            top_k: params.top_k as usize,
-                            top_p: params.top_p,
-                        },
-                        seed: params.seed,
-                        max_new_tokens: params.max_new_tokens as usize,
-                        eos_id: model.eos_token_id(),
-                    };
+                    let request = subtensor_validator::grid::verifier::grid_request(
+                        &params,
+                        model.eos_token_id(),
+                    );
                     model.generate_grid(&prompt, &request).map(|out| GridAnswer {
                         token_times_ms: out
                             .token_times

@@ -123,16 +123,7 @@ impl GridVerifier {
     /// The sampler request a miner answered for `params` (the model's end-of-text token ends
     /// generation, as miners do).
     pub fn request(&self, params: &GridParams) -> GridRequest {
-        GridRequest {
-            sampling: GridSampling {
-                temperature: params.temperature,
-                top_k: usize::try_from(params.top_k).unwrap_or(usize::MAX),
-                top_p: params.top_p,
-            },
-            seed: params.seed,
-            max_new_tokens: usize::try_from(params.max_new_tokens).unwrap_or(usize::MAX),
-            eos_id: self.model.eos_token_id(),
-        }
+        grid_request(params, self.model.eos_token_id())
     }
 
     /// The teacher-forced reference of `tokens` answering the challenge (`prompt`, `params`):
@@ -197,5 +188,20 @@ impl GridVerifier {
     /// The model (to generate reference answers in tests and benchmarks).
     pub fn model(&self) -> &LanguageModel {
         &self.model
+    }
+}
+
+/// The grid sampler's request for the synapse's `params`, generation ending at `eos_id`
+/// (the model's end-of-text token, as miners stop): what a miner runs and a verifier checks.
+pub fn grid_request(params: &GridParams, eos_id: Option<u32>) -> GridRequest {
+    GridRequest {
+        sampling: GridSampling {
+            temperature: params.temperature,
+            top_k: usize::try_from(params.top_k).unwrap_or(usize::MAX),
+            top_p: params.top_p,
+        },
+        seed: params.seed,
+        max_new_tokens: usize::try_from(params.max_new_tokens).unwrap_or(usize::MAX),
+        eos_id,
     }
 }

@@ -71,16 +71,10 @@ async fn spawn(model: Arc<Mutex<LanguageModel>>, behaviour: Behaviour) -> Runnin
                 }
                 let answer = tokio::task::spawn_blocking(move || {
                     let model = model.lock().unwrap();
-                    let verifier_req = subtensor_model::GridRequest {
-                        sampling: subtensor_model::GridSampling {
-                            temperature: params.temperature,
-                            top_k: params.top_k as usize,
-                            top_p: params.top_p,
-                        },
-                        seed: params.seed,
-                        max_new_tokens: params.max_new_tokens as usize,
-                        eos_id: model.eos_token_id(),
-                    };
+                    let verifier_req = subtensor_validator::grid::verifier::grid_request(
+                        &params,
+                        model.eos_token_id(),
+                    );
                     let out = model.generate_grid(&prompt, &verifier_req).unwrap();
                     GridAnswer {
                         token_times_ms: out
